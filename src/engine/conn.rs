@@ -1,0 +1,765 @@
+//! One client's connection state machine: resolve -> TCP -> TLS -> opening
+//! handshake -> open -> closing -> closed, and reconnect.
+
+use super::resolver::{Request, Resolver};
+use super::stream::{Inner, Stream};
+use super::{Status, TimerKind, Timers};
+use crate::error::Error;
+use crate::event::{Event, EventKind, MessageType};
+use crate::options::ClientOptions;
+use crossbeam_channel::Sender;
+use mio::net::TcpStream;
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use std::collections::VecDeque;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::client::ClientHandshake;
+use tungstenite::handshake::{HandshakeError, MidHandshake};
+use tungstenite::http::{HeaderName, HeaderValue};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
+
+/// Read buffer per connection: small, so 10,000 idle connections fit
+/// (tungstenite's default of 128 KiB costs 137 KiB per connection).
+const READ_BUFFER_SIZE: usize = 4096;
+
+/// What the engine lends a connection while it works: where to register,
+/// where events and timers go, the resolver.
+pub(crate) struct Env<'a> {
+    pub(crate) registry: &'a Registry,
+    pub(crate) events: &'a Sender<Event>,
+    pub(crate) timers: &'a mut Timers,
+    pub(crate) resolver: &'a mut Resolver,
+}
+
+impl Env<'_> {
+    fn emit(&self, client_id: u64, kind: EventKind) {
+        // The receiver lives in the same `Shared` as the sender: it cannot
+        // be gone while the engine runs.
+        let _ = self.events.send(Event { client_id, kind });
+    }
+}
+
+/// The parsed target of a client.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The URL as serialized by `url` (given to tungstenite for the request).
+    url: String,
+    host: String,
+    explicit_port: Option<u16>,
+    wss: bool,
+}
+
+impl Target {
+    pub(crate) fn parse(s: &str) -> crate::Result<Target> {
+        let url = url::Url::parse(s).map_err(|e| Error::InvalidUrl(format!("{s:?}: {e}")))?;
+        let wss = match url.scheme() {
+            "ws" => false,
+            "wss" => true,
+            other => {
+                return Err(Error::InvalidUrl(format!(
+                    "{s:?}: the scheme is {other:?}, not ws or wss"
+                )));
+            }
+        };
+        if url.fragment().is_some() {
+            return Err(Error::InvalidUrl(format!(
+                "{s:?}: a WebSocket URL must not have a fragment (RFC 6455 section 3)"
+            )));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(Error::InvalidUrl(format!("{s:?}: no host"))),
+        };
+        // Check now that tungstenite will accept it as a request.
+        url.as_str()
+            .into_client_request()
+            .map_err(|e| Error::InvalidUrl(format!("{s:?}: {e}")))?;
+        Ok(Target { url: url.as_str().to_string(), host, explicit_port: url.port(), wss })
+    }
+
+    fn port(&self, tls: bool) -> u16 {
+        self.explicit_port.unwrap_or(if tls { 443 } else { 80 })
+    }
+}
+
+enum State {
+    Initial,
+    Resolving,
+    Connecting { sock: TcpStream, addrs: Vec<SocketAddr>, next: usize, addr: SocketAddr },
+    Tls(Box<native_tls::MidHandshakeTlsStream<TcpStream>>),
+    Handshaking(Box<MidHandshake<ClientHandshake<Stream>>>),
+    Open(Box<WebSocket<Stream>>),
+    Closing(Box<WebSocket<Stream>>),
+    Closed,
+    ReconnectWait,
+}
+
+/// One client's connection.
+pub(crate) struct Conn {
+    pub(crate) id: u64,
+    target: Target,
+    pub(crate) opts: ClientOptions,
+    state: State,
+    /// Bumped by every new attempt and teardown: timers and resolver answers
+    /// of an older generation are ignored.
+    pub(crate) generation: u64,
+    /// The registered socket's fd, while one is registered.
+    fd: Option<RawFd>,
+    /// Messages sent before the connection opened, in order.
+    pending: VecDeque<(MessageType, Bytes)>,
+    pending_bytes: usize,
+    /// Wire bytes handed to tungstenite since the connection opened, and
+    /// the stream's written count at that moment: their difference is what
+    /// still waits to be written.
+    submitted: u64,
+    written_at_open: u64,
+    /// The server's close frame (code, reason), once received.
+    peer_close: Option<(u16, String)>,
+}
+
+fn frame_len(payload: usize) -> u64 {
+    let ext = if payload > 65535 {
+        8
+    } else if payload > 125 {
+        2
+    } else {
+        0
+    };
+    (2 + ext + 4 + payload) as u64
+}
+
+fn message_of(t: MessageType, data: Bytes) -> crate::Result<Message> {
+    Ok(match t {
+        MessageType::Text => {
+            Message::Text(Utf8Bytes::try_from(data).map_err(|_| Error::InvalidUtf8)?)
+        }
+        MessageType::Binary => Message::Binary(data),
+    })
+}
+
+fn is_would_block(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock)
+}
+
+impl Conn {
+    pub(crate) fn new(id: u64, target: Target) -> Conn {
+        Conn {
+            id,
+            target,
+            opts: ClientOptions::default(),
+            state: State::Initial,
+            generation: 0,
+            fd: None,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            submitted: 0,
+            written_at_open: 0,
+            peer_close: None,
+        }
+    }
+
+    fn tls(&self) -> bool {
+        self.target.wss || self.opts.tls
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        match self.state {
+            State::Initial => Status::Initial,
+            State::Resolving
+            | State::Connecting { .. }
+            | State::Tls(_)
+            | State::Handshaking(_)
+            | State::ReconnectWait => Status::Connecting,
+            State::Open(_) => Status::Established,
+            State::Closing(_) => Status::Closing,
+            State::Closed => Status::Closed,
+        }
+    }
+
+    /// `connect()`: start an attempt unless one is under way or open.
+    pub(crate) fn connect(&mut self, env: &mut Env) {
+        match self.state {
+            State::Initial | State::Closed | State::ReconnectWait => self.start(env),
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, env: &mut Env) {
+        self.generation += 1;
+        self.peer_close = None;
+        let deadline = Instant::now() + self.opts.connect_timeout;
+        env.timers.push(deadline, self.id, self.generation, TimerKind::Connect);
+        let port = self.target.port(self.tls());
+        let host = self.target.host.clone();
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            self.start_tcp(env, vec![SocketAddr::new(ip, port)], 0);
+            return;
+        }
+        self.state = State::Resolving;
+        let req = Request { client_id: self.id, generation: self.generation, host, port };
+        if let Err(e) = env.resolver.resolve(req) {
+            self.fail(env, Error::Io(format!("cannot start the resolver: {e}")));
+        }
+    }
+
+    /// A resolver answer for this client.
+    pub(crate) fn resolved(&mut self, env: &mut Env, generation: u64, addrs: io::Result<Vec<SocketAddr>>) {
+        if generation != self.generation || !matches!(self.state, State::Resolving) {
+            return;
+        }
+        match addrs {
+            Ok(a) if !a.is_empty() => self.start_tcp(env, a, 0),
+            Ok(_) => self.fail(env, Error::Dns(format!("{}: no address", self.target.host))),
+            Err(e) => self.fail(env, Error::Dns(format!("{}: {e}", self.target.host))),
+        }
+    }
+
+    fn start_tcp(&mut self, env: &mut Env, addrs: Vec<SocketAddr>, mut next: usize) {
+        let mut last_err = None;
+        while next < addrs.len() {
+            let addr = addrs[next];
+            next += 1;
+            match TcpStream::connect(addr) {
+                Ok(sock) => {
+                    let fd = sock.as_raw_fd();
+                    if let Err(e) = env.registry.register(
+                        &mut SourceFd(&fd),
+                        Token(self.id as usize),
+                        Interest::READABLE | Interest::WRITABLE,
+                    ) {
+                        last_err = Some(Error::Io(format!("cannot register the socket: {e}")));
+                        continue;
+                    }
+                    self.fd = Some(fd);
+                    self.state = State::Connecting { sock, addrs, next, addr };
+                    return;
+                }
+                Err(e) => last_err = Some(Error::Connect(format!("{addr}: {e}"))),
+            }
+        }
+        let e = last_err.unwrap_or_else(|| Error::Connect("no address to connect to".into()));
+        self.fail(env, e);
+    }
+
+    fn deregister(&mut self, env: &Env) {
+        if let Some(fd) = self.fd.take() {
+            let _ = env.registry.deregister(&mut SourceFd(&fd));
+        }
+    }
+
+    /// Readiness on the socket (either direction): make all the progress
+    /// possible now.
+    pub(crate) fn drive(&mut self, env: &mut Env) {
+        // Each state hands over to the next as far as the socket allows.
+        loop {
+            let state = std::mem::replace(&mut self.state, State::Closed);
+            let progressed = match state {
+                State::Connecting { sock, addrs, next, addr } => {
+                    self.drive_connecting(env, sock, addrs, next, addr)
+                }
+                State::Tls(mid) => match mid.handshake() {
+                    Ok(tls) => {
+                        env.emit(self.id, EventKind::Connected);
+                        self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
+                        true
+                    }
+                    Err(native_tls::HandshakeError::WouldBlock(mid)) => {
+                        self.state = State::Tls(Box::new(mid));
+                        false
+                    }
+                    Err(native_tls::HandshakeError::Failure(e)) => {
+                        self.fail(env, Error::Tls(e.to_string()));
+                        false
+                    }
+                },
+                State::Handshaking(mid) => {
+                    let r = mid.handshake();
+                    self.handshake_result(env, r);
+                    matches!(self.state, State::Open(_))
+                }
+                State::Open(ws) => {
+                    self.state = State::Open(ws);
+                    self.drive_open(env);
+                    false
+                }
+                State::Closing(ws) => {
+                    self.state = State::Closing(ws);
+                    self.drive_open(env);
+                    false
+                }
+                other => {
+                    self.state = other;
+                    false
+                }
+            };
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    fn drive_connecting(
+        &mut self,
+        env: &mut Env,
+        sock: TcpStream,
+        addrs: Vec<SocketAddr>,
+        next: usize,
+        addr: SocketAddr,
+    ) -> bool {
+        let err = match sock.take_error() {
+            Ok(Some(e)) | Err(e) => Some(e),
+            Ok(None) => match sock.peer_addr() {
+                Ok(_) => None,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    self.state = State::Connecting { sock, addrs, next, addr };
+                    return false;
+                }
+                Err(e) => Some(e),
+            },
+        };
+        if let Some(e) = err {
+            self.deregister(env);
+            drop(sock);
+            if next < addrs.len() {
+                self.start_tcp(env, addrs, next);
+            } else {
+                self.fail(env, Error::Connect(format!("{addr}: {e}")));
+            }
+            return false;
+        }
+        let _ = sock.set_nodelay(true);
+        if self.tls() {
+            let connector = match native_tls::TlsConnector::builder()
+                .danger_accept_invalid_certs(!self.opts.tls_verify)
+                .danger_accept_invalid_hostnames(!self.opts.tls_verify)
+                .build()
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    self.fail(env, Error::Tls(e.to_string()));
+                    return false;
+                }
+            };
+            match connector.connect(&self.target.host, sock) {
+                Ok(tls) => {
+                    env.emit(self.id, EventKind::Connected);
+                    self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
+                    true
+                }
+                Err(native_tls::HandshakeError::WouldBlock(mid)) => {
+                    self.state = State::Tls(Box::new(mid));
+                    false
+                }
+                Err(native_tls::HandshakeError::Failure(e)) => {
+                    self.fail(env, Error::Tls(e.to_string()));
+                    false
+                }
+            }
+        } else {
+            env.emit(self.id, EventKind::Connected);
+            self.start_handshake(env, Stream::new(Inner::Plain(sock)));
+            true
+        }
+    }
+
+    fn ws_config(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_SIZE)
+            .write_buffer_size(0)
+            .max_message_size(Some(self.opts.max_message_size))
+            .max_frame_size(Some(self.opts.max_message_size))
+    }
+
+    fn start_handshake(&mut self, env: &mut Env, mut stream: Stream) {
+        let deadline = Instant::now() + self.opts.handshake_timeout;
+        env.timers.push(deadline, self.id, self.generation, TimerKind::Handshake);
+        let mut req = match self.target.url.as_str().into_client_request() {
+            Ok(r) => r,
+            Err(e) => return self.fail(env, Error::InvalidUrl(e.to_string())),
+        };
+        for (name, value) in &self.opts.headers {
+            // Both were checked by `set_header`.
+            if let (Ok(n), Ok(v)) =
+                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+            {
+                req.headers_mut().insert(n, v);
+            }
+        }
+        stream.record = Some(Vec::with_capacity(512));
+        let r = tungstenite::client::client_with_config(req, stream, Some(self.ws_config()));
+        self.handshake_result(env, r);
+    }
+
+    fn handshake_result(
+        &mut self,
+        env: &mut Env,
+        r: Result<(WebSocket<Stream>, tungstenite::handshake::client::Response), HandshakeError<ClientHandshake<Stream>>>,
+    ) {
+        match r {
+            Ok((mut ws, _response)) => {
+                let rec = ws.get_mut().record.take().unwrap_or_default();
+                let end = rec.windows(4).position(|w| w == b"\r\n\r\n").map_or(rec.len(), |p| p + 4);
+                let head = Bytes::copy_from_slice(&rec[..end]);
+                self.written_at_open = ws.get_ref().bytes_written;
+                self.submitted = 0;
+                env.emit(self.id, EventKind::Open { response_head: head });
+                if let Some(iv) = self.opts.ping_interval {
+                    env.timers.push(Instant::now() + iv, self.id, self.generation, TimerKind::Ping);
+                }
+                self.state = State::Open(Box::new(ws));
+                self.flush_pending(env);
+            }
+            Err(HandshakeError::Interrupted(mid)) => {
+                self.state = State::Handshaking(Box::new(mid));
+            }
+            Err(HandshakeError::Failure(e)) => {
+                let e = match Error::from(e) {
+                    e @ (Error::Handshake(_) | Error::Tls(_)) => e,
+                    other => Error::Handshake(other.to_string()),
+                };
+                self.fail(env, e);
+            }
+        }
+    }
+
+    /// Writes the messages queued before the handshake, in order.
+    fn flush_pending(&mut self, env: &mut Env) {
+        while let Some((t, data)) = self.pending.pop_front() {
+            self.pending_bytes -= data.len();
+            let len = data.len();
+            let State::Open(ws) = &mut self.state else { return };
+            let msg = match message_of(t, data) {
+                Ok(m) => m,
+                Err(_) => continue, // checked at send time
+            };
+            self.submitted += frame_len(len);
+            if let Err(e) = ws.write(msg) {
+                if !is_would_block(&e) {
+                    return self.lost(env, Error::from(e));
+                }
+            }
+        }
+        if let State::Open(ws) = &mut self.state {
+            if let Err(e) = ws.flush() {
+                if !is_would_block(&e) {
+                    self.lost(env, Error::from(e));
+                }
+            }
+        }
+    }
+
+    /// Bytes accepted but not yet written to the socket.
+    fn buffered(&self) -> usize {
+        match &self.state {
+            State::Open(ws) | State::Closing(ws) => {
+                let written = ws.get_ref().bytes_written - self.written_at_open;
+                self.submitted.saturating_sub(written) as usize
+            }
+            _ => self.pending_bytes,
+        }
+    }
+
+    fn drive_open(&mut self, env: &mut Env) {
+        let (State::Open(ws) | State::Closing(ws)) = &mut self.state else { return };
+        if let Err(e) = ws.flush() {
+            if !is_would_block(&e) {
+                return self.read_error(env, e);
+            }
+        }
+        loop {
+            let (State::Open(ws) | State::Closing(ws)) = &mut self.state else { return };
+            match ws.read() {
+                Ok(Message::Text(t)) => env.emit(
+                    self.id,
+                    EventKind::Message { message_type: MessageType::Text, data: Bytes::from(t) },
+                ),
+                Ok(Message::Binary(b)) => env.emit(
+                    self.id,
+                    EventKind::Message { message_type: MessageType::Binary, data: b },
+                ),
+                Ok(Message::Ping(p)) => {
+                    self.submitted += frame_len(p.len());
+                    env.emit(self.id, EventKind::Ping(p));
+                }
+                Ok(Message::Pong(p)) => env.emit(self.id, EventKind::Pong(p)),
+                Ok(Message::Close(frame)) => {
+                    let (code, reason) = match frame {
+                        Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
+                        None => (1005, String::new()),
+                    };
+                    self.peer_close = Some((code, reason.clone()));
+                    if let State::Open(_) = self.state {
+                        // The server started the closing handshake;
+                        // tungstenite echoes its close frame (RFC 6455
+                        // §5.5.1) on the next read, then the server closes.
+                        self.submitted += frame_len(2 + reason.len());
+                        let State::Open(ws) = std::mem::replace(&mut self.state, State::Closed)
+                        else {
+                            unreachable!()
+                        };
+                        self.state = State::Closing(ws);
+                        let deadline = Instant::now() + self.opts.close_timeout;
+                        env.timers.push(deadline, self.id, self.generation, TimerKind::Close);
+                    }
+                }
+                Ok(Message::Frame(_)) => {}
+                Err(e) if is_would_block(&e) => return,
+                Err(e) => return self.read_error(env, e),
+            }
+        }
+    }
+
+    fn read_error(&mut self, env: &mut Env, e: tungstenite::Error) {
+        if let tungstenite::Error::ConnectionClosed = e {
+            // The closing handshake completed and the server closed TCP.
+            let (code, reason) = self.peer_close.take().unwrap_or((1005, String::new()));
+            self.teardown(env);
+            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+            return;
+        }
+        let err = Error::from(e);
+        if let Some((code, reason)) = self.peer_close.take() {
+            // Both close frames were exchanged; TCP ended less tidily.
+            self.teardown(env);
+            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+            return;
+        }
+        match err {
+            Error::Protocol(_) | Error::InvalidPayload(_) | Error::MessageTooBig(_) => {
+                // _Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send a
+                // close frame with the code the error calls for, best effort.
+                if let State::Open(ws) = &mut self.state {
+                    let code = err.close_code();
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: "".into() };
+                    let _ = ws.close(Some(frame));
+                    let _ = ws.flush();
+                }
+                let code = err.close_code();
+                let reason = err.to_string();
+                self.teardown(env);
+                env.emit(self.id, EventKind::Error(err));
+                env.emit(self.id, EventKind::Closed { code, reason, clean: false });
+            }
+            other => self.lost(env, other),
+        }
+    }
+
+    /// The connection ended without a closing handshake (1006).
+    fn lost(&mut self, env: &mut Env, e: Error) {
+        self.teardown(env);
+        env.emit(self.id, EventKind::Closed { code: 1006, reason: e.to_string(), clean: false });
+    }
+
+    /// An attempt failed before the connection opened.
+    fn fail(&mut self, env: &mut Env, e: Error) {
+        let reason = e.to_string();
+        self.teardown(env);
+        env.emit(self.id, EventKind::Error(e));
+        self.drop_pending(env);
+        env.emit(self.id, EventKind::Closed { code: 1006, reason, clean: false });
+    }
+
+    fn drop_pending(&mut self, env: &mut Env) {
+        while let Some((t, data)) = self.pending.pop_front() {
+            env.emit(self.id, EventKind::Undelivered { message_type: t, data });
+        }
+        self.pending_bytes = 0;
+    }
+
+    /// Closes the socket and forgets the attempt (no events).
+    pub(crate) fn teardown(&mut self, env: &mut Env) {
+        self.deregister(env);
+        self.state = State::Closed;
+        self.generation += 1;
+        self.peer_close = None;
+    }
+
+    pub(crate) fn send(&mut self, env: &mut Env, t: MessageType, data: &[u8]) -> crate::Result<super::SendStatus> {
+        use super::SendStatus;
+        if t == MessageType::Text && std::str::from_utf8(data).is_err() {
+            return Err(Error::InvalidUtf8);
+        }
+        match &mut self.state {
+            State::Open(_) => {
+                if self.buffered() >= self.opts.max_send_buffer_size {
+                    return Err(Error::BufferFull);
+                }
+                let msg = message_of(t, Bytes::copy_from_slice(data))?;
+                self.submitted += frame_len(data.len());
+                let State::Open(ws) = &mut self.state else { unreachable!() };
+                match ws.send(msg) {
+                    Ok(()) => {}
+                    Err(e) if is_would_block(&e) => {}
+                    Err(e) => {
+                        self.lost(env, Error::from(e));
+                        return Err(Error::NotConnected);
+                    }
+                }
+                Ok(if self.buffered() == 0 { SendStatus::Written } else { SendStatus::Queued })
+            }
+            State::Closing(_) | State::Closed => Err(Error::NotConnected),
+            _ => {
+                if self.pending_bytes >= self.opts.max_send_buffer_size {
+                    return Err(Error::BufferFull);
+                }
+                self.pending_bytes += data.len();
+                self.pending.push_back((t, Bytes::copy_from_slice(data)));
+                Ok(SendStatus::Queued)
+            }
+        }
+    }
+
+    pub(crate) fn ping(&mut self, env: &mut Env, data: &[u8]) -> crate::Result<()> {
+        if data.len() > 125 {
+            return Err(Error::InvalidArgument(format!(
+                "a ping payload is at most 125 bytes, not {}",
+                data.len()
+            )));
+        }
+        let State::Open(ws) = &mut self.state else { return Err(Error::NotConnected) };
+        self.submitted += frame_len(data.len());
+        match ws.send(Message::Ping(Bytes::copy_from_slice(data))) {
+            Ok(()) => Ok(()),
+            Err(e) if is_would_block(&e) => Ok(()),
+            Err(e) => {
+                self.lost(env, Error::from(e));
+                Err(Error::NotConnected)
+            }
+        }
+    }
+
+    pub(crate) fn close(&mut self, env: &mut Env, code: u16, reason: &str) -> crate::Result<()> {
+        let allowed = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+        if !allowed {
+            return Err(Error::InvalidArgument(format!(
+                "close code {code} may not be sent (RFC 6455 section 7.4)"
+            )));
+        }
+        if reason.len() > 123 {
+            return Err(Error::InvalidArgument(format!(
+                "a close reason is at most 123 bytes, not {}",
+                reason.len()
+            )));
+        }
+        match &mut self.state {
+            State::Open(ws) => {
+                let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+                self.submitted += frame_len(2 + reason.len());
+                match ws.close(Some(frame)) {
+                    Ok(()) => {}
+                    Err(e) if is_would_block(&e) => {}
+                    Err(e) => {
+                        self.lost(env, Error::from(e));
+                        return Ok(());
+                    }
+                }
+                let State::Open(ws) = std::mem::replace(&mut self.state, State::Closed) else {
+                    unreachable!()
+                };
+                self.state = State::Closing(ws);
+                let deadline = Instant::now() + self.opts.close_timeout;
+                env.timers.push(deadline, self.id, self.generation, TimerKind::Close);
+                Ok(())
+            }
+            State::Resolving | State::Connecting { .. } | State::Tls(_) | State::Handshaking(_) => {
+                self.teardown(env);
+                self.drop_pending(env);
+                env.emit(
+                    self.id,
+                    EventKind::Closed {
+                        code: 1006,
+                        reason: "closed by the client before the connection opened".into(),
+                        clean: false,
+                    },
+                );
+                Ok(())
+            }
+            State::ReconnectWait => {
+                self.teardown(env);
+                self.drop_pending(env);
+                Ok(())
+            }
+            State::Initial | State::Closing(_) | State::Closed => Ok(()),
+        }
+    }
+
+    pub(crate) fn reconnect(&mut self, env: &mut Env, delay: Duration) {
+        match self.state {
+            State::Initial | State::Closed | State::ReconnectWait => {}
+            State::Open(_) | State::Closing(_) => {
+                self.teardown(env);
+                env.emit(
+                    self.id,
+                    EventKind::Closed {
+                        code: 1006,
+                        reason: "closed by the client to reconnect".into(),
+                        clean: false,
+                    },
+                );
+            }
+            _ => self.teardown(env),
+        }
+        if delay.is_zero() {
+            self.start(env);
+        } else {
+            self.generation += 1;
+            self.state = State::ReconnectWait;
+            env.timers.push(Instant::now() + delay, self.id, self.generation, TimerKind::Reconnect);
+        }
+    }
+
+    /// A timer of this client fired (already checked: same generation).
+    pub(crate) fn timer(&mut self, env: &mut Env, kind: TimerKind) {
+        match kind {
+            TimerKind::Connect => {
+                if matches!(self.state, State::Resolving | State::Connecting { .. } | State::Tls(_)) {
+                    let ms = self.opts.connect_timeout.as_millis();
+                    self.fail(env, Error::Timeout(format!("no connection within {ms} ms")));
+                }
+            }
+            TimerKind::Handshake => {
+                if matches!(self.state, State::Handshaking(_)) {
+                    let ms = self.opts.handshake_timeout.as_millis();
+                    self.fail(env, Error::Timeout(format!("no handshake response within {ms} ms")));
+                }
+            }
+            TimerKind::Close => {
+                if matches!(self.state, State::Closing(_)) {
+                    match self.peer_close.take() {
+                        Some((code, reason)) => {
+                            self.teardown(env);
+                            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+                        }
+                        None => {
+                            let ms = self.opts.close_timeout.as_millis();
+                            self.lost(env, Error::Timeout(format!(
+                                "the server did not complete the closing handshake within {ms} ms"
+                            )));
+                        }
+                    }
+                }
+            }
+            TimerKind::Ping => {
+                if let State::Open(_) = self.state {
+                    let _ = self.ping(env, &[]);
+                    if let (State::Open(_), Some(iv)) = (&self.state, self.opts.ping_interval) {
+                        env.timers.push(Instant::now() + iv, self.id, self.generation, TimerKind::Ping);
+                    }
+                }
+            }
+            TimerKind::Reconnect => {
+                if let State::ReconnectWait = self.state {
+                    self.start(env);
+                }
+            }
+        }
+    }
+}

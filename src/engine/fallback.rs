@@ -1,0 +1,110 @@
+//! The fallback thread: keeps a context's connections alive (reads, pongs,
+//! pings, timers, reconnects) while no caller is inside `poll_event`, and
+//! makes the context fd readable when it queued events. It never runs
+//! foreign code and never holds the lock while it waits.
+
+use super::{GRACE, Shared};
+use crate::error::{Error, Result};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Longest sleep between turns while events wait for the caller (it is not
+/// draining them, so the poller stays readable and cannot be waited on).
+const QUEUED_TURN: Duration = Duration::from_millis(50);
+/// Longest wait without anything due.
+const IDLE_TURN: Duration = Duration::from_secs(1);
+
+/// An epoll instance watching the poller's fd (level-triggered): readable
+/// while the poller has events, without consuming them.
+struct Watch(RawFd);
+
+impl Watch {
+    fn new(poll_fd: RawFd) -> std::io::Result<Watch> {
+        // SAFETY: plain syscalls on fds we own; results checked.
+        unsafe {
+            let fd = libc::epoll_create1(libc::EPOLL_CLOEXEC);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0 };
+            if libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, poll_fd, &mut ev) < 0 {
+                let e = std::io::Error::last_os_error();
+                libc::close(fd);
+                return Err(e);
+            }
+            Ok(Watch(fd))
+        }
+    }
+
+    fn wait(&self, timeout: Duration) {
+        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: one writable epoll_event, our own epoll fd.
+        unsafe {
+            libc::epoll_wait(self.0, &mut ev, 1, ms);
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // SAFETY: our own fd, closed once.
+        unsafe {
+            libc::close(self.0);
+        }
+    }
+}
+
+pub(crate) fn spawn(shared: Arc<Shared>) -> Result<JoinHandle<()>> {
+    let watch = Watch::new(shared.poll_fd).map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
+    std::thread::Builder::new()
+        .name("wsc-fallback".into())
+        .spawn(move || run(&shared, &watch))
+        .map_err(|e| Error::Io(format!("cannot start the fallback thread: {e}")))
+}
+
+fn run(s: &Shared, watch: &Watch) {
+    loop {
+        if s.shutdown.load(Ordering::SeqCst) {
+            return;
+        }
+        // A caller inside poll_event drives the I/O: sleep until it leaves.
+        if s.in_poll.load(Ordering::SeqCst) > 0 {
+            s.fallback_parked.store(true, Ordering::SeqCst);
+            if s.in_poll.load(Ordering::SeqCst) > 0 {
+                std::thread::park_timeout(IDLE_TURN);
+            }
+            s.fallback_parked.store(false, Ordering::SeqCst);
+            continue;
+        }
+        // A caller left it a moment ago: it will likely be back.
+        let since = Duration::from_millis(s.now_ms().saturating_sub(s.last_exit_ms.load(Ordering::SeqCst)));
+        if since < GRACE {
+            std::thread::park_timeout(GRACE - since);
+            continue;
+        }
+        let Some(mut g) = s.engine.try_lock() else {
+            std::thread::park_timeout(Duration::from_millis(1));
+            continue;
+        };
+        if g.turn(Some(Duration::ZERO)).is_err() {
+            // epoll failed: nothing sensible to do but retry later.
+            drop(g);
+            std::thread::park_timeout(QUEUED_TURN);
+            continue;
+        }
+        let next = g.timers.next_in(std::time::Instant::now()).unwrap_or(IDLE_TURN).min(IDLE_TURN);
+        drop(g);
+        if !s.rx.is_empty() {
+            // Make the context fd readable for an outer event loop, then
+            // sleep: the poller stays readable until the caller drains.
+            let _ = s.waker.wake();
+            std::thread::park_timeout(next.min(QUEUED_TURN));
+        } else {
+            watch.wait(next);
+        }
+    }
+}

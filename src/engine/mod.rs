@@ -1,0 +1,535 @@
+//! The engine: a context (one mio poller, its clients, timers, the event
+//! queue and a fallback thread) behind one lock.
+//!
+//! Who drives the I/O: the caller's thread inside
+//! [`Context::poll_event`], while it waits; nobody else touches the poller
+//! then. When no caller has been inside `poll_event` for [`GRACE`], the
+//! fallback thread takes the lock for short turns (reads, pongs, pings,
+//! timers, reconnects), queues the events and makes the context fd readable.
+//! `send` takes the lock on the caller's thread and writes at once; if a
+//! poller is blocked in `epoll_wait` holding the lock, the sender wakes it
+//! and the lock is handed over fairly.
+
+mod conn;
+mod fallback;
+mod resolver;
+mod stream;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, MessageType};
+use conn::{Conn, Env, Target};
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use mio::{Events, Poll, Token, Waker};
+use parking_lot::{Mutex, MutexGuard};
+use resolver::Resolver;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the caller may stay away from `poll_event` before the fallback
+/// thread takes over the I/O.
+pub(crate) const GRACE: Duration = Duration::from_millis(10);
+
+const WAKE: Token = Token(usize::MAX);
+
+/// Ids of clients: unique in the process, never reused.
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a fired timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TimerKind {
+    Connect,
+    Handshake,
+    Close,
+    Ping,
+    Reconnect,
+}
+
+/// The timer list: a min-heap of deadlines, stale entries skipped by
+/// generation when they fire.
+#[derive(Default)]
+pub(crate) struct Timers {
+    heap: BinaryHeap<Reverse<(Instant, u64, u64, TimerKind)>>,
+}
+
+impl Timers {
+    pub(crate) fn push(&mut self, at: Instant, client_id: u64, generation: u64, kind: TimerKind) {
+        self.heap.push(Reverse((at, client_id, generation, kind)));
+    }
+
+    fn pop_due(&mut self, now: Instant) -> Option<(u64, u64, TimerKind)> {
+        match self.heap.peek() {
+            Some(Reverse((at, ..))) if *at <= now => {
+                let Reverse((_, id, generation, kind)) = self.heap.pop().expect("peeked");
+                Some((id, generation, kind))
+            }
+            _ => None,
+        }
+    }
+
+    fn next_in(&self, now: Instant) -> Option<Duration> {
+        self.heap.peek().map(|Reverse((at, ..))| at.saturating_duration_since(now))
+    }
+}
+
+/// What `send` did with an accepted message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendStatus {
+    /// Written to the socket whole.
+    Written,
+    /// Queued: before the handshake (written right after it, in order), or
+    /// the socket was full (written as it drains).
+    Queued,
+}
+
+/// A client's connection state (Workerman's `STATUS_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, never connected.
+    Initial,
+    /// Resolving, connecting, in the opening handshake, or waiting to
+    /// reconnect.
+    Connecting,
+    /// Open.
+    Established,
+    /// In the closing handshake.
+    Closing,
+    /// Closed.
+    Closed,
+}
+
+/// Everything behind the context lock.
+pub(crate) struct Engine {
+    poll: Poll,
+    mio_events: Events,
+    ready: Vec<Token>,
+    clients: HashMap<u64, Conn>,
+    timers: Timers,
+    resolver: Resolver,
+    tx: Sender<Event>,
+}
+
+impl Engine {
+    fn with_conn<R>(&mut self, id: u64, f: impl FnOnce(&mut Conn, &mut Env) -> R) -> Option<R> {
+        let Engine { poll, clients, timers, resolver, tx, .. } = self;
+        let conn = clients.get_mut(&id)?;
+        let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+        Some(f(conn, &mut env))
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        while let Some((id, generation, kind)) = self.timers.pop_due(now) {
+            self.with_conn(id, |c, env| {
+                if c.generation == generation {
+                    c.timer(env, kind);
+                }
+            });
+        }
+    }
+
+    fn drain_resolver(&mut self) {
+        while let Some(a) = self.resolver.try_answer() {
+            self.with_conn(a.client_id, |c, env| c.resolved(env, a.generation, a.addrs));
+        }
+    }
+
+    /// One turn: timers, resolver answers, then wait for I/O up to
+    /// `timeout` (capped by the next timer) and handle it.
+    fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let now = Instant::now();
+        self.run_timers(now);
+        self.drain_resolver();
+        let timeout = match (timeout, self.timers.next_in(now)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Err(e) = self.poll.poll(&mut self.mio_events, timeout) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::Io(format!("epoll_wait: {e}")));
+            }
+        }
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.extend(self.mio_events.iter().map(|e| e.token()));
+        for token in ready.drain(..) {
+            if token != WAKE {
+                self.with_conn(token.0 as u64, |c, env| c.drive(env));
+            }
+        }
+        self.ready = ready;
+        self.drain_resolver();
+        self.run_timers(Instant::now());
+        Ok(())
+    }
+}
+
+/// The state shared by a context, its clients and its fallback thread.
+pub(crate) struct Shared {
+    engine: Mutex<Engine>,
+    rx: Receiver<Event>,
+    waker: Arc<Waker>,
+    poll_fd: RawFd,
+    /// Threads waiting for the lock while a poller may sit in epoll_wait.
+    lock_wanted: AtomicUsize,
+    /// Callers inside `poll_event` now.
+    in_poll: AtomicUsize,
+    /// When a caller last left `poll_event`, in ms since `epoch`.
+    last_exit_ms: AtomicU64,
+    epoch: Instant,
+    shutdown: AtomicBool,
+    /// The fallback thread sleeps until a caller leaves `poll_event`.
+    fallback_parked: AtomicBool,
+    fallback: Mutex<Option<std::thread::Thread>>,
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Takes the engine lock; if a poller holds it (maybe inside
+    /// epoll_wait), wakes it so it hands the lock over.
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        if let Some(g) = self.engine.try_lock() {
+            return g;
+        }
+        self.lock_wanted.fetch_add(1, Ordering::SeqCst);
+        let _ = self.waker.wake();
+        let g = self.engine.lock();
+        self.lock_wanted.fetch_sub(1, Ordering::SeqCst);
+        g
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.shutdown.load(Ordering::Acquire) { Err(Error::ContextClosed) } else { Ok(()) }
+    }
+}
+
+/// Marks a caller as inside `poll_event` for its lifetime.
+struct Presence<'a>(&'a Shared);
+
+impl<'a> Presence<'a> {
+    fn enter(s: &'a Shared) -> Self {
+        s.in_poll.fetch_add(1, Ordering::SeqCst);
+        Presence(s)
+    }
+}
+
+impl Drop for Presence<'_> {
+    fn drop(&mut self) {
+        let s = self.0;
+        s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
+        s.in_poll.fetch_sub(1, Ordering::SeqCst);
+        if s.fallback_parked.load(Ordering::SeqCst) {
+            if let Some(t) = s.fallback.lock().as_ref() {
+                t.unpark();
+            }
+        }
+    }
+}
+
+/// A context: the event loop that owns a poller, its clients, their timers
+/// and the event queue, and one fallback thread. Thread-safe (`Send +
+/// Sync`); see the module docs for who drives the I/O.
+pub struct Context {
+    shared: Arc<Shared>,
+    fallback: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Context {
+    /// Creates a context and starts its fallback thread.
+    ///
+    /// Errors: [`Error::Io`] when the poller, its waker or the thread cannot
+    /// be created (e.g. the open-files limit).
+    pub fn new() -> Result<Context> {
+        let poll = Poll::new().map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
+        let waker = Arc::new(
+            Waker::new(poll.registry(), WAKE).map_err(|e| Error::Io(format!("eventfd: {e}")))?,
+        );
+        let poll_fd = poll.as_raw_fd();
+        let (tx, rx) = unbounded();
+        let engine = Engine {
+            poll,
+            mio_events: Events::with_capacity(256),
+            ready: Vec::with_capacity(256),
+            clients: HashMap::new(),
+            timers: Timers::default(),
+            resolver: Resolver::new(waker.clone()),
+            tx,
+        };
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(engine),
+            rx,
+            waker,
+            poll_fd,
+            lock_wanted: AtomicUsize::new(0),
+            in_poll: AtomicUsize::new(0),
+            last_exit_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            shutdown: AtomicBool::new(false),
+            fallback_parked: AtomicBool::new(false),
+            fallback: Mutex::new(None),
+        });
+        let handle = fallback::spawn(shared.clone())?;
+        *shared.fallback.lock() = Some(handle.thread().clone());
+        Ok(Context { shared, fallback: Mutex::new(Some(handle)) })
+    }
+
+    /// Creates a client of this context for `url` (`ws://` or `wss://`,
+    /// RFC 6455 §3); it does not connect yet.
+    ///
+    /// Errors: [`Error::InvalidUrl`] (does not parse, another scheme, no
+    /// host, a fragment); [`Error::ContextClosed`].
+    pub fn client(&self, url: &str) -> Result<Client> {
+        self.shared.check_open()?;
+        let target = Target::parse(url)?;
+        let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
+        self.shared.lock().clients.insert(id, Conn::new(id, target));
+        Ok(Client { shared: self.shared.clone(), id })
+    }
+
+    /// Waits up to `timeout` (`None`: without limit) for the next event of
+    /// any client, driving the I/O on the calling thread while it waits.
+    /// `Ok(None)` when the timeout passed without an event.
+    ///
+    /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
+    pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let s = &*self.shared;
+        if let Ok(ev) = s.rx.try_recv() {
+            return Ok(Some(ev));
+        }
+        s.check_open()?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let _presence = Presence::enter(s);
+        let mut g = s.lock();
+        loop {
+            if let Ok(ev) = s.rx.try_recv() {
+                return Ok(Some(ev));
+            }
+            s.check_open()?;
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            g.turn(wait)?;
+            if let Ok(ev) = s.rx.try_recv() {
+                return Ok(Some(ev));
+            }
+            if s.lock_wanted.load(Ordering::SeqCst) > 0 {
+                MutexGuard::unlocked_fair(&mut g, || {});
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(s.rx.try_recv().ok());
+            }
+        }
+    }
+
+    /// The context's file descriptor (the epoll fd): readable whenever
+    /// `poll_event(Some(Duration::ZERO))` has work to do. Owned by the
+    /// context; valid until it is dropped.
+    pub fn fd(&self) -> RawFd {
+        self.shared.poll_fd
+    }
+
+    /// Closes every connection at once (no closing handshake), drops queued
+    /// events and stops the threads. Idempotent; also done on drop.
+    pub fn shutdown(&self) {
+        let s = &*self.shared;
+        if s.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        {
+            let mut g = s.lock();
+            let Engine { poll, clients, timers, resolver, tx, .. } = &mut *g;
+            for conn in clients.values_mut() {
+                let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+                conn.teardown(&mut env);
+            }
+            clients.clear();
+            resolver.stop();
+        }
+        while s.rx.try_recv().is_ok() {}
+        let _ = s.waker.wake();
+        if let Some(h) = self.fallback.lock().take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+        while s.rx.try_recv().is_ok() {}
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A client: one WebSocket connection to one URL, reconnectable, owned by
+/// a [`Context`]. Thread-safe. Dropping it closes its connection at once.
+pub struct Client {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Client {
+    /// The id found in [`Event::client_id`]: unique in the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Conn, &mut Env) -> Result<R>) -> Result<R> {
+        self.shared.check_open()?;
+        let mut g = self.shared.lock();
+        g.with_conn(self.id, f).unwrap_or(Err(Error::ContextClosed))
+    }
+
+    /// Adds (or replaces, case-insensitively) a request header of the
+    /// opening handshake (RFC 6455 §4.1). Takes effect at the next connect.
+    ///
+    /// Errors: [`Error::InvalidHeader`] (empty or non-token name; CR, LF or
+    /// NUL in the value; a header the handshake sets itself).
+    pub fn set_header(&self, name: &str, value: &str) -> Result<()> {
+        check_header(name, value)?;
+        self.with(|c, _| {
+            c.opts.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            c.opts.headers.push((name.to_string(), value.to_string()));
+            Ok(())
+        })
+    }
+
+    /// Sends a ping every `interval_ms` milliseconds while open; 0 = off.
+    pub fn set_ping_interval(&self, interval_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.ping_interval =
+                (interval_ms > 0).then(|| Duration::from_millis(interval_ms.into()));
+            Ok(())
+        })
+    }
+
+    /// Sets the connect and handshake timeouts in milliseconds; 0 leaves a
+    /// value unchanged.
+    pub fn set_timeouts(&self, connect_ms: u32, handshake_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            if connect_ms > 0 {
+                c.opts.connect_timeout = Duration::from_millis(connect_ms.into());
+            }
+            if handshake_ms > 0 {
+                c.opts.handshake_timeout = Duration::from_millis(handshake_ms.into());
+            }
+            Ok(())
+        })
+    }
+
+    /// TLS for a `ws://` URL too (`use_tls`), and certificate verification
+    /// (`verify`, default true; false is unsafe).
+    pub fn set_tls(&self, use_tls: bool, verify: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls = use_tls;
+            c.opts.tls_verify = verify;
+            Ok(())
+        })
+    }
+
+    /// Sets the incoming message limit and the send buffer limit, in bytes;
+    /// 0 leaves a value unchanged.
+    pub fn set_limits(&self, max_message_size: usize, max_send_buffer_size: usize) -> Result<()> {
+        self.with(|c, _| {
+            if max_message_size > 0 {
+                c.opts.max_message_size = max_message_size;
+            }
+            if max_send_buffer_size > 0 {
+                c.opts.max_send_buffer_size = max_send_buffer_size;
+            }
+            Ok(())
+        })
+    }
+
+    /// Starts connecting; ignored when already connecting or open.
+    pub fn connect(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.connect(env);
+            Ok(())
+        })
+    }
+
+    /// Sends a message: written at once when open, queued before the
+    /// handshake.
+    ///
+    /// Errors: [`Error::InvalidUtf8`], [`Error::NotConnected`] (not
+    /// delivered), [`Error::BufferFull`] (not accepted).
+    pub fn send(&self, message_type: MessageType, data: &[u8]) -> Result<SendStatus> {
+        self.with(|c, env| c.send(env, message_type, data))
+    }
+
+    /// Sends a ping with `data` (at most 125 bytes) on an open connection.
+    pub fn ping(&self, data: &[u8]) -> Result<()> {
+        self.with(|c, env| c.ping(env, data))
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (RFC 6455
+    /// §7.1.2); before the connection is open, ends the attempt at once.
+    pub fn close(&self, code: u16, reason: &str) -> Result<()> {
+        self.with(|c, env| c.close(env, code, reason))
+    }
+
+    /// Connects again after `delay`, closing an open connection first.
+    pub fn reconnect(&self, delay: Duration) -> Result<()> {
+        self.with(|c, env| {
+            c.reconnect(env, delay);
+            Ok(())
+        })
+    }
+
+    /// The connection state.
+    pub fn status(&self) -> Result<Status> {
+        self.with(|c, _| Ok(c.status()))
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let mut g = self.shared.lock();
+        let Engine { poll, clients, timers, resolver, tx, .. } = &mut *g;
+        if let Some(mut conn) = clients.remove(&self.id) {
+            let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+            conn.teardown(&mut env);
+        }
+    }
+}
+
+/// Checks a request header: the name an HTTP token (RFC 9110 §5.6.2), the
+/// value free of CR, LF and NUL, and not one the handshake sets itself.
+fn check_header(name: &str, value: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::InvalidHeader("the header name is empty".into()));
+    }
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if !name.bytes().all(tchar) {
+        return Err(Error::InvalidHeader(format!(
+            "the header name {name:?} is not an HTTP token (no spaces, colons, CR or LF)"
+        )));
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(Error::InvalidHeader(format!(
+            "the value of header {name:?} contains CR, LF or NUL"
+        )));
+    }
+    if tungstenite::http::HeaderValue::from_str(value).is_err() {
+        return Err(Error::InvalidHeader(format!(
+            "the value of header {name:?} contains a control character"
+        )));
+    }
+    const RESERVED: [&str; 5] = [
+        "upgrade",
+        "connection",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    ];
+    if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        return Err(Error::InvalidHeader(format!(
+            "the header {name:?} is set by the opening handshake itself"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The one error type of the crate, with the C result code and the RFC 6455
+//! close code (§7.4.1) each variant maps to.
+
+use std::fmt;
+
+/// Everything that can go wrong, from a bad argument to a server that breaks
+/// the protocol. Each variant maps one to one onto a C result code
+/// ([`crate::ffi::wsc_result`]); connection failures reach the caller inside
+/// [`crate::EventKind::Error`] events, argument errors as the return value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// An argument is out of range or malformed (the text says which).
+    /// Fix the call.
+    InvalidArgument(String),
+    /// The URL does not parse, is not `ws://` or `wss://`, has no host or
+    /// carries a fragment (RFC 6455 §3). Fix the URL.
+    InvalidUrl(String),
+    /// A header name is empty or not an HTTP token, a value holds CR, LF or
+    /// NUL, or the header is one the opening handshake sets itself
+    /// (RFC 6455 §4.1). Fix the header.
+    InvalidHeader(String),
+    /// A text message or close reason is not valid UTF-8 (RFC 6455 §5.6,
+    /// §8.1). Send it as binary, or fix the text.
+    InvalidUtf8,
+    /// The client is closing or closed: the message was not accepted and
+    /// will not be delivered. Reconnect first.
+    NotConnected,
+    /// The send buffer already holds `max_send_buffer_size` bytes or more:
+    /// the message was not accepted. Wait for the buffer to drain.
+    BufferFull,
+    /// The context was freed; no operation is possible any more.
+    ContextClosed,
+    /// An operating-system call failed (creating the poller, a thread, a
+    /// socket). The text carries the OS error.
+    Io(String),
+    /// The host name did not resolve (DNS). The text names the host.
+    Dns(String),
+    /// The TCP connection failed (refused, unreachable). The text names the
+    /// address and the OS error.
+    Connect(String),
+    /// The TLS handshake failed (certificate verification, protocol). The
+    /// text is OpenSSL's reason.
+    Tls(String),
+    /// The server refused the opening handshake: a status other than 101, a
+    /// missing `Upgrade`/`Connection` header, a wrong `Sec-WebSocket-Accept`
+    /// or an unrequested subprotocol (RFC 6455 §4.1). The text says which,
+    /// e.g. `HTTP 403 Forbidden`.
+    Handshake(String),
+    /// The server broke RFC 6455 after the handshake (reserved bits, bad
+    /// opcode, masked frame, bad control frame...). Closed with 1002.
+    Protocol(String),
+    /// Invalid UTF-8 arrived in a text message or close reason (RFC 6455
+    /// §8.1). Closed with 1007.
+    InvalidPayload(String),
+    /// An incoming message or frame is larger than the configured maximum.
+    /// Closed with 1009.
+    MessageTooBig(String),
+    /// A connect, handshake or close timeout expired. The text says which.
+    Timeout(String),
+    /// The connection broke without a closing handshake (reset, EOF):
+    /// close code 1006 semantics (RFC 6455 §7.1.5).
+    ConnectionLost(String),
+    /// A bug in wsc: a panic was caught at the C boundary.
+    Panic(String),
+}
+
+impl Error {
+    /// The close code (RFC 6455 §7.4.1) sent to the server when this error
+    /// ends an open connection, or reported for it: 1002 protocol error,
+    /// 1007 invalid payload, 1009 message too big, 1006 otherwise (no close
+    /// frame is sent for 1006).
+    pub fn close_code(&self) -> u16 {
+        match self {
+            Error::Protocol(_) => 1002,
+            Error::InvalidPayload(_) => 1007,
+            Error::MessageTooBig(_) => 1009,
+            _ => 1006,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
+            Error::InvalidUrl(s) => write!(f, "invalid URL: {s}"),
+            Error::InvalidHeader(s) => write!(f, "invalid header: {s}"),
+            Error::InvalidUtf8 => f.write_str("text is not valid UTF-8"),
+            Error::NotConnected => f.write_str("not connected: the message was not delivered"),
+            Error::BufferFull => f.write_str("send buffer full: the message was not accepted"),
+            Error::ContextClosed => f.write_str("the context was freed"),
+            Error::Io(s) => write!(f, "I/O error: {s}"),
+            Error::Dns(s) => write!(f, "DNS resolution failed: {s}"),
+            Error::Connect(s) => write!(f, "TCP connect failed: {s}"),
+            Error::Tls(s) => write!(f, "TLS handshake failed: {s}"),
+            Error::Handshake(s) => write!(f, "opening handshake refused: {s}"),
+            Error::Protocol(s) => write!(f, "protocol error: {s}"),
+            Error::InvalidPayload(s) => write!(f, "invalid payload: {s}"),
+            Error::MessageTooBig(s) => write!(f, "message too big: {s}"),
+            Error::Timeout(s) => write!(f, "timeout: {s}"),
+            Error::ConnectionLost(s) => write!(f, "connection lost: {s}"),
+            Error::Panic(s) => write!(f, "internal error (panic): {s}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<tungstenite::Error> for Error {
+    fn from(e: tungstenite::Error) -> Self {
+        use tungstenite::error::{CapacityError, ProtocolError};
+        use tungstenite::Error as T;
+        match e {
+            T::ConnectionClosed | T::AlreadyClosed => {
+                Error::ConnectionLost("the connection is closed".into())
+            }
+            T::Io(io) => Error::ConnectionLost(io.to_string()),
+            T::Tls(t) => Error::Tls(t.to_string()),
+            T::Capacity(CapacityError::MessageTooLong { size, max_size }) => Error::MessageTooBig(
+                format!("{size} bytes, the limit is {max_size} bytes"),
+            ),
+            T::Capacity(c) => Error::Protocol(c.to_string()),
+            T::Utf8(s) => Error::InvalidPayload(format!("invalid UTF-8 in a text message: {s}")),
+            T::Protocol(
+                p @ (ProtocolError::MissingConnectionUpgradeHeader
+                | ProtocolError::MissingUpgradeWebSocketHeader
+                | ProtocolError::SecWebSocketAcceptKeyMismatch
+                | ProtocolError::SecWebSocketSubProtocolError(_)
+                | ProtocolError::HttparseError(_)
+                | ProtocolError::WrongHttpVersion
+                | ProtocolError::HandshakeIncomplete
+                | ProtocolError::InvalidHeader(_)),
+            ) => Error::Handshake(p.to_string()),
+            T::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                Error::ConnectionLost("the server closed TCP without a close frame".into())
+            }
+            T::Protocol(p) => Error::Protocol(p.to_string()),
+            T::WriteBufferFull(_) => Error::BufferFull,
+            T::AttackAttempt => Error::Handshake("the response looks like an attack".into()),
+            T::Url(u) => Error::InvalidUrl(u.to_string()),
+            T::Http(resp) => {
+                let status = resp.status();
+                Error::Handshake(format!(
+                    "HTTP {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                ))
+            }
+            T::HttpFormat(h) => Error::Handshake(h.to_string()),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! What happens on a connection, as the caller receives it from
+//! [`crate::Context::poll_event`].
+
+use crate::error::Error;
+use tungstenite::Bytes;
+
+/// The kind of a data message (RFC 6455 §5.6); the numbers are the opcodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// A text message (opcode 0x1): UTF-8, checked on both sides.
+    Text = 1,
+    /// A binary message (opcode 0x2).
+    Binary = 2,
+}
+
+/// One event of one client, in the order it happened on that client.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The id of the client ([`crate::Client::id`]): unique in the process,
+    /// never reused.
+    pub client_id: u64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened. Per connection attempt the order is: `Connected`, `Open`,
+/// then messages, pings and pongs, then `Closed`; a failure before `Open`
+/// gives `Error` then `Closed`. `Undelivered` comes before the `Closed` of
+/// the attempt whose end dropped the message.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// The TCP connection (and TLS, for `wss://`) is established; the
+    /// opening handshake starts now (Workerman's `onConnect`).
+    Connected,
+    /// The opening handshake succeeded (101 and a valid
+    /// `Sec-WebSocket-Accept`, RFC 6455 §4.1): the connection is open.
+    /// `response_head` is the server's response head exactly as received,
+    /// status line and headers up to and including the empty line.
+    Open {
+        /// The raw HTTP response head, as received.
+        response_head: Bytes,
+    },
+    /// A whole message arrived (fragments joined, RFC 6455 §5.4).
+    Message {
+        /// Text or binary.
+        message_type: MessageType,
+        /// The payload; valid UTF-8 when `message_type` is text.
+        data: Bytes,
+    },
+    /// A ping arrived (RFC 6455 §5.5.2); the pong was sent automatically.
+    Ping(Bytes),
+    /// A pong arrived (RFC 6455 §5.5.3).
+    Pong(Bytes),
+    /// A failure: before the connection opened (DNS, TCP, TLS, handshake,
+    /// timeout) or one that ends an open connection (protocol violation by
+    /// the server, oversized message). A `Closed` event follows.
+    Error(Error),
+    /// A message accepted by `send` that will never be written: the
+    /// connection attempt ended before it could be (RFC 6455 gives no
+    /// delivery guarantee; wsc reports every message it drops).
+    Undelivered {
+        /// Text or binary, as it was sent.
+        message_type: MessageType,
+        /// The payload, as it was sent.
+        data: Bytes,
+    },
+    /// The connection is gone, whatever the reason (Workerman's `onClose`).
+    Closed {
+        /// The status code of the closing handshake (RFC 6455 §7.1.5): the
+        /// server's, or ours if the server echoed none; 1005 when a close
+        /// frame carried no code; 1006 when the connection ended without a
+        /// closing handshake.
+        code: u16,
+        /// The close reason (UTF-8), or the error text for 1006.
+        reason: String,
+        /// Whether the closing handshake completed (RFC 6455 §7.1.4).
+        clean: bool,
+    },
+}

@@ -1,0 +1,119 @@
+//! The checked conversions between C pointers and Rust objects, and the
+//! panic boundary. All `unsafe` of the crate is in `src/ffi/`.
+//!
+//! A handle given to C (`wsc_context *`, `wsc_client *`, `const wsc_event
+//! *`) is a key into one process-wide registry; the library never
+//! dereferences a pointer it receives, it looks it up. A freed handle is no
+//! longer in the registry, so a double free or a use after free returns
+//! `WSC_RESULT_INVALID_HANDLE` instead of touching freed memory. (An address
+//! can be reused by a later object of the same kind; a stale handle then
+//! names that object, which is memory-safe.)
+
+use super::wsc_event;
+use crate::engine::{Client, Context};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+use tungstenite::Bytes;
+
+/// An event handed to C: the `#[repr(C)]` view first, so that a pointer to
+/// the box is a pointer to the `wsc_event`, then the storage its pointers
+/// point into.
+#[repr(C)]
+pub(crate) struct EventBox {
+    pub(crate) raw: wsc_event,
+    pub(crate) _payload: Bytes,
+    pub(crate) _text: Vec<u8>,
+}
+
+// SAFETY: the raw pointers in `raw` point into `_payload`/`_text`, which the
+// box owns and never mutates; moving the box between threads is fine.
+unsafe impl Send for EventBox {}
+unsafe impl Sync for EventBox {}
+
+pub(crate) enum Handle {
+    Context(Arc<Context>),
+    Client(Arc<Client>),
+    /// Held only to keep the event alive until `wsc_event_free`.
+    Event(#[allow(dead_code)] Box<EventBox>),
+}
+
+static REGISTRY: LazyLock<RwLock<HashMap<usize, Handle>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Registers a context and returns its C handle.
+pub(crate) fn register_context(ctx: Context) -> usize {
+    // The Arc's heap address is unique while the registry holds it.
+    let arc = Arc::new(ctx);
+    let key = Arc::as_ptr(&arc) as usize;
+    REGISTRY.write().insert(key, Handle::Context(arc));
+    key
+}
+
+/// Registers a client and returns its C handle.
+pub(crate) fn register_client(client: Client) -> usize {
+    let arc = Arc::new(client);
+    let key = Arc::as_ptr(&arc) as usize;
+    REGISTRY.write().insert(key, Handle::Client(arc));
+    key
+}
+
+/// Registers an event and returns its C pointer.
+pub(crate) fn register_event(ev: Box<EventBox>) -> *const wsc_event {
+    let ptr = &ev.raw as *const wsc_event;
+    REGISTRY.write().insert(ptr as usize, Handle::Event(ev));
+    ptr
+}
+
+/// The live context behind `key`, if any.
+pub(crate) fn context(key: usize) -> Option<Arc<Context>> {
+    match REGISTRY.read().get(&key) {
+        Some(Handle::Context(c)) => Some(c.clone()),
+        _ => None,
+    }
+}
+
+/// The live client behind `key`, if any.
+pub(crate) fn client(key: usize) -> Option<Arc<Client>> {
+    match REGISTRY.read().get(&key) {
+        Some(Handle::Client(c)) => Some(c.clone()),
+        _ => None,
+    }
+}
+
+/// Which kind of handle `remove` takes out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Context,
+    Client,
+    Event,
+}
+
+/// Takes a handle of the given kind out of the registry; `None` when the
+/// key is not a live handle of that kind (never registered, already freed,
+/// or another kind). The object is dropped by the caller, outside the lock.
+pub(crate) fn remove(key: usize, kind: Kind) -> Option<Handle> {
+    let mut reg = REGISTRY.write();
+    let matches = match reg.get(&key) {
+        Some(Handle::Context(_)) => kind == Kind::Context,
+        Some(Handle::Client(_)) => kind == Kind::Client,
+        Some(Handle::Event(_)) => kind == Kind::Event,
+        None => false,
+    };
+    if matches { reg.remove(&key) } else { None }
+}
+
+/// Runs an export's body, turning a panic into `WSC_RESULT_PANIC` (or the
+/// given value) instead of unwinding across the C boundary.
+macro_rules! ffi_boundary {
+    ($on_panic:expr, $body:block) => {{
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => $on_panic,
+        }
+    }};
+    ($body:block) => {
+        ffi_boundary!($crate::ffi::wsc_result::Panic, $body)
+    };
+}
+pub(crate) use ffi_boundary;

@@ -1,0 +1,861 @@
+//! The C ABI of wsc; cbindgen turns this file into `include/wsc.h`.
+//!
+//! Conventions (after rustls-ffi and hyper's `ffi`): every symbol starts with
+//! `wsc_`; functions are `wsc_<type>_<verb>` with the object first, then
+//! inputs, then out-parameters; each returns a [`wsc_result`] and writes its
+//! out-parameters only on success; `_free(NULL)` is a no-op. Handles are
+//! looked up, never dereferenced, so a double free or a call on a freed
+//! handle returns `WSC_RESULT_INVALID_HANDLE`. No panic unwinds across the
+//! boundary (`WSC_RESULT_PANIC`). All functions are thread-safe unless their
+//! doc says otherwise.
+#![allow(non_camel_case_types)]
+// The exports take raw pointers from C and check them themselves (NULL,
+// registry look-up); they cannot be `unsafe fn` for cbindgen's C signature.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+mod handle;
+
+use crate::engine::{Context, SendStatus, Status};
+use crate::error::Error;
+use crate::event::{EventKind, MessageType};
+use handle::{EventBox, Handle, Kind, ffi_boundary};
+use std::ffi::{CStr, c_char, c_int};
+use std::time::Duration;
+use tungstenite::Bytes;
+
+/// Opaque: a context, the event loop that owns a poller, its clients, their
+/// timers and the event queue (one fallback thread each). Create with
+/// `wsc_context_new`, free with `wsc_context_free`.
+pub struct wsc_context {
+    _private: [u8; 0],
+}
+
+/// Opaque: a client, one WebSocket connection to one URL, reconnectable.
+/// Create with `wsc_client_new`, free with `wsc_client_free`.
+pub struct wsc_client {
+    _private: [u8; 0],
+}
+
+/// The result of every function. The numbers are stable and never reused;
+/// `wsc_result_str` gives a sentence for each.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullArgument = 1,
+    /// The handle is not live: never returned by wsc, already freed (double
+    /// free), or of another kind.
+    InvalidHandle = 2,
+    /// An argument is out of range or malformed.
+    InvalidArgument = 3,
+    /// The URL does not parse, is not ws:// or wss://, has no host or has a
+    /// fragment.
+    InvalidUrl = 4,
+    /// A header name is empty or not a token, a value holds CR/LF/NUL, or
+    /// the handshake sets that header itself.
+    InvalidHeader = 5,
+    /// A text message or close reason is not valid UTF-8.
+    InvalidUtf8 = 6,
+    /// The client is closing or closed: the message was not accepted and is
+    /// not delivered.
+    NotConnected = 7,
+    /// The send buffer is full: the message was not accepted.
+    BufferFull = 8,
+    /// The context of this client was freed.
+    ContextClosed = 9,
+    /// An internal error (a caught panic): please report it.
+    Panic = 10,
+    /// An operating-system call failed.
+    Io = 11,
+    /// DNS resolution failed.
+    Dns = 12,
+    /// The TCP connection failed (refused, unreachable).
+    Connect = 13,
+    /// The TLS handshake failed (e.g. certificate verification).
+    Tls = 14,
+    /// The server refused the opening handshake (non-101 status, bad
+    /// Sec-WebSocket-Accept...).
+    Handshake = 15,
+    /// The server violated RFC 6455 (close code 1002).
+    Protocol = 16,
+    /// Invalid UTF-8 arrived in a text message or close reason (close code
+    /// 1007).
+    InvalidPayload = 17,
+    /// An incoming message exceeded the size limit (close code 1009).
+    MessageTooBig = 18,
+    /// A connect, handshake or close timeout expired.
+    Timeout = 19,
+    /// The connection broke without a closing handshake (close code 1006).
+    ConnectionLost = 20,
+}
+
+/// What an event reports (`wsc_event.event_type`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_event_type {
+    /// TCP (and TLS for wss://) is established; the opening handshake
+    /// starts. No data.
+    Connected = 1,
+    /// The opening handshake succeeded (RFC 6455 §4.1). `data` is the
+    /// server's raw response head, as received.
+    Open = 2,
+    /// A whole text message (opcode 0x1, valid UTF-8). `data` is the
+    /// payload.
+    Text = 3,
+    /// A whole binary message (opcode 0x2). `data` is the payload.
+    Binary = 4,
+    /// A ping arrived (the pong was sent automatically). `data` is its
+    /// payload.
+    Ping = 5,
+    /// A pong arrived. `data` is its payload.
+    Pong = 6,
+    /// A failure; `error` says which, `data` is a readable message. A
+    /// `WSC_EVENT_TYPE_CLOSED` event follows.
+    Error = 7,
+    /// The connection is gone. `close_code`, `clean`; `data` is the close
+    /// reason (or the error text for 1006).
+    Closed = 8,
+    /// A message accepted by `wsc_client_send` that will not be delivered
+    /// (the connection attempt ended first). `data` is its payload,
+    /// `message_type` its type.
+    Undelivered = 9,
+}
+
+/// The type of a data message; the numbers are RFC 6455 opcodes (§5.2).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_message_type {
+    /// Text (opcode 0x1): the payload must be valid UTF-8.
+    Text = 1,
+    /// Binary (opcode 0x2).
+    Binary = 2,
+}
+
+/// What `wsc_client_send` did with an accepted message.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_send_status {
+    /// Written to the socket whole.
+    Written = 0,
+    /// Queued: before the handshake completed (written right after it, in
+    /// order), or the socket was full (written as it drains).
+    Queued = 1,
+}
+
+/// A client's connection state; the numbers are Workerman's `STATUS_*`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_status {
+    /// Created, never connected.
+    Initial = 0,
+    /// Resolving, connecting TCP/TLS, in the opening handshake, or waiting
+    /// for a reconnect.
+    Connecting = 1,
+    /// Open: messages flow both ways.
+    Established = 2,
+    /// The closing handshake is under way.
+    Closing = 8,
+    /// Closed.
+    Closed = 16,
+}
+
+/// One event, owned by the library until `wsc_event_free`. Fields are only
+/// ever appended; `struct_size` is `sizeof(wsc_event)` of the library that
+/// filled it. Read-only for the caller.
+#[repr(C)]
+pub struct wsc_event {
+    /// Size of this struct in bytes, for forward compatibility.
+    pub struct_size: u32,
+    /// What happened.
+    pub event_type: wsc_event_type,
+    /// The id of the client (`wsc_client_id`): unique in the process, never
+    /// reused. Events of a freed client that were already queued are still
+    /// returned, with its id.
+    pub client_id: u64,
+    /// The payload (see `wsc_event_type`), `data_len` bytes, valid until
+    /// `wsc_event_free`. NULL when `data_len` is 0. For `ERROR` and `CLOSED`
+    /// a NUL byte follows the text (not counted in `data_len`); message
+    /// payloads may contain NUL bytes and carry no terminator.
+    pub data: *const u8,
+    /// Length of `data` in bytes.
+    pub data_len: usize,
+    /// `WSC_EVENT_TYPE_TEXT`/`BINARY`/`UNDELIVERED`: the message type.
+    pub message_type: wsc_message_type,
+    /// `WSC_EVENT_TYPE_ERROR`: which failure; `WSC_RESULT_OK` otherwise.
+    pub error: wsc_result,
+    /// `WSC_EVENT_TYPE_CLOSED`: the close status code (RFC 6455 §7.4): the
+    /// server's, 1005 if its close frame had none, 1006 without a closing
+    /// handshake. 0 for other events.
+    pub close_code: u16,
+    /// `WSC_EVENT_TYPE_CLOSED`: true when the closing handshake completed.
+    pub clean: bool,
+}
+
+/// A static, NUL-terminated English sentence for a result code (a
+/// `wsc_result` value; unknown numbers give "unknown result code"); never
+/// NULL, never freed. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_result_str(result: c_int) -> *const c_char {
+    let s: &'static CStr = match result {
+        r if r == wsc_result::Ok as c_int => c"success",
+        r if r == wsc_result::NullArgument as c_int => c"a required pointer argument was NULL",
+        r if r == wsc_result::InvalidHandle as c_int => c"the handle is not live (never created, already freed, or of another kind)",
+        r if r == wsc_result::InvalidArgument as c_int => c"an argument is out of range or malformed",
+        r if r == wsc_result::InvalidUrl as c_int => c"the URL is invalid (it must be ws:// or wss:// with a host and no fragment)",
+        r if r == wsc_result::InvalidHeader as c_int => c"the header is invalid (empty or non-token name, CR/LF/NUL in the value, or set by the handshake itself)",
+        r if r == wsc_result::InvalidUtf8 as c_int => c"the text is not valid UTF-8",
+        r if r == wsc_result::NotConnected as c_int => c"the client is closing or closed: the message was not delivered",
+        r if r == wsc_result::BufferFull as c_int => c"the send buffer is full: the message was not accepted",
+        r if r == wsc_result::ContextClosed as c_int => c"the context was freed",
+        r if r == wsc_result::Panic as c_int => c"internal error (a panic was caught); please report it",
+        r if r == wsc_result::Io as c_int => c"an operating-system call failed",
+        r if r == wsc_result::Dns as c_int => c"DNS resolution failed",
+        r if r == wsc_result::Connect as c_int => c"the TCP connection failed",
+        r if r == wsc_result::Tls as c_int => c"the TLS handshake failed",
+        r if r == wsc_result::Handshake as c_int => c"the server refused the opening handshake",
+        r if r == wsc_result::Protocol as c_int => c"the server violated the WebSocket protocol (1002)",
+        r if r == wsc_result::InvalidPayload as c_int => c"invalid UTF-8 arrived in a text message or close reason (1007)",
+        r if r == wsc_result::MessageTooBig as c_int => c"an incoming message exceeded the size limit (1009)",
+        r if r == wsc_result::Timeout as c_int => c"a timeout expired",
+        r if r == wsc_result::ConnectionLost as c_int => c"the connection broke without a closing handshake (1006)",
+        _ => c"unknown result code",
+    };
+    s.as_ptr()
+}
+
+/// The library version, a static NUL-terminated string such as "0.1.0";
+/// never freed. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+fn result_of(e: &Error) -> wsc_result {
+    match e {
+        Error::InvalidArgument(_) => wsc_result::InvalidArgument,
+        Error::InvalidUrl(_) => wsc_result::InvalidUrl,
+        Error::InvalidHeader(_) => wsc_result::InvalidHeader,
+        Error::InvalidUtf8 => wsc_result::InvalidUtf8,
+        Error::NotConnected => wsc_result::NotConnected,
+        Error::BufferFull => wsc_result::BufferFull,
+        Error::ContextClosed => wsc_result::ContextClosed,
+        Error::Io(_) => wsc_result::Io,
+        Error::Dns(_) => wsc_result::Dns,
+        Error::Connect(_) => wsc_result::Connect,
+        Error::Tls(_) => wsc_result::Tls,
+        Error::Handshake(_) => wsc_result::Handshake,
+        Error::Protocol(_) => wsc_result::Protocol,
+        Error::InvalidPayload(_) => wsc_result::InvalidPayload,
+        Error::MessageTooBig(_) => wsc_result::MessageTooBig,
+        Error::Timeout(_) => wsc_result::Timeout,
+        Error::ConnectionLost(_) => wsc_result::ConnectionLost,
+        Error::Panic(_) => wsc_result::Panic,
+    }
+}
+
+fn to_result(r: crate::Result<()>) -> wsc_result {
+    match r {
+        Ok(()) => wsc_result::Ok,
+        Err(e) => result_of(&e),
+    }
+}
+
+/// Reads a NUL-terminated C string as UTF-8.
+fn c_str<'a>(p: *const c_char) -> Result<&'a str, wsc_result> {
+    if p.is_null() {
+        return Err(wsc_result::NullArgument);
+    }
+    // SAFETY: the caller passes a NUL-terminated string (documented on every
+    // function that takes one); NULL was excluded above.
+    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| wsc_result::InvalidUtf8)
+}
+
+/// Reads `len` bytes at `p`; NULL is allowed only with `len == 0`.
+fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8], wsc_result> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(wsc_result::NullArgument);
+    }
+    if len > isize::MAX as usize {
+        return Err(wsc_result::InvalidArgument);
+    }
+    // SAFETY: the caller passes `len` readable bytes at `p` (documented);
+    // NULL and impossible lengths were excluded above.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// Writes `v` to the out-parameter `out` (checked non-NULL by the caller).
+fn put<T>(out: *mut T, v: T) {
+    // SAFETY: `out` was checked non-NULL and the caller passes a writable
+    // location of type T (documented).
+    unsafe { out.write(v) }
+}
+
+macro_rules! try_client {
+    ($ptr:expr) => {{
+        if $ptr.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match handle::client($ptr as usize) {
+            Some(c) => c,
+            None => return wsc_result::InvalidHandle,
+        }
+    }};
+}
+
+macro_rules! try_context {
+    ($ptr:expr) => {{
+        if $ptr.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match handle::context($ptr as usize) {
+            Some(c) => c,
+            None => return wsc_result::InvalidHandle,
+        }
+    }};
+}
+
+macro_rules! try_arg {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+/// Creates a context: a poller, an event queue, one fallback thread (and a
+/// resolver thread when a host name needs DNS).
+///
+/// - `out_context`: receives the new context; the caller owns it and frees
+///   it with `wsc_context_free`.
+///
+/// Thread-safe. Results: `OK`; `NULL_ARGUMENT`; `IO` (no poller or thread
+/// could be created, e.g. the open-files limit was reached).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_new(out_context: *mut *mut wsc_context) -> wsc_result {
+    ffi_boundary!({
+        if out_context.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match Context::new() {
+            Ok(ctx) => {
+                put(out_context, handle::register_context(ctx) as *mut wsc_context);
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}
+
+/// Frees a context: closes all its connections at once (no closing
+/// handshake), stops its threads and drops its queued events. Its clients
+/// stay valid handles that answer `WSC_RESULT_CONTEXT_CLOSED`; free them
+/// too. Events already returned by `wsc_context_poll_event` stay valid
+/// until `wsc_event_free`. A `wsc_context_poll_event` running on another
+/// thread returns within its timeout with `CONTEXT_CLOSED` or no event.
+///
+/// - `context`: NULL is a no-op.
+///
+/// Results: `OK`; `INVALID_HANDLE` (already freed: a double free).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_free(context: *mut wsc_context) -> wsc_result {
+    ffi_boundary!({
+        if context.is_null() {
+            return wsc_result::Ok;
+        }
+        match handle::remove(context as usize, Kind::Context) {
+            Some(Handle::Context(ctx)) => {
+                ctx.shutdown();
+                drop(ctx);
+                wsc_result::Ok
+            }
+            _ => wsc_result::InvalidHandle,
+        }
+    })
+}
+
+/// The context's file descriptor, for another event loop (epoll, libuv,
+/// PHP's `stream_select`...): it is readable whenever
+/// `wsc_context_poll_event(context, 0, ...)` has work to do. After it turns
+/// readable, call `wsc_context_poll_event` with timeout 0 until it returns
+/// no event. The fd belongs to the context: do not read, write or close it.
+///
+/// - `out_fd`: receives the fd, valid until `wsc_context_free`.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_fd(context: *const wsc_context, out_fd: *mut c_int) -> wsc_result {
+    ffi_boundary!({
+        let ctx = try_context!(context);
+        if out_fd.is_null() {
+            return wsc_result::NullArgument;
+        }
+        put(out_fd, ctx.fd());
+        wsc_result::Ok
+    })
+}
+
+/// Waits up to `timeout_ms` for the next event of any client of the
+/// context, driving the I/O (reads, writes, pongs, pings, timers,
+/// reconnects) on the calling thread while it waits. Events of one client
+/// come in the order they happened.
+///
+/// - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
+///   until an event arrives.
+/// - `out_event`: receives the event, or NULL when the timeout passed
+///   without one. The caller owns the event and frees it with
+///   `wsc_event_free`; its data stays valid until then (also after the
+///   client or context is freed).
+///
+/// Thread-safe: several threads may poll one context; each event goes to
+/// exactly one of them. Results: `OK` (event or timeout); `NULL_ARGUMENT`;
+/// `INVALID_HANDLE`; `CONTEXT_CLOSED`; `IO` (the poller failed).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_poll_event(
+    context: *mut wsc_context,
+    timeout_ms: i32,
+    out_event: *mut *const wsc_event,
+) -> wsc_result {
+    ffi_boundary!({
+        let ctx = try_context!(context);
+        if out_event.is_null() {
+            return wsc_result::NullArgument;
+        }
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        match ctx.poll_event(timeout) {
+            Ok(Some(ev)) => {
+                put(out_event, handle::register_event(event_box(ev)));
+                wsc_result::Ok
+            }
+            Ok(None) => {
+                put(out_event, std::ptr::null());
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}
+
+fn event_box(ev: crate::Event) -> Box<EventBox> {
+    let mut payload = Bytes::new();
+    let mut text = Vec::new();
+    let mut event_type = wsc_event_type::Connected;
+    let mut message_type = wsc_message_type::Binary;
+    let mut error = wsc_result::Ok;
+    let mut close_code = 0u16;
+    let mut clean = false;
+    let mt = |t: MessageType| match t {
+        MessageType::Text => wsc_message_type::Text,
+        MessageType::Binary => wsc_message_type::Binary,
+    };
+    match ev.kind {
+        EventKind::Connected => {}
+        EventKind::Open { response_head } => {
+            event_type = wsc_event_type::Open;
+            payload = response_head;
+        }
+        EventKind::Message { message_type: t, data } => {
+            event_type = match t {
+                MessageType::Text => wsc_event_type::Text,
+                MessageType::Binary => wsc_event_type::Binary,
+            };
+            message_type = mt(t);
+            payload = data;
+        }
+        EventKind::Ping(d) => {
+            event_type = wsc_event_type::Ping;
+            payload = d;
+        }
+        EventKind::Pong(d) => {
+            event_type = wsc_event_type::Pong;
+            payload = d;
+        }
+        EventKind::Error(e) => {
+            event_type = wsc_event_type::Error;
+            error = result_of(&e);
+            text = e.to_string().into_bytes();
+        }
+        EventKind::Undelivered { message_type: t, data } => {
+            event_type = wsc_event_type::Undelivered;
+            message_type = mt(t);
+            payload = data;
+        }
+        EventKind::Closed { code, reason, clean: c } => {
+            event_type = wsc_event_type::Closed;
+            close_code = code;
+            clean = c;
+            text = reason.into_bytes();
+        }
+    }
+    let (data, data_len) = if !text.is_empty() {
+        let len = text.len();
+        text.push(0);
+        (text.as_ptr(), len)
+    } else if !payload.is_empty() {
+        (payload.as_ptr(), payload.len())
+    } else {
+        (std::ptr::null(), 0)
+    };
+    Box::new(EventBox {
+        raw: wsc_event {
+            struct_size: std::mem::size_of::<wsc_event>() as u32,
+            event_type,
+            client_id: ev.client_id,
+            data,
+            data_len,
+            message_type,
+            error,
+            close_code,
+            clean,
+        },
+        _payload: payload,
+        _text: text,
+    })
+}
+
+/// Frees an event returned by `wsc_context_poll_event`, with its data.
+///
+/// - `event`: NULL is a no-op.
+///
+/// Results: `OK`; `INVALID_HANDLE` (not an event of wsc, or already freed).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_event_free(event: *const wsc_event) -> wsc_result {
+    ffi_boundary!({
+        if event.is_null() {
+            return wsc_result::Ok;
+        }
+        match handle::remove(event as usize, Kind::Event) {
+            Some(h) => {
+                drop(h);
+                wsc_result::Ok
+            }
+            None => wsc_result::InvalidHandle,
+        }
+    })
+}
+
+/// Creates a client of the context for one URL; it does not connect yet.
+///
+/// - `url`: NUL-terminated UTF-8, `ws://host[:port][/path][?query]` or
+///   `wss://...` (RFC 6455 §3); port 80 or 443 by default; IPv6 hosts in
+///   brackets. Copied; the caller keeps ownership.
+/// - `out_client`: receives the client; the caller owns it and frees it
+///   with `wsc_client_free`.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_URL` (does not parse, another scheme, no host, a fragment);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_new(
+    context: *mut wsc_context,
+    url: *const c_char,
+    out_client: *mut *mut wsc_client,
+) -> wsc_result {
+    ffi_boundary!({
+        let ctx = try_context!(context);
+        let url = try_arg!(c_str(url));
+        if out_client.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match ctx.client(url) {
+            Ok(c) => {
+                put(out_client, handle::register_client(c) as *mut wsc_client);
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}
+
+/// Frees a client: closes its connection at once (no closing handshake)
+/// and cancels its timers. Events of it already queued are still returned
+/// by `wsc_context_poll_event` (with its id); no new ones are made.
+///
+/// - `client`: NULL is a no-op.
+///
+/// Results: `OK`; `INVALID_HANDLE` (already freed: a double free).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_free(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        if client.is_null() {
+            return wsc_result::Ok;
+        }
+        match handle::remove(client as usize, Kind::Client) {
+            Some(h) => {
+                drop(h);
+                wsc_result::Ok
+            }
+            None => wsc_result::InvalidHandle,
+        }
+    })
+}
+
+/// The client's id, as found in `wsc_event.client_id`: unique in the
+/// process, never reused.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_id(client: *const wsc_client, out_id: *mut u64) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        if out_id.is_null() {
+            return wsc_result::NullArgument;
+        }
+        put(out_id, c.id());
+        wsc_result::Ok
+    })
+}
+
+/// Adds a request header to the opening handshake (RFC 6455 §4.1), e.g.
+/// `Cookie`, `Origin`, `Authorization`, `Sec-WebSocket-Protocol` (the
+/// subprotocols offered, comma-separated; the server's choice is checked).
+/// Setting a name again (case-insensitive) replaces its value. Takes effect
+/// at the next connect.
+///
+/// - `name`, `value`: NUL-terminated UTF-8, copied.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_HEADER` (empty or non-token name; CR, LF or NUL in the value;
+/// `Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
+/// `Sec-WebSocket-Version` or `Sec-WebSocket-Extensions`, which the
+/// handshake sets itself); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_header(
+    client: *mut wsc_client,
+    name: *const c_char,
+    value: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let name = try_arg!(c_str(name));
+        let value = try_arg!(c_str(value));
+        to_result(c.set_header(name, value))
+    })
+}
+
+/// Sends a ping (opcode 0x9, empty payload) every `interval_ms`
+/// milliseconds while the connection is open (Workerman's
+/// `websocketPingInterval`, there in seconds); 0 turns it off. Takes effect
+/// at the next opening of the connection.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_ping_interval(client: *mut wsc_client, interval_ms: u32) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_ping_interval(interval_ms))
+    })
+}
+
+/// Sets the connect timeout (DNS, TCP and TLS together) and the opening
+/// handshake timeout, in milliseconds; 0 leaves a value unchanged. Defaults
+/// 10000 and 10000. Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_timeouts(
+    client: *mut wsc_client,
+    connect_timeout_ms: u32,
+    handshake_timeout_ms: u32,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_timeouts(connect_timeout_ms, handshake_timeout_ms))
+    })
+}
+
+/// TLS settings. `use_tls`: use TLS even for a `ws://` URL (Workerman's
+/// `transport = 'ssl'`; a URL without a port then uses 443); `wss://`
+/// always uses TLS. `verify`: check the server's certificate chain against
+/// the system's roots and its host name (default true); false is UNSAFE:
+/// anyone on the path can read and change the traffic. Takes effect at the
+/// next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls(client: *mut wsc_client, use_tls: bool, verify: bool) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_tls(use_tls, verify))
+    })
+}
+
+/// Sets the size limits in bytes; 0 leaves a value unchanged.
+/// `max_message_size`: the largest incoming message (fragments joined);
+/// larger ones close the connection with 1009 (default 10 MiB).
+/// `max_send_buffer_size`: `wsc_client_send` refuses a message with
+/// `BUFFER_FULL` while this many bytes or more wait to be written (default
+/// 1 MiB).
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_limits(
+    client: *mut wsc_client,
+    max_message_size: usize,
+    max_send_buffer_size: usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_limits(max_message_size, max_send_buffer_size))
+    })
+}
+
+/// Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
+/// Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
+/// `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
+/// pending reconnect delay and connects now.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_connect(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.connect())
+    })
+}
+
+/// Sends one message. Open: written to the socket at once on the calling
+/// thread (the rest queued if the socket is full). Not yet open
+/// (initial, connecting, waiting to reconnect): queued and written right
+/// after the opening handshake, in the order of the calls; if that attempt
+/// fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
+/// event.
+///
+/// - `message_type`: a `wsc_message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid
+///   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
+///   `INVALID_ARGUMENT`.
+/// - `data`, `data_len`: the payload, copied once; NULL only with length 0.
+/// - `out_status`: may be NULL; receives `WRITTEN` or `QUEUED`.
+///
+/// Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
+/// `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or
+/// closed: not delivered); `BUFFER_FULL` (not accepted); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_send(
+    client: *mut wsc_client,
+    message_type: u32,
+    data: *const u8,
+    data_len: usize,
+    out_status: *mut wsc_send_status,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let data = try_arg!(bytes(data, data_len));
+        let t = match message_type {
+            1 => MessageType::Text,
+            2 => MessageType::Binary,
+            _ => return wsc_result::InvalidArgument,
+        };
+        match c.send(t, data) {
+            Ok(s) => {
+                if !out_status.is_null() {
+                    put(
+                        out_status,
+                        match s {
+                            SendStatus::Written => wsc_send_status::Written,
+                            SendStatus::Queued => wsc_send_status::Queued,
+                        },
+                    );
+                }
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}
+
+/// Sends a ping (opcode 0x9) now, on an open connection (RFC 6455 §5.5.2).
+///
+/// - `data`, `data_len`: the payload, at most 125 bytes; NULL only with 0.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (over 125 bytes); `NOT_CONNECTED` (not open); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_ping(client: *mut wsc_client, data: *const u8, data_len: usize) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let data = try_arg!(bytes(data, data_len));
+        to_result(c.ping(data))
+    })
+}
+
+/// Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with
+/// `code` and `reason`, waits for the server's close frame and for it to
+/// close TCP (at most the close timeout, 5 s), then reports
+/// `WSC_EVENT_TYPE_CLOSED`. Before the connection is open it ends the
+/// attempt at once (queued messages come back as `UNDELIVERED`, then
+/// `CLOSED` with 1006). Also cancels a pending reconnect. Ignored (`OK`)
+/// when already closing or closed.
+///
+/// - `code`: 1000 (normal), 1001, 1003, 1007-1011, or 3000-4999 (§7.4).
+/// - `reason`, `reason_len`: UTF-8, at most 123 bytes; NULL only with 0.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (a code the RFC forbids on the wire, or a reason over 123 bytes);
+/// `INVALID_UTF8`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_close(
+    client: *mut wsc_client,
+    code: u16,
+    reason: *const u8,
+    reason_len: usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let reason = try_arg!(bytes(reason, reason_len));
+        let reason = match std::str::from_utf8(reason) {
+            Ok(r) => r,
+            Err(_) => return wsc_result::InvalidUtf8,
+        };
+        to_result(c.close(code, reason))
+    })
+}
+
+/// Connects again after `delay_ms` milliseconds, with the same URL, headers
+/// and options (Workerman's `reConnect($after)`, there in seconds). An open
+/// connection is closed first, at once, with a `CLOSED` event (1006);
+/// messages sent meanwhile are queued for the new connection. A second call
+/// replaces the pending delay.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_reconnect(client: *mut wsc_client, delay_ms: u32) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.reconnect(Duration::from_millis(delay_ms.into())))
+    })
+}
+
+/// The client's connection state (numbers as Workerman's `STATUS_*`).
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_status(client: *const wsc_client, out_status: *mut wsc_status) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        if out_status.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match c.status() {
+            Ok(s) => {
+                put(
+                    out_status,
+                    match s {
+                        Status::Initial => wsc_status::Initial,
+                        Status::Connecting => wsc_status::Connecting,
+                        Status::Established => wsc_status::Established,
+                        Status::Closing => wsc_status::Closing,
+                        Status::Closed => wsc_status::Closed,
+                    },
+                );
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}

@@ -1,0 +1,24 @@
+//! wsc: a native WebSocket client (RFC 6455) with a C ABI.
+//!
+//! A [`Context`] owns a mio poller, its [`Client`]s (one WebSocket
+//! connection each, reconnectable), a timer list, an event queue and one
+//! fallback thread. The caller's own [`Context::poll_event`] drives the I/O
+//! while it waits; the fallback thread keeps connections alive (pongs,
+//! pings, timers, reconnects) while no caller polls. Everything that happens
+//! reaches the caller as an [`Event`] from `poll_event`, never as a callback
+//! from a library thread. See `../shared/design.md` in the project for why.
+//!
+//! The C ABI lives in [`ffi`] (header `include/wsc.h`); the PHP package in
+//! `php/` loads it through PHP's FFI extension.
+#![deny(missing_docs)]
+
+mod engine;
+pub mod error;
+pub mod event;
+pub mod ffi;
+pub mod options;
+
+pub use engine::{Client, Context, SendStatus, Status};
+pub use error::{Error, Result};
+pub use event::{Event, EventKind, MessageType};
+pub use options::ClientOptions;

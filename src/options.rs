@@ -1,0 +1,56 @@
+//! Per-client settings, with their defaults and units.
+
+use std::time::Duration;
+
+/// Settings of one client. Set before `connect`; a reconnect uses them as
+/// they are then.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Extra request headers of the opening handshake, in order, name and
+    /// value (RFC 6455 §4.1, e.g. `Cookie`, `Origin`,
+    /// `Sec-WebSocket-Protocol`). Default: none.
+    pub headers: Vec<(String, String)>,
+    /// Send a ping (opcode 0x9, empty payload) this often while the
+    /// connection is open; `None` = off. Default: off.
+    pub ping_interval: Option<Duration>,
+    /// Time allowed for DNS, TCP connect and TLS together. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Time allowed for the opening handshake after TCP/TLS. Default 10 s.
+    pub handshake_timeout: Duration,
+    /// Time allowed for the closing handshake (our close frame until the
+    /// server closes TCP) before TCP is closed anyway. Default 5 s.
+    pub close_timeout: Duration,
+    /// Use TLS (native-tls, OpenSSL on Linux) even for a `ws://` URL, as
+    /// Workerman's `transport = 'ssl'` does; a URL without a port then uses
+    /// 443. `wss://` always uses TLS. Default: false.
+    pub tls: bool,
+    /// Verify the server's certificate chain and host name. Turning it off
+    /// is unsafe (anyone on the path can read and change the traffic).
+    /// Default: true.
+    pub tls_verify: bool,
+    /// Largest incoming message in bytes (the payload, fragments joined);
+    /// larger ones close the connection with 1009. Default 10 MiB
+    /// (Workerman's `maxPackageSize`).
+    pub max_message_size: usize,
+    /// Send buffer limit in bytes: `send` refuses a message while this many
+    /// bytes or more wait to be written (queued before the handshake, or
+    /// not yet accepted by the socket). Default 1 MiB (Workerman's
+    /// `maxSendBufferSize`).
+    pub max_send_buffer_size: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            headers: Vec::new(),
+            ping_interval: None,
+            connect_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            tls: false,
+            tls_verify: true,
+            max_message_size: 10 << 20,
+            max_send_buffer_size: 1 << 20,
+        }
+    }
+}
