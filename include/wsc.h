@@ -341,7 +341,8 @@ wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
  * - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
  *   until an event arrives.
  * - `out_event`: receives the event, or NULL when the timeout passed
- *   without one. The caller owns the event and frees it with
+ *   without one or a signal interrupted the wait (EINTR, so that the
+ *   caller's signal handlers can run). The caller owns the event and frees it with
  *   `wsc_event_free`; its data stays valid until then (also after the
  *   client or context is freed).
  *
@@ -604,7 +605,8 @@ wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
  * - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
  *   until an event arrives.
  * - `out_event`: receives the event, or NULL when the timeout passed
- *   without one. The caller owns the event and frees it with
+ *   without one or a signal interrupted the wait (EINTR, so that the
+ *   caller's signal handlers can run). The caller owns the event and frees it with
  *   `wsc_event_free`; its data stays valid until then (also after the
  *   client or context is freed).
  *

@@ -111,17 +111,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl From<tungstenite::Error> for Error {
     fn from(e: tungstenite::Error) -> Self {
-        use tungstenite::error::{CapacityError, ProtocolError};
         use tungstenite::Error as T;
+        use tungstenite::error::{CapacityError, ProtocolError};
         match e {
             T::ConnectionClosed | T::AlreadyClosed => {
                 Error::ConnectionLost("the connection is closed".into())
             }
             T::Io(io) => Error::ConnectionLost(io.to_string()),
             T::Tls(t) => Error::Tls(t.to_string()),
-            T::Capacity(CapacityError::MessageTooLong { size, max_size }) => Error::MessageTooBig(
-                format!("{size} bytes, the limit is {max_size} bytes"),
-            ),
+            T::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                Error::MessageTooBig(format!("{size} bytes, the limit is {max_size} bytes"))
+            }
             T::Capacity(c) => Error::Protocol(c.to_string()),
             T::Utf8(s) => Error::InvalidPayload(format!("invalid UTF-8 in a text message: {s}")),
             T::Protocol(

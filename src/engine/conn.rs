@@ -82,7 +82,12 @@ impl Target {
         url.as_str()
             .into_client_request()
             .map_err(|e| Error::InvalidUrl(format!("{s:?}: {e}")))?;
-        Ok(Target { url: url.as_str().to_string(), host, explicit_port: url.port(), wss })
+        Ok(Target {
+            url: url.as_str().to_string(),
+            host,
+            explicit_port: url.port(),
+            wss,
+        })
     }
 
     fn port(&self, tls: bool) -> u16 {
@@ -93,7 +98,12 @@ impl Target {
 enum State {
     Initial,
     Resolving,
-    Connecting { sock: TcpStream, addrs: Vec<SocketAddr>, next: usize, addr: SocketAddr },
+    Connecting {
+        sock: TcpStream,
+        addrs: Vec<SocketAddr>,
+        next: usize,
+        addr: SocketAddr,
+    },
     Tls(Box<native_tls::MidHandshakeTlsStream<TcpStream>>),
     Handshaking(Box<MidHandshake<ClientHandshake<Stream>>>),
     Open(Box<WebSocket<Stream>>),
@@ -196,7 +206,8 @@ impl Conn {
         self.generation += 1;
         self.peer_close = None;
         let deadline = Instant::now() + self.opts.connect_timeout;
-        env.timers.push(deadline, self.id, self.generation, TimerKind::Connect);
+        env.timers
+            .push(deadline, self.id, self.generation, TimerKind::Connect);
         let port = self.target.port(self.tls());
         let host = self.target.host.clone();
         if let Ok(ip) = host.parse::<IpAddr>() {
@@ -204,14 +215,24 @@ impl Conn {
             return;
         }
         self.state = State::Resolving;
-        let req = Request { client_id: self.id, generation: self.generation, host, port };
+        let req = Request {
+            client_id: self.id,
+            generation: self.generation,
+            host,
+            port,
+        };
         if let Err(e) = env.resolver.resolve(req) {
             self.fail(env, Error::Io(format!("cannot start the resolver: {e}")));
         }
     }
 
     /// A resolver answer for this client.
-    pub(crate) fn resolved(&mut self, env: &mut Env, generation: u64, addrs: io::Result<Vec<SocketAddr>>) {
+    pub(crate) fn resolved(
+        &mut self,
+        env: &mut Env,
+        generation: u64,
+        addrs: io::Result<Vec<SocketAddr>>,
+    ) {
         if generation != self.generation || !matches!(self.state, State::Resolving) {
             return;
         }
@@ -239,7 +260,12 @@ impl Conn {
                         continue;
                     }
                     self.fd = Some(fd);
-                    self.state = State::Connecting { sock, addrs, next, addr };
+                    self.state = State::Connecting {
+                        sock,
+                        addrs,
+                        next,
+                        addr,
+                    };
                     return;
                 }
                 Err(e) => last_err = Some(Error::Connect(format!("{addr}: {e}"))),
@@ -262,9 +288,12 @@ impl Conn {
         loop {
             let state = std::mem::replace(&mut self.state, State::Closed);
             let progressed = match state {
-                State::Connecting { sock, addrs, next, addr } => {
-                    self.drive_connecting(env, sock, addrs, next, addr)
-                }
+                State::Connecting {
+                    sock,
+                    addrs,
+                    next,
+                    addr,
+                } => self.drive_connecting(env, sock, addrs, next, addr),
                 State::Tls(mid) => match mid.handshake() {
                     Ok(tls) => {
                         env.emit(self.id, EventKind::Connected);
@@ -319,7 +348,12 @@ impl Conn {
             Ok(None) => match sock.peer_addr() {
                 Ok(_) => None,
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    self.state = State::Connecting { sock, addrs, next, addr };
+                    self.state = State::Connecting {
+                        sock,
+                        addrs,
+                        next,
+                        addr,
+                    };
                     return false;
                 }
                 Err(e) => Some(e),
@@ -380,16 +414,18 @@ impl Conn {
 
     fn start_handshake(&mut self, env: &mut Env, mut stream: Stream) {
         let deadline = Instant::now() + self.opts.handshake_timeout;
-        env.timers.push(deadline, self.id, self.generation, TimerKind::Handshake);
+        env.timers
+            .push(deadline, self.id, self.generation, TimerKind::Handshake);
         let mut req = match self.target.url.as_str().into_client_request() {
             Ok(r) => r,
             Err(e) => return self.fail(env, Error::InvalidUrl(e.to_string())),
         };
         for (name, value) in &self.opts.headers {
             // Both were checked by `set_header`.
-            if let (Ok(n), Ok(v)) =
-                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
-            {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
                 req.headers_mut().insert(n, v);
             }
         }
@@ -401,18 +437,34 @@ impl Conn {
     fn handshake_result(
         &mut self,
         env: &mut Env,
-        r: Result<(WebSocket<Stream>, tungstenite::handshake::client::Response), HandshakeError<ClientHandshake<Stream>>>,
+        r: Result<
+            (WebSocket<Stream>, tungstenite::handshake::client::Response),
+            HandshakeError<ClientHandshake<Stream>>,
+        >,
     ) {
         match r {
             Ok((mut ws, _response)) => {
                 let rec = ws.get_mut().record.take().unwrap_or_default();
-                let end = rec.windows(4).position(|w| w == b"\r\n\r\n").map_or(rec.len(), |p| p + 4);
+                let end = rec
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(rec.len(), |p| p + 4);
                 let head = Bytes::copy_from_slice(&rec[..end]);
                 self.written_at_open = ws.get_ref().bytes_written;
                 self.submitted = 0;
-                env.emit(self.id, EventKind::Open { response_head: head });
+                env.emit(
+                    self.id,
+                    EventKind::Open {
+                        response_head: head,
+                    },
+                );
                 if let Some(iv) = self.opts.ping_interval {
-                    env.timers.push(Instant::now() + iv, self.id, self.generation, TimerKind::Ping);
+                    env.timers.push(
+                        Instant::now() + iv,
+                        self.id,
+                        self.generation,
+                        TimerKind::Ping,
+                    );
                 }
                 self.state = State::Open(Box::new(ws));
                 self.flush_pending(env);
@@ -435,7 +487,9 @@ impl Conn {
         while let Some((t, data)) = self.pending.pop_front() {
             self.pending_bytes -= data.len();
             let len = data.len();
-            let State::Open(ws) = &mut self.state else { return };
+            let State::Open(ws) = &mut self.state else {
+                return;
+            };
             let msg = match message_of(t, data) {
                 Ok(m) => m,
                 Err(_) => continue, // checked at send time
@@ -468,22 +522,32 @@ impl Conn {
     }
 
     fn drive_open(&mut self, env: &mut Env) {
-        let (State::Open(ws) | State::Closing(ws)) = &mut self.state else { return };
+        let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
+            return;
+        };
         if let Err(e) = ws.flush() {
             if !is_would_block(&e) {
                 return self.read_error(env, e);
             }
         }
         loop {
-            let (State::Open(ws) | State::Closing(ws)) = &mut self.state else { return };
+            let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
+                return;
+            };
             match ws.read() {
                 Ok(Message::Text(t)) => env.emit(
                     self.id,
-                    EventKind::Message { message_type: MessageType::Text, data: Bytes::from(t) },
+                    EventKind::Message {
+                        message_type: MessageType::Text,
+                        data: Bytes::from(t),
+                    },
                 ),
                 Ok(Message::Binary(b)) => env.emit(
                     self.id,
-                    EventKind::Message { message_type: MessageType::Binary, data: b },
+                    EventKind::Message {
+                        message_type: MessageType::Binary,
+                        data: b,
+                    },
                 ),
                 Ok(Message::Ping(p)) => {
                     self.submitted += frame_len(p.len());
@@ -507,7 +571,8 @@ impl Conn {
                         };
                         self.state = State::Closing(ws);
                         let deadline = Instant::now() + self.opts.close_timeout;
-                        env.timers.push(deadline, self.id, self.generation, TimerKind::Close);
+                        env.timers
+                            .push(deadline, self.id, self.generation, TimerKind::Close);
                     }
                 }
                 Ok(Message::Frame(_)) => {}
@@ -522,14 +587,28 @@ impl Conn {
             // The closing handshake completed and the server closed TCP.
             let (code, reason) = self.peer_close.take().unwrap_or((1005, String::new()));
             self.teardown(env);
-            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+            env.emit(
+                self.id,
+                EventKind::Closed {
+                    code,
+                    reason,
+                    clean: true,
+                },
+            );
             return;
         }
         let err = Error::from(e);
         if let Some((code, reason)) = self.peer_close.take() {
             // Both close frames were exchanged; TCP ended less tidily.
             self.teardown(env);
-            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+            env.emit(
+                self.id,
+                EventKind::Closed {
+                    code,
+                    reason,
+                    clean: true,
+                },
+            );
             return;
         }
         match err {
@@ -538,7 +617,10 @@ impl Conn {
                 // close frame with the code the error calls for, best effort.
                 if let State::Open(ws) = &mut self.state {
                     let code = err.close_code();
-                    let frame = CloseFrame { code: CloseCode::from(code), reason: "".into() };
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: "".into(),
+                    };
                     let _ = ws.close(Some(frame));
                     let _ = ws.flush();
                 }
@@ -546,7 +628,14 @@ impl Conn {
                 let reason = err.to_string();
                 self.teardown(env);
                 env.emit(self.id, EventKind::Error(err));
-                env.emit(self.id, EventKind::Closed { code, reason, clean: false });
+                env.emit(
+                    self.id,
+                    EventKind::Closed {
+                        code,
+                        reason,
+                        clean: false,
+                    },
+                );
             }
             other => self.lost(env, other),
         }
@@ -555,7 +644,14 @@ impl Conn {
     /// The connection ended without a closing handshake (1006).
     fn lost(&mut self, env: &mut Env, e: Error) {
         self.teardown(env);
-        env.emit(self.id, EventKind::Closed { code: 1006, reason: e.to_string(), clean: false });
+        env.emit(
+            self.id,
+            EventKind::Closed {
+                code: 1006,
+                reason: e.to_string(),
+                clean: false,
+            },
+        );
     }
 
     /// An attempt failed before the connection opened.
@@ -564,12 +660,25 @@ impl Conn {
         self.teardown(env);
         env.emit(self.id, EventKind::Error(e));
         self.drop_pending(env);
-        env.emit(self.id, EventKind::Closed { code: 1006, reason, clean: false });
+        env.emit(
+            self.id,
+            EventKind::Closed {
+                code: 1006,
+                reason,
+                clean: false,
+            },
+        );
     }
 
     fn drop_pending(&mut self, env: &mut Env) {
         while let Some((t, data)) = self.pending.pop_front() {
-            env.emit(self.id, EventKind::Undelivered { message_type: t, data });
+            env.emit(
+                self.id,
+                EventKind::Undelivered {
+                    message_type: t,
+                    data,
+                },
+            );
         }
         self.pending_bytes = 0;
     }
@@ -582,7 +691,12 @@ impl Conn {
         self.peer_close = None;
     }
 
-    pub(crate) fn send(&mut self, env: &mut Env, t: MessageType, data: &[u8]) -> crate::Result<super::SendStatus> {
+    pub(crate) fn send(
+        &mut self,
+        env: &mut Env,
+        t: MessageType,
+        data: &[u8],
+    ) -> crate::Result<super::SendStatus> {
         use super::SendStatus;
         if t == MessageType::Text && std::str::from_utf8(data).is_err() {
             return Err(Error::InvalidUtf8);
@@ -594,7 +708,9 @@ impl Conn {
                 }
                 let msg = message_of(t, Bytes::copy_from_slice(data))?;
                 self.submitted += frame_len(data.len());
-                let State::Open(ws) = &mut self.state else { unreachable!() };
+                let State::Open(ws) = &mut self.state else {
+                    unreachable!()
+                };
                 match ws.send(msg) {
                     Ok(()) => {}
                     Err(e) if is_would_block(&e) => {}
@@ -603,7 +719,11 @@ impl Conn {
                         return Err(Error::NotConnected);
                     }
                 }
-                Ok(if self.buffered() == 0 { SendStatus::Written } else { SendStatus::Queued })
+                Ok(if self.buffered() == 0 {
+                    SendStatus::Written
+                } else {
+                    SendStatus::Queued
+                })
             }
             State::Closing(_) | State::Closed => Err(Error::NotConnected),
             _ => {
@@ -624,7 +744,9 @@ impl Conn {
                 data.len()
             )));
         }
-        let State::Open(ws) = &mut self.state else { return Err(Error::NotConnected) };
+        let State::Open(ws) = &mut self.state else {
+            return Err(Error::NotConnected);
+        };
         self.submitted += frame_len(data.len());
         match ws.send(Message::Ping(Bytes::copy_from_slice(data))) {
             Ok(()) => Ok(()),
@@ -651,7 +773,10 @@ impl Conn {
         }
         match &mut self.state {
             State::Open(ws) => {
-                let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
                 self.submitted += frame_len(2 + reason.len());
                 match ws.close(Some(frame)) {
                     Ok(()) => {}
@@ -666,7 +791,8 @@ impl Conn {
                 };
                 self.state = State::Closing(ws);
                 let deadline = Instant::now() + self.opts.close_timeout;
-                env.timers.push(deadline, self.id, self.generation, TimerKind::Close);
+                env.timers
+                    .push(deadline, self.id, self.generation, TimerKind::Close);
                 Ok(())
             }
             State::Resolving | State::Connecting { .. } | State::Tls(_) | State::Handshaking(_) => {
@@ -712,7 +838,12 @@ impl Conn {
         } else {
             self.generation += 1;
             self.state = State::ReconnectWait;
-            env.timers.push(Instant::now() + delay, self.id, self.generation, TimerKind::Reconnect);
+            env.timers.push(
+                Instant::now() + delay,
+                self.id,
+                self.generation,
+                TimerKind::Reconnect,
+            );
         }
     }
 
@@ -720,7 +851,10 @@ impl Conn {
     pub(crate) fn timer(&mut self, env: &mut Env, kind: TimerKind) {
         match kind {
             TimerKind::Connect => {
-                if matches!(self.state, State::Resolving | State::Connecting { .. } | State::Tls(_)) {
+                if matches!(
+                    self.state,
+                    State::Resolving | State::Connecting { .. } | State::Tls(_)
+                ) {
                     let ms = self.opts.connect_timeout.as_millis();
                     self.fail(env, Error::Timeout(format!("no connection within {ms} ms")));
                 }
@@ -728,7 +862,10 @@ impl Conn {
             TimerKind::Handshake => {
                 if matches!(self.state, State::Handshaking(_)) {
                     let ms = self.opts.handshake_timeout.as_millis();
-                    self.fail(env, Error::Timeout(format!("no handshake response within {ms} ms")));
+                    self.fail(
+                        env,
+                        Error::Timeout(format!("no handshake response within {ms} ms")),
+                    );
                 }
             }
             TimerKind::Close => {
@@ -736,7 +873,14 @@ impl Conn {
                     match self.peer_close.take() {
                         Some((code, reason)) => {
                             self.teardown(env);
-                            env.emit(self.id, EventKind::Closed { code, reason, clean: true });
+                            env.emit(
+                                self.id,
+                                EventKind::Closed {
+                                    code,
+                                    reason,
+                                    clean: true,
+                                },
+                            );
                         }
                         None => {
                             let ms = self.opts.close_timeout.as_millis();
@@ -751,7 +895,12 @@ impl Conn {
                 if let State::Open(_) = self.state {
                     let _ = self.ping(env, &[]);
                     if let (State::Open(_), Some(iv)) = (&self.state, self.opts.ping_interval) {
-                        env.timers.push(Instant::now() + iv, self.id, self.generation, TimerKind::Ping);
+                        env.timers.push(
+                            Instant::now() + iv,
+                            self.id,
+                            self.generation,
+                            TimerKind::Ping,
+                        );
                     }
                 }
             }

@@ -29,7 +29,10 @@ impl Watch {
             if fd < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0 };
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: 0,
+            };
             if libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, poll_fd, &mut ev) < 0 {
                 let e = std::io::Error::last_os_error();
                 libc::close(fd);
@@ -81,7 +84,10 @@ fn run(s: &Shared, watch: &Watch) {
             continue;
         }
         // A caller left it a moment ago: it will likely be back.
-        let since = Duration::from_millis(s.now_ms().saturating_sub(s.last_exit_ms.load(Ordering::SeqCst)));
+        let since = Duration::from_millis(
+            s.now_ms()
+                .saturating_sub(s.last_exit_ms.load(Ordering::SeqCst)),
+        );
         if since < GRACE {
             std::thread::park_timeout(GRACE - since);
             continue;
@@ -96,7 +102,11 @@ fn run(s: &Shared, watch: &Watch) {
             std::thread::park_timeout(QUEUED_TURN);
             continue;
         }
-        let next = g.timers.next_in(std::time::Instant::now()).unwrap_or(IDLE_TURN).min(IDLE_TURN);
+        let next = g
+            .timers
+            .next_in(std::time::Instant::now())
+            .unwrap_or(IDLE_TURN)
+            .min(IDLE_TURN);
         drop(g);
         if !s.rx.is_empty() {
             // Make the context fd readable for an outer event loop, then

@@ -72,7 +72,9 @@ impl Timers {
     }
 
     fn next_in(&self, now: Instant) -> Option<Duration> {
-        self.heap.peek().map(|Reverse((at, ..))| at.saturating_duration_since(now))
+        self.heap
+            .peek()
+            .map(|Reverse((at, ..))| at.saturating_duration_since(now))
     }
 }
 
@@ -115,9 +117,21 @@ pub(crate) struct Engine {
 
 impl Engine {
     fn with_conn<R>(&mut self, id: u64, f: impl FnOnce(&mut Conn, &mut Env) -> R) -> Option<R> {
-        let Engine { poll, clients, timers, resolver, tx, .. } = self;
+        let Engine {
+            poll,
+            clients,
+            timers,
+            resolver,
+            tx,
+            ..
+        } = self;
         let conn = clients.get_mut(&id)?;
-        let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+        let mut env = Env {
+            registry: poll.registry(),
+            events: tx,
+            timers,
+            resolver,
+        };
         Some(f(conn, &mut env))
     }
 
@@ -138,8 +152,9 @@ impl Engine {
     }
 
     /// One turn: timers, resolver answers, then wait for I/O up to
-    /// `timeout` (capped by the next timer) and handle it.
-    fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
+    /// `timeout` (capped by the next timer) and handle it. `Ok(false)` when
+    /// a signal interrupted the wait.
+    fn turn(&mut self, timeout: Option<Duration>) -> Result<bool> {
         let now = Instant::now();
         self.run_timers(now);
         self.drain_resolver();
@@ -147,10 +162,13 @@ impl Engine {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let mut interrupted = false;
         if let Err(e) = self.poll.poll(&mut self.mio_events, timeout) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 return Err(Error::Io(format!("epoll_wait: {e}")));
             }
+            interrupted = true;
+            self.mio_events.clear();
         }
         let mut ready = std::mem::take(&mut self.ready);
         ready.extend(self.mio_events.iter().map(|e| e.token()));
@@ -162,7 +180,7 @@ impl Engine {
         self.ready = ready;
         self.drain_resolver();
         self.run_timers(Instant::now());
-        Ok(())
+        Ok(!interrupted)
     }
 }
 
@@ -204,7 +222,11 @@ impl Shared {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.shutdown.load(Ordering::Acquire) { Err(Error::ContextClosed) } else { Ok(()) }
+        if self.shutdown.load(Ordering::Acquire) {
+            Err(Error::ContextClosed)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -275,7 +297,10 @@ impl Context {
         });
         let handle = fallback::spawn(shared.clone())?;
         *shared.fallback.lock() = Some(handle.thread().clone());
-        Ok(Context { shared, fallback: Mutex::new(Some(handle)) })
+        Ok(Context {
+            shared,
+            fallback: Mutex::new(Some(handle)),
+        })
     }
 
     /// Creates a client of this context for `url` (`ws://` or `wss://`,
@@ -288,12 +313,17 @@ impl Context {
         let target = Target::parse(url)?;
         let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
         self.shared.lock().clients.insert(id, Conn::new(id, target));
-        Ok(Client { shared: self.shared.clone(), id })
+        Ok(Client {
+            shared: self.shared.clone(),
+            id,
+        })
     }
 
     /// Waits up to `timeout` (`None`: without limit) for the next event of
     /// any client, driving the I/O on the calling thread while it waits.
-    /// `Ok(None)` when the timeout passed without an event.
+    /// `Ok(None)` when the timeout passed without an event, or when a
+    /// signal interrupted the wait (so that the caller's signal handlers
+    /// run promptly).
     ///
     /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
@@ -311,9 +341,13 @@ impl Context {
             }
             s.check_open()?;
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            g.turn(wait)?;
+            let completed = g.turn(wait)?;
             if let Ok(ev) = s.rx.try_recv() {
                 return Ok(Some(ev));
+            }
+            if !completed {
+                // A signal: return so the caller can handle it.
+                return Ok(None);
             }
             if s.lock_wanted.load(Ordering::SeqCst) > 0 {
                 MutexGuard::unlocked_fair(&mut g, || {});
@@ -340,9 +374,21 @@ impl Context {
         }
         {
             let mut g = s.lock();
-            let Engine { poll, clients, timers, resolver, tx, .. } = &mut *g;
+            let Engine {
+                poll,
+                clients,
+                timers,
+                resolver,
+                tx,
+                ..
+            } = &mut *g;
             for conn in clients.values_mut() {
-                let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+                let mut env = Env {
+                    registry: poll.registry(),
+                    events: tx,
+                    timers,
+                    resolver,
+                };
                 conn.teardown(&mut env);
             }
             clients.clear();
@@ -391,7 +437,9 @@ impl Client {
     pub fn set_header(&self, name: &str, value: &str) -> Result<()> {
         check_header(name, value)?;
         self.with(|c, _| {
-            c.opts.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            c.opts
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             c.opts.headers.push((name.to_string(), value.to_string()));
             Ok(())
         })
@@ -489,9 +537,21 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         let mut g = self.shared.lock();
-        let Engine { poll, clients, timers, resolver, tx, .. } = &mut *g;
+        let Engine {
+            poll,
+            clients,
+            timers,
+            resolver,
+            tx,
+            ..
+        } = &mut *g;
         if let Some(mut conn) = clients.remove(&self.id) {
-            let mut env = Env { registry: poll.registry(), events: tx, timers, resolver };
+            let mut env = Env {
+                registry: poll.registry(),
+                events: tx,
+                timers,
+                resolver,
+            };
             conn.teardown(&mut env);
         }
     }

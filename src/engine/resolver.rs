@@ -31,7 +31,12 @@ pub(crate) struct Resolver {
 impl Resolver {
     pub(crate) fn new(waker: Arc<Waker>) -> Self {
         let (answers_tx, answers) = unbounded();
-        Resolver { requests: None, answers_tx, answers, waker }
+        Resolver {
+            requests: None,
+            answers_tx,
+            answers,
+            waker,
+        }
     }
 
     /// Queues a look-up; the answer comes back through `answers` and wakes
@@ -41,19 +46,24 @@ impl Resolver {
             let (tx, rx) = unbounded::<Request>();
             let answers = self.answers_tx.clone();
             let waker = self.waker.clone();
-            std::thread::Builder::new().name("wsc-resolver".into()).spawn(move || {
-                for r in rx.iter() {
-                    let addrs = (r.host.as_str(), r.port)
-                        .to_socket_addrs()
-                        .map(|it| it.collect::<Vec<_>>());
-                    let answer =
-                        Answer { client_id: r.client_id, generation: r.generation, addrs };
-                    if answers.send(answer).is_err() {
-                        break;
+            std::thread::Builder::new()
+                .name("wsc-resolver".into())
+                .spawn(move || {
+                    for r in rx.iter() {
+                        let addrs = (r.host.as_str(), r.port)
+                            .to_socket_addrs()
+                            .map(|it| it.collect::<Vec<_>>());
+                        let answer = Answer {
+                            client_id: r.client_id,
+                            generation: r.generation,
+                            addrs,
+                        };
+                        if answers.send(answer).is_err() {
+                            break;
+                        }
+                        let _ = waker.wake();
                     }
-                    let _ = waker.wake();
-                }
-            })?;
+                })?;
             self.requests = Some(tx);
         }
         self.requests

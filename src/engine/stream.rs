@@ -27,7 +27,12 @@ pub(crate) struct Stream {
 
 impl Stream {
     pub(crate) fn new(inner: Inner) -> Self {
-        Stream { inner, record: None, bytes_read: 0, bytes_written: 0 }
+        Stream {
+            inner,
+            record: None,
+            bytes_read: 0,
+            bytes_written: 0,
+        }
     }
 }
 

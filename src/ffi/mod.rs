@@ -269,7 +269,9 @@ fn c_str<'a>(p: *const c_char) -> Result<&'a str, wsc_result> {
     }
     // SAFETY: the caller passes a NUL-terminated string (documented on every
     // function that takes one); NULL was excluded above.
-    unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| wsc_result::InvalidUtf8)
+    unsafe { CStr::from_ptr(p) }
+        .to_str()
+        .map_err(|_| wsc_result::InvalidUtf8)
 }
 
 /// Reads `len` bytes at `p`; NULL is allowed only with `len == 0`.
@@ -344,7 +346,10 @@ pub extern "C" fn wsc_context_new(out_context: *mut *mut wsc_context) -> wsc_res
         }
         match Context::new() {
             Ok(ctx) => {
-                put(out_context, handle::register_context(ctx) as *mut wsc_context);
+                put(
+                    out_context,
+                    handle::register_context(ctx) as *mut wsc_context,
+                );
                 wsc_result::Ok
             }
             Err(e) => result_of(&e),
@@ -408,7 +413,8 @@ pub extern "C" fn wsc_context_fd(context: *const wsc_context, out_fd: *mut c_int
 /// - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
 ///   until an event arrives.
 /// - `out_event`: receives the event, or NULL when the timeout passed
-///   without one. The caller owns the event and frees it with
+///   without one or a signal interrupted the wait (EINTR, so that the
+///   caller's signal handlers can run). The caller owns the event and frees it with
 ///   `wsc_event_free`; its data stays valid until then (also after the
 ///   client or context is freed).
 ///
@@ -459,7 +465,10 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
             event_type = wsc_event_type::Open;
             payload = response_head;
         }
-        EventKind::Message { message_type: t, data } => {
+        EventKind::Message {
+            message_type: t,
+            data,
+        } => {
             event_type = match t {
                 MessageType::Text => wsc_event_type::Text,
                 MessageType::Binary => wsc_event_type::Binary,
@@ -480,12 +489,19 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
             error = result_of(&e);
             text = e.to_string().into_bytes();
         }
-        EventKind::Undelivered { message_type: t, data } => {
+        EventKind::Undelivered {
+            message_type: t,
+            data,
+        } => {
             event_type = wsc_event_type::Undelivered;
             message_type = mt(t);
             payload = data;
         }
-        EventKind::Closed { code, reason, clean: c } => {
+        EventKind::Closed {
+            code,
+            reason,
+            clean: c,
+        } => {
             event_type = wsc_event_type::Closed;
             close_code = code;
             clean = c;
@@ -645,7 +661,10 @@ pub extern "C" fn wsc_client_set_header(
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
-pub extern "C" fn wsc_client_set_ping_interval(client: *mut wsc_client, interval_ms: u32) -> wsc_result {
+pub extern "C" fn wsc_client_set_ping_interval(
+    client: *mut wsc_client,
+    interval_ms: u32,
+) -> wsc_result {
     ffi_boundary!({
         let c = try_client!(client);
         to_result(c.set_ping_interval(interval_ms))
@@ -678,7 +697,11 @@ pub extern "C" fn wsc_client_set_timeouts(
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
-pub extern "C" fn wsc_client_set_tls(client: *mut wsc_client, use_tls: bool, verify: bool) -> wsc_result {
+pub extern "C" fn wsc_client_set_tls(
+    client: *mut wsc_client,
+    use_tls: bool,
+    verify: bool,
+) -> wsc_result {
     ffi_boundary!({
         let c = try_client!(client);
         to_result(c.set_tls(use_tls, verify))
@@ -776,7 +799,11 @@ pub extern "C" fn wsc_client_send(
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
 /// (over 125 bytes); `NOT_CONNECTED` (not open); `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
-pub extern "C" fn wsc_client_ping(client: *mut wsc_client, data: *const u8, data_len: usize) -> wsc_result {
+pub extern "C" fn wsc_client_ping(
+    client: *mut wsc_client,
+    data: *const u8,
+    data_len: usize,
+) -> wsc_result {
     ffi_boundary!({
         let c = try_client!(client);
         let data = try_arg!(bytes(data, data_len));
@@ -835,7 +862,10 @@ pub extern "C" fn wsc_client_reconnect(client: *mut wsc_client, delay_ms: u32) -
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
-pub extern "C" fn wsc_client_status(client: *const wsc_client, out_status: *mut wsc_status) -> wsc_result {
+pub extern "C" fn wsc_client_status(
+    client: *const wsc_client,
+    out_status: *mut wsc_status,
+) -> wsc_result {
     ffi_boundary!({
         let c = try_client!(client);
         if out_status.is_null() {

@@ -1,0 +1,214 @@
+//! `wsc-echo-server`: the WebSocket echo server of the demo, the tests and
+//! the benchmarks. Loopback only; a thread per connection (tungstenite,
+//! blocking).
+//!
+//! Usage: `wsc-echo-server [--addr 127.0.0.1:1234]` (port 0 picks a free
+//! one). Prints `listening on ADDR` once ready. Behaviour by request path:
+//! - anything else: echo every message with its opcode, answer pings and
+//!   close frames;
+//! - `/status/NNN`: answer the handshake with HTTP status NNN and close;
+//! - `/bad-accept`: answer 101 with a wrong `Sec-WebSocket-Accept`;
+//! - `/headers`: first send the request headers as a JSON object (names
+//!   lowercased), then echo;
+//! - `/opcode`: answer each message with `text:<payload>` or
+//!   `binary:<payload>` (a text message);
+//! - `/report-pings`: echo, and answer each ping also with `ping:<payload>`;
+//! - `/close/NNNN`: send a close frame with code NNNN, reason `bye`;
+//! - `/silent`: accept TCP and never answer.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, TcpListener, TcpStream};
+use std::time::Duration;
+use tungstenite::Message;
+use tungstenite::handshake::derive_accept_key;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocket, WebSocketConfig};
+
+fn main() {
+    let mut addr = "127.0.0.1:1234".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--addr" => addr = args.next().expect("--addr needs a value"),
+            "-h" | "--help" => {
+                println!("usage: wsc-echo-server [--addr 127.0.0.1:1234]");
+                return;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let listener = match TcpListener::bind(&addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let local = listener.local_addr().expect("local address");
+    if !is_loopback(local.ip()) {
+        eprintln!("refusing to listen on {local}: loopback addresses only");
+        std::process::exit(2);
+    }
+    println!("listening on {local}");
+    let _ = std::io::stdout().flush();
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let _ = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(move || {
+                let _ = serve(stream);
+            });
+    }
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    ip.is_loopback()
+}
+
+struct Head {
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+/// Reads the request head (up to the empty line, at most 64 KiB).
+fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Head> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    let mut total = line.len();
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line)?;
+        total += n;
+        if n == 0 || total > 64 * 1024 {
+            return Err(std::io::Error::other("bad request head"));
+        }
+        let l = line.trim_end_matches(['\r', '\n']);
+        if l.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = l.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    Ok(Head { path, headers })
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn serve(stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream);
+    let head = read_head(&mut reader)?;
+    // Bytes the client sent after its head (frames sent at once) stay in
+    // the BufReader; hand them to tungstenite.
+    let leftover = reader.buffer().to_vec();
+    let mut stream = reader.into_inner();
+    let path = head.path.split('?').next().unwrap_or("/").to_string();
+    if path == "/silent" {
+        let mut sink = [0u8; 1024];
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        while stream.read(&mut sink)? > 0 {}
+        return Ok(());
+    }
+    if let Some(code) = path.strip_prefix("/status/") {
+        let code: u16 = code.parse().unwrap_or(400);
+        let reason = tungstenite::http::StatusCode::from_u16(code)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Error");
+        let body = format!("{code} {reason}\n");
+        write!(
+            stream,
+            "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(());
+    }
+    let key = head
+        .headers
+        .iter()
+        .find(|(n, _)| n == "sec-websocket-key")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let accept = if path == "/bad-accept" {
+        derive_accept_key(b"not the client's key")
+    } else {
+        derive_accept_key(key.as_bytes())
+    };
+    write!(
+        stream,
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    )?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(64 * 1024)
+        .max_message_size(Some(64 << 20));
+    let mut ws = WebSocket::from_partially_read(stream, leftover, Role::Server, Some(config));
+    if path == "/headers" {
+        let fields: Vec<String> = head
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{}:{}", json_string(n), json_string(v)))
+            .collect();
+        ws.send(Message::text(format!("{{{}}}", fields.join(","))))
+            .map_err(std::io::Error::other)?;
+    }
+    if let Some(code) = path.strip_prefix("/close/") {
+        let code: u16 = code.parse().unwrap_or(1000);
+        let _ = ws.close(Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: "bye".into(),
+        }));
+    }
+    loop {
+        let msg = match ws.read() {
+            Ok(m) => m,
+            Err(_) => return Ok(()),
+        };
+        let reply = match msg {
+            Message::Text(t) if path == "/opcode" => {
+                Some(Message::text(format!("text:{}", t.as_str())))
+            }
+            Message::Binary(b) if path == "/opcode" => {
+                let mut v = b"binary:".to_vec();
+                v.extend_from_slice(&b);
+                Some(Message::Text(
+                    String::from_utf8_lossy(&v).into_owned().into(),
+                ))
+            }
+            Message::Text(t) => Some(Message::Text(t)),
+            Message::Binary(b) => Some(Message::Binary(b)),
+            Message::Ping(p) if path == "/report-pings" => {
+                let mut v = b"ping:".to_vec();
+                v.extend_from_slice(&p);
+                Some(Message::Text(
+                    String::from_utf8_lossy(&v).into_owned().into(),
+                ))
+            }
+            _ => None,
+        };
+        if let Some(r) = reply {
+            if ws.send(r).is_err() {
+                return Ok(());
+            }
+        } else if ws.flush().is_err() {
+            return Ok(());
+        }
+    }
+}
