@@ -1,0 +1,53 @@
+# wsc: the two quick-start commands are `make demo` and `make test`.
+# Both install what is missing first (scripts/install-deps.sh).
+
+CARGO ?= cargo
+export COMPOSER_ALLOW_SUPERUSER = 1
+
+.PHONY: all build demo test lint test-rust test-c test-php bench php-autoload deps deps-demo clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh test
+
+deps-demo:
+	scripts/install-deps.sh demo
+
+## build: libwsc.so, include/wsc.h and the echo server, in target/release/
+build:
+	$(CARGO) build --release --bins --lib
+
+php-autoload:
+	composer dump-autoload --quiet --working-dir=php
+
+## demo: the user's Workerman example (php/examples/seed.php) against the
+## embedded echo server on 127.0.0.1:1234, with a server restart
+demo: deps-demo build php-autoload
+	scripts/demo.sh
+
+## test: everything CI runs: lints, Rust, C (ASan + valgrind) and PHP tests
+test: deps build php-autoload lint test-rust test-c test-php
+	@echo "==> all test suites passed"
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+
+test-rust:
+	$(CARGO) test --release
+
+test-c: build
+	tests/c/run.sh
+
+test-php: build php-autoload
+	phpunit -c php/phpunit.xml.dist
+
+## bench: figures, not pass/fail (see bench/README.md)
+bench: deps-demo build php-autoload
+	bench/run.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf php/vendor tests/c/build

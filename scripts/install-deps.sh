@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building, the demo and the tests need on Debian bookworm,
+# and only what is missing (no network when everything is there).
+# Usage: scripts/install-deps.sh [demo|test]   (default: test)
+set -euo pipefail
+what=${1:-test}
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# Build: a C compiler, OpenSSL headers for native-tls, pkg-config.
+have cc || need_pkgs+=(gcc libc6-dev)
+pkg_installed libssl-dev || need_pkgs+=(libssl-dev)
+have pkg-config || need_pkgs+=(pkg-config)
+have make || need_pkgs+=(make)
+# PHP 8.2 with FFI (Debian's php8.2-cli ships FFI, pcntl and posix).
+if ! have php || ! php -m 2>/dev/null | grep -qx FFI; then need_pkgs+=(php8.2-cli); fi
+have composer || need_pkgs+=(composer)
+if [ "$what" = test ]; then
+  have phpunit || need_pkgs+=(phpunit)
+  have valgrind || need_pkgs+=(valgrind)
+  have openssl || need_pkgs+=(openssl)
+fi
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "==> installing with apt-get: ${need_pkgs[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if have sudo; then SUDO=sudo; else
+      echo "error: installing ${need_pkgs[*]} needs root (or sudo)" >&2; exit 1
+    fi
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! have cargo; then
+  cat >&2 <<'MSG'
+error: cargo (Rust) is not installed. wsc needs Rust 1.85 or newer (edition 2024);
+Debian's packaged rustc is too old. Install it with rustup, then run this again.
+MSG
+  exit 1
+fi
