@@ -495,18 +495,17 @@ impl Conn {
                 Err(_) => continue, // checked at send time
             };
             self.submitted += frame_len(len);
-            if let Err(e) = ws.write(msg) {
-                if !is_would_block(&e) {
-                    return self.lost(env, Error::from(e));
-                }
+            if let Err(e) = ws.write(msg)
+                && !is_would_block(&e)
+            {
+                return self.lost(env, Error::from(e));
             }
         }
-        if let State::Open(ws) = &mut self.state {
-            if let Err(e) = ws.flush() {
-                if !is_would_block(&e) {
-                    self.lost(env, Error::from(e));
-                }
-            }
+        if let State::Open(ws) = &mut self.state
+            && let Err(e) = ws.flush()
+            && !is_would_block(&e)
+        {
+            self.lost(env, Error::from(e));
         }
     }
 
@@ -525,10 +524,10 @@ impl Conn {
         let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
             return;
         };
-        if let Err(e) = ws.flush() {
-            if !is_would_block(&e) {
-                return self.read_error(env, e);
-            }
+        if let Err(e) = ws.flush()
+            && !is_would_block(&e)
+        {
+            return self.read_error(env, e);
         }
         loop {
             let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {

@@ -245,10 +245,10 @@ impl Drop for Presence<'_> {
         let s = self.0;
         s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
         s.in_poll.fetch_sub(1, Ordering::SeqCst);
-        if s.fallback_parked.load(Ordering::SeqCst) {
-            if let Some(t) = s.fallback.lock().as_ref() {
-                t.unpark();
-            }
+        if s.fallback_parked.load(Ordering::SeqCst)
+            && let Some(t) = s.fallback.lock().as_ref()
+        {
+            t.unpark();
         }
     }
 }
