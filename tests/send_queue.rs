@@ -1,0 +1,157 @@
+//! The send queue: messages sent before the handshake are queued and
+//! delivered in order after it; messages that can never be written come
+//! back as `Undelivered`; a closed client refuses with `NotConnected`; the
+//! buffer limit refuses with `BufferFull`.
+
+mod common;
+use common::*;
+use wsc::{Context, Error, EventKind, MessageType, SendStatus};
+
+#[test]
+fn sends_before_open_are_queued_then_delivered_in_order() {
+    let server = EchoServer::start();
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/opcode")).unwrap();
+    // Before connect, and while connecting: queued.
+    assert_eq!(
+        client.send(MessageType::Text, b"1").unwrap(),
+        SendStatus::Queued
+    );
+    client.connect().unwrap();
+    assert_eq!(
+        client.send(MessageType::Binary, b"2").unwrap(),
+        SendStatus::Queued
+    );
+    assert_eq!(
+        client.send(MessageType::Text, b"3").unwrap(),
+        SendStatus::Queued
+    );
+    let seen = wait_for(&ctx, WAIT, is_open);
+    assert!(
+        !seen.iter().any(is_message),
+        "nothing before Open: {seen:?}"
+    );
+    // After Open: written at once, after the queued ones.
+    assert_eq!(
+        client.send(MessageType::Text, b"4").unwrap(),
+        SendStatus::Written
+    );
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        got.push(text_of(&wait_event(&ctx, WAIT, |_| true)));
+    }
+    assert_eq!(got, ["text:1", "binary:2", "text:3", "text:4"]);
+}
+
+#[test]
+fn send_after_closed_is_not_connected() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    client.close(1000, "").unwrap();
+    // Closing: refused already.
+    assert_eq!(
+        client.send(MessageType::Text, b"late"),
+        Err(Error::NotConnected)
+    );
+    let (code, _, clean) = closed_of(&wait_event(&ctx, WAIT, is_closed));
+    assert_eq!((code, clean), (1000, true));
+    assert_eq!(
+        client.send(MessageType::Text, b"later"),
+        Err(Error::NotConnected)
+    );
+    assert_eq!(
+        client.send(MessageType::Binary, b"later"),
+        Err(Error::NotConnected)
+    );
+    // Refused, so not reported again as undelivered.
+    let rest = drain(&ctx, std::time::Duration::from_millis(100));
+    assert!(rest.is_empty(), "{rest:?}");
+}
+
+#[test]
+fn send_after_a_failed_attempt_is_not_connected() {
+    let ctx = Context::new().unwrap();
+    let client = ctx
+        .client(&format!("ws://127.0.0.1:{}/", refused_port()))
+        .unwrap();
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_closed);
+    assert_eq!(
+        client.send(MessageType::Text, b"x"),
+        Err(Error::NotConnected)
+    );
+}
+
+#[test]
+fn queued_messages_toward_a_refused_port_come_back_undelivered_before_closed() {
+    let ctx = Context::new().unwrap();
+    let client = ctx
+        .client(&format!("ws://127.0.0.1:{}/", refused_port()))
+        .unwrap();
+    client.send(MessageType::Text, b"first").unwrap();
+    client.send(MessageType::Binary, &[0, 159, 255]).unwrap();
+    client.connect().unwrap();
+    client.send(MessageType::Text, b"third").unwrap();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    let kinds: Vec<_> = seen.iter().map(|e| &e.kind).collect();
+    assert_eq!(seen.len(), 5, "Error, 3 x Undelivered, Closed: {kinds:#?}");
+    assert!(matches!(error_of(&seen[0]), Error::Connect(_)), "{kinds:?}");
+    let undelivered: Vec<_> = seen[1..4]
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Undelivered { message_type, data } => (*message_type, data.to_vec()),
+            other => panic!("expected Undelivered, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        undelivered,
+        [
+            (MessageType::Text, b"first".to_vec()),
+            (MessageType::Binary, vec![0, 159, 255]),
+            (MessageType::Text, b"third".to_vec()),
+        ]
+    );
+    let (code, _, clean) = closed_of(&seen[4]);
+    assert_eq!((code, clean), (1006, false));
+}
+
+#[test]
+fn queued_bytes_over_the_send_buffer_limit_are_refused() {
+    let server = EchoServer::start();
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/")).unwrap();
+    client.set_limits(0, 10).unwrap();
+    assert_eq!(
+        client.send(MessageType::Binary, b"123456").unwrap(),
+        SendStatus::Queued
+    );
+    // 6 bytes wait, under the limit: accepted, now 10 wait.
+    assert_eq!(
+        client.send(MessageType::Binary, b"7890").unwrap(),
+        SendStatus::Queued
+    );
+    // 10 bytes wait: the limit is reached, nothing more is accepted.
+    assert_eq!(
+        client.send(MessageType::Binary, b"x"),
+        Err(Error::BufferFull)
+    );
+    assert_eq!(client.send(MessageType::Text, b""), Err(Error::BufferFull));
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_open);
+    // The queue drained into the socket: accepted again.
+    assert_eq!(
+        client.send(MessageType::Binary, b"after").unwrap(),
+        SendStatus::Written
+    );
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        match wait_event(&ctx, WAIT, is_message).kind {
+            EventKind::Message { data, .. } => got.push(data.to_vec()),
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(
+        got,
+        [b"123456".to_vec(), b"7890".to_vec(), b"after".to_vec()]
+    );
+}
