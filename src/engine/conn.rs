@@ -34,6 +34,7 @@ pub(crate) struct Env<'a> {
     pub(crate) registry: &'a Registry,
     pub(crate) events: &'a Sender<Event>,
     pub(crate) timers: &'a mut Timers,
+    pub(crate) deferred: &'a mut Vec<(u64, u64)>,
     pub(crate) resolver: &'a mut Resolver,
 }
 
@@ -133,6 +134,11 @@ pub(crate) struct Conn {
     written_at_open: u64,
     /// The server's close frame (code, reason), once received.
     peer_close: Option<(u16, String)>,
+    /// A read error found after messages that the caller has not had yet:
+    /// the connection fails on the next turn, after the caller could act on
+    /// them (e.g. echo a message that preceded a protocol violation, as
+    /// RFC 6455 peers expect).
+    deferred: Option<tungstenite::Error>,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -173,6 +179,7 @@ impl Conn {
             submitted: 0,
             written_at_open: 0,
             peer_close: None,
+            deferred: None,
         }
     }
 
@@ -521,6 +528,9 @@ impl Conn {
     }
 
     fn drive_open(&mut self, env: &mut Env) {
+        if self.deferred.is_some() {
+            return;
+        }
         let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
             return;
         };
@@ -529,25 +539,29 @@ impl Conn {
         {
             return self.read_error(env, e);
         }
+        let mut delivered = 0usize;
         loop {
             let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
                 return;
             };
             match ws.read() {
-                Ok(Message::Text(t)) => env.emit(
-                    self.id,
-                    EventKind::Message {
+                Ok(Message::Text(t)) => {
+                    delivered += 1;
+                    let data = Bytes::from(t);
+                    let kind = EventKind::Message {
                         message_type: MessageType::Text,
-                        data: Bytes::from(t),
-                    },
-                ),
-                Ok(Message::Binary(b)) => env.emit(
-                    self.id,
-                    EventKind::Message {
+                        data,
+                    };
+                    env.emit(self.id, kind);
+                }
+                Ok(Message::Binary(data)) => {
+                    delivered += 1;
+                    let kind = EventKind::Message {
                         message_type: MessageType::Binary,
-                        data: b,
-                    },
-                ),
+                        data,
+                    };
+                    env.emit(self.id, kind);
+                }
                 Ok(Message::Ping(p)) => {
                     self.submitted += frame_len(p.len());
                     env.emit(self.id, EventKind::Ping(p));
@@ -576,6 +590,11 @@ impl Conn {
                 }
                 Ok(Message::Frame(_)) => {}
                 Err(e) if is_would_block(&e) => return,
+                Err(e) if delivered > 0 && !matches!(e, tungstenite::Error::ConnectionClosed) => {
+                    self.deferred = Some(e);
+                    env.deferred.push((self.id, self.generation));
+                    return;
+                }
                 Err(e) => return self.read_error(env, e),
             }
         }
@@ -688,6 +707,7 @@ impl Conn {
         self.state = State::Closed;
         self.generation += 1;
         self.peer_close = None;
+        self.deferred = None;
     }
 
     pub(crate) fn send(
@@ -843,6 +863,13 @@ impl Conn {
                 self.generation,
                 TimerKind::Reconnect,
             );
+        }
+    }
+
+    /// Acts on a read error held back by `drive_open` (see `deferred`).
+    pub(crate) fn fail_deferred(&mut self, env: &mut Env) {
+        if let Some(e) = self.deferred.take() {
+            self.read_error(env, e);
         }
     }
 

@@ -111,6 +111,9 @@ pub(crate) struct Engine {
     ready: Vec<Token>,
     clients: HashMap<u64, Conn>,
     timers: Timers,
+    /// Clients (id, generation) with a read error to act on at the start of
+    /// the next turn, after the caller has had the messages before it.
+    deferred: Vec<(u64, u64)>,
     resolver: Resolver,
     tx: Sender<Event>,
 }
@@ -121,6 +124,7 @@ impl Engine {
             poll,
             clients,
             timers,
+            deferred,
             resolver,
             tx,
             ..
@@ -130,6 +134,7 @@ impl Engine {
             registry: poll.registry(),
             events: tx,
             timers,
+            deferred,
             resolver,
         };
         Some(f(conn, &mut env))
@@ -155,6 +160,13 @@ impl Engine {
     /// `timeout` (capped by the next timer) and handle it. `Ok(false)` when
     /// a signal interrupted the wait.
     fn turn(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        for (id, generation) in std::mem::take(&mut self.deferred) {
+            self.with_conn(id, |c, env| {
+                if c.generation == generation {
+                    c.fail_deferred(env);
+                }
+            });
+        }
         let now = Instant::now();
         self.run_timers(now);
         self.drain_resolver();
@@ -279,6 +291,7 @@ impl Context {
             ready: Vec::with_capacity(256),
             clients: HashMap::new(),
             timers: Timers::default(),
+            deferred: Vec::new(),
             resolver: Resolver::new(waker.clone()),
             tx,
         };
@@ -374,25 +387,12 @@ impl Context {
         }
         {
             let mut g = s.lock();
-            let Engine {
-                poll,
-                clients,
-                timers,
-                resolver,
-                tx,
-                ..
-            } = &mut *g;
-            for conn in clients.values_mut() {
-                let mut env = Env {
-                    registry: poll.registry(),
-                    events: tx,
-                    timers,
-                    resolver,
-                };
-                conn.teardown(&mut env);
+            let ids: Vec<u64> = g.clients.keys().copied().collect();
+            for id in ids {
+                g.with_conn(id, |c, env| c.teardown(env));
             }
-            clients.clear();
-            resolver.stop();
+            g.clients.clear();
+            g.resolver.stop();
         }
         while s.rx.try_recv().is_ok() {}
         let _ = s.waker.wake();
@@ -537,23 +537,8 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         let mut g = self.shared.lock();
-        let Engine {
-            poll,
-            clients,
-            timers,
-            resolver,
-            tx,
-            ..
-        } = &mut *g;
-        if let Some(mut conn) = clients.remove(&self.id) {
-            let mut env = Env {
-                registry: poll.registry(),
-                events: tx,
-                timers,
-                resolver,
-            };
-            conn.teardown(&mut env);
-        }
+        g.with_conn(self.id, |c, env| c.teardown(env));
+        g.clients.remove(&self.id);
     }
 }
 

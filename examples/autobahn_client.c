@@ -1,0 +1,113 @@
+/*
+ * The Autobahn TestSuite testee on wsc's C API: for each case of the
+ * fuzzing server, connect to /runCase?case=N&agent=AGENT and echo every
+ * message with its type until the server closes; then /updateReports.
+ *
+ * usage: autobahn_client URL AGENT      (URL like ws://127.0.0.1:9001)
+ * Build: cc -std=c11 -Wall -Wextra -Werror -I include examples/autobahn_client.c \
+ *           -L target/release -lwsc -Wl,-rpath,$PWD/target/release
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wsc.h"
+
+/* Case limits: section 9 sends messages of up to 16 MiB. */
+#define MAX_MESSAGE (64u << 20)
+#define MAX_SEND_BUFFER (256u << 20)
+/* No case needs longer than this; a stuck case ends and the next runs. */
+#define CASE_TIMEOUT_MS 60000
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs one connection to `url` until CLOSED; echoes messages when `echo`;
+ * copies the first text message into `first_text` if given. Returns 0 when
+ * CLOSED arrived in time. */
+static int run(wsc_context *ctx, const char *url, int echo, char *first_text, size_t cap) {
+    wsc_client *c = NULL;
+    uint64_t id = 0;
+    int r = wsc_client_new(ctx, url, &c);
+    if (r != WSC_RESULT_OK) {
+        fprintf(stderr, "client_new(%s): %s\n", url, wsc_result_str(r));
+        return -1;
+    }
+    wsc_client_id(c, &id);
+    wsc_client_set_limits(c, MAX_MESSAGE, MAX_SEND_BUFFER);
+    wsc_client_connect(c);
+    long long deadline = now_ms() + CASE_TIMEOUT_MS;
+    int done = 0;
+    while (!done && now_ms() < deadline) {
+        const wsc_event *ev = NULL;
+        r = wsc_context_poll_event(ctx, (int32_t)(deadline - now_ms()), &ev);
+        if (r != WSC_RESULT_OK) {
+            fprintf(stderr, "poll_event: %s\n", wsc_result_str(r));
+            break;
+        }
+        if (ev == NULL || ev->client_id != id) {
+            wsc_event_free(ev);
+            continue;
+        }
+        switch (ev->event_type) {
+        case WSC_EVENT_TYPE_TEXT:
+        case WSC_EVENT_TYPE_BINARY:
+            if (first_text && ev->event_type == WSC_EVENT_TYPE_TEXT && first_text[0] == 0) {
+                size_t n = ev->data_len < cap - 1 ? ev->data_len : cap - 1;
+                memcpy(first_text, ev->data, n);
+                first_text[n] = 0;
+            }
+            if (echo) {
+                wsc_client_send(c, ev->event_type == WSC_EVENT_TYPE_TEXT ? WSC_MESSAGE_TYPE_TEXT
+                                                                          : WSC_MESSAGE_TYPE_BINARY,
+                                ev->data, ev->data_len, NULL);
+            }
+            break;
+        case WSC_EVENT_TYPE_ERROR:
+            fprintf(stderr, "%s: error: %.*s\n", url, (int)ev->data_len, (const char *)ev->data);
+            break;
+        case WSC_EVENT_TYPE_CLOSED:
+            done = 1;
+            break;
+        default:
+            break;
+        }
+        wsc_event_free(ev);
+    }
+    wsc_client_free(c);
+    return done ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s URL AGENT\n", argv[0]);
+        return 2;
+    }
+    const char *base = argv[1], *agent = argv[2];
+    wsc_context *ctx = NULL;
+    if (wsc_context_new(&ctx) != WSC_RESULT_OK) return 1;
+    char url[1024], text[64] = {0};
+    snprintf(url, sizeof url, "%s/getCaseCount", base);
+    int count = 0;
+    if (run(ctx, url, 0, text, sizeof text) == 0) count = atoi(text);
+    if (count <= 0 && getenv("AUTOBAHN_CASE_COUNT")) count = atoi(getenv("AUTOBAHN_CASE_COUNT"));
+    if (count <= 0) {
+        fprintf(stderr, "no case count\n");
+        wsc_context_free(ctx);
+        return 1;
+    }
+    printf("running %d cases\n", count);
+    for (int i = 1; i <= count; i++) {
+        snprintf(url, sizeof url, "%s/runCase?case=%d&agent=%s", base, i, agent);
+        if (run(ctx, url, 1, NULL, 0) != 0) fprintf(stderr, "case %d did not close in time\n", i);
+    }
+    snprintf(url, sizeof url, "%s/updateReports?agent=%s", base, agent);
+    run(ctx, url, 0, NULL, 0);
+    wsc_context_free(ctx);
+    return 0;
+}
