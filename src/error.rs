@@ -106,6 +106,19 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The marker inside the I/O error with which the stream layer reports
+/// invalid UTF-8 in a text message before tungstenite has the whole frame.
+#[derive(Debug)]
+pub(crate) struct Utf8Violation;
+
+impl fmt::Display for Utf8Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid UTF-8 in a text message")
+    }
+}
+
+impl std::error::Error for Utf8Violation {}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -116,6 +129,9 @@ impl From<tungstenite::Error> for Error {
         match e {
             T::ConnectionClosed | T::AlreadyClosed => {
                 Error::ConnectionLost("the connection is closed".into())
+            }
+            T::Io(io) if io.get_ref().is_some_and(|e| e.is::<Utf8Violation>()) => {
+                Error::InvalidPayload("invalid UTF-8 in a text message".into())
             }
             T::Io(io) => Error::ConnectionLost(io.to_string()),
             T::Tls(t) => Error::Tls(t.to_string()),

@@ -457,6 +457,7 @@ impl Conn {
                     .position(|w| w == b"\r\n\r\n")
                     .map_or(rec.len(), |p| p + 4);
                 let head = Bytes::copy_from_slice(&rec[..end]);
+                ws.get_mut().watch_from(&rec[end..]);
                 self.written_at_open = ws.get_ref().bytes_written;
                 self.submitted = 0;
                 env.emit(
