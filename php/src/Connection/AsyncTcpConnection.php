@@ -1,0 +1,741 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Wsc\Connection;
+
+use FFI;
+use FFI\CData;
+use Wsc\Library;
+use Wsc\NativeHandle;
+use Wsc\Protocols\Http\Response;
+use Wsc\Protocols\Ws;
+use Wsc\Worker;
+
+/**
+ * Workerman's `AsyncTcpConnection` for `ws://` and `wss://` addresses: one
+ * WebSocket client connection (RFC 6455), reconnectable, whose framing,
+ * handshake, pings and TLS are done by libwsc. Set the properties and
+ * callbacks, then call connect(); the callbacks run on PHP's thread from
+ * the loop of `Worker::runAll()` (or `Worker::loopOnce()`), each inside
+ * try/catch (see `Worker::$onException`).
+ *
+ * Differences from Workerman, on purpose (RFC 6455): frames are masked
+ * with a random key; close() performs the closing handshake (close frame
+ * 1000); text messages must be valid UTF-8 both ways; `send()` before the
+ * handshake keeps the order of the calls; header values with CR or LF are
+ * refused with an exception instead of being dropped; pongs are always
+ * sent by libwsc, also when onWebSocketPing is set.
+ *
+ * Not supported yet: the `ssl` context options other than `verify_peer`
+ * (cafile, local_cert, peer_name...), `socket.bindto`, SOCKS5/HTTP proxies,
+ * onBufferFull/onBufferDrain, onWebSocketClose, pauseRecv/resumeRecv,
+ * destroy(), cancelReconnect() and the send-buffer queries.
+ *
+ * Lifetime: while a connection is connecting, open, closing or waiting to
+ * reconnect, an internal registry holds it, so a connection kept only in
+ * a local variable (as in Workerman's examples) keeps working. After
+ * onClose, unless connect() or reConnect() was called, the registry lets
+ * it go, and the native client is freed with the last reference.
+ */
+class AsyncTcpConnection
+{
+    /** onError code: the connection attempt failed (Workerman's value). */
+    public const CONNECT_FAIL = 1;
+
+    /** onError code: a message was not sent (Workerman's value). */
+    public const SEND_FAIL = 2;
+
+    /**
+     * onError code, a wsc addition: an open connection failed (protocol
+     * violation by the server, an incoming message over maxPackageSize,
+     * a timeout, or the connection broke). onClose follows.
+     */
+    public const PROTOCOL_FAIL = 3;
+
+    /** getStatus(): created, connect() not called yet. */
+    public const STATUS_INITIAL = 0;
+
+    /** getStatus(): resolving, connecting, in the handshake, or waiting to reconnect. */
+    public const STATUS_CONNECTING = 1;
+
+    /** getStatus(): open, messages flow both ways. */
+    public const STATUS_ESTABLISHED = 2;
+
+    /** getStatus(): the closing handshake is under way. */
+    public const STATUS_CLOSING = 8;
+
+    /** getStatus(): closed. */
+    public const STATUS_CLOSED = 16;
+
+    private const STATUS_NAMES = [
+        self::STATUS_INITIAL => 'INITIAL',
+        self::STATUS_CONNECTING => 'CONNECTING',
+        self::STATUS_ESTABLISHED => 'ESTABLISHED',
+        self::STATUS_CLOSING => 'CLOSING',
+        self::STATUS_CLOSED => 'CLOSED',
+    ];
+
+    /** Default of $maxSendBufferSize for new connections, in bytes (1 MiB). */
+    public static int $defaultMaxSendBufferSize = 1048576;
+
+    /** Default of $maxPackageSize for new connections, in bytes (10 MiB). */
+    public static int $defaultMaxPackageSize = 10485760;
+
+    /**
+     * The connection's id, unique in the process and never reused (libwsc's
+     * `wsc_client_id`, also the `client_id` of its events).
+     */
+    public readonly int $id;
+
+    /**
+     * Extra HTTP headers of the opening handshake, name => value (e.g.
+     * `['Cookie' => 'a=b']`). Applied by connect() and reConnect(). A name
+     * that is empty or not an HTTP token, a value with CR, LF or NUL, or a
+     * header the handshake sets itself (Upgrade, Connection,
+     * Sec-WebSocket-Key/-Version/-Extensions) makes connect() throw
+     * \InvalidArgumentException naming it. Removing a header after a
+     * connect does not remove it from later handshakes.
+     *
+     * @var array<string, string|int|float|\Stringable>
+     */
+    public array $headers = [];
+
+    /**
+     * Send a ping frame (opcode 0x9) every this many seconds while open
+     * (fractions allowed, millisecond resolution); 0 turns it off. Applied
+     * by connect() and reConnect().
+     */
+    public int|float $websocketPingInterval = 0;
+
+    /**
+     * The type of the messages send() makes: Ws::BINARY_TYPE_BLOB (text,
+     * the default; the data must be valid UTF-8) or
+     * Ws::BINARY_TYPE_ARRAYBUFFER (binary).
+     */
+    public string $websocketType = Ws::BINARY_TYPE_BLOB;
+
+    /** The `Origin` request header of the handshake; null: none. */
+    public ?string $websocketOrigin = null;
+
+    /**
+     * The `Sec-WebSocket-Protocol` request header (subprotocols offered,
+     * comma-separated); null: none. A server choosing another one fails
+     * the handshake.
+     */
+    public ?string $websocketClientProtocol = null;
+
+    /**
+     * 'tcp' or 'ssl' (TLS, also with a `ws://` address; Workerman's way to
+     * reach a wss server; the port defaults to 443 then). A `wss://`
+     * address sets 'ssl'. The certificate is verified against the system's
+     * roots unless the socket context has `['ssl' => ['verify_peer' => false]]`
+     * (UNSAFE).
+     */
+    public string $transport = 'tcp';
+
+    /**
+     * send() refuses a message (returns false, onError SEND_FAIL) while
+     * this many bytes or more wait to be written; in bytes.
+     */
+    public int $maxSendBufferSize;
+
+    /**
+     * The largest incoming message accepted, in bytes (fragments joined);
+     * a larger one closes the connection with 1009 (onError PROTOCOL_FAIL,
+     * then onClose).
+     */
+    public int $maxPackageSize;
+
+    /**
+     * Bytes received. Not counted yet by wsc: stays 0 (libwsc has no
+     * statistics call yet).
+     */
+    public int $bytesRead = 0;
+
+    /**
+     * Bytes sent. Not counted yet by wsc: stays 0 (libwsc has no
+     * statistics call yet).
+     */
+    public int $bytesWritten = 0;
+
+    /**
+     * Emitted when TCP (and TLS) is established, before the WebSocket
+     * handshake: `function (AsyncTcpConnection $connection)`.
+     *
+     * @var callable|null
+     */
+    public $onConnect = null;
+
+    /**
+     * Emitted when the opening handshake succeeded:
+     * `function (AsyncTcpConnection $connection, Response $response)`;
+     * `$response` prints as the raw response head (Workerman 4's string)
+     * and has Workerman 5's getStatusCode()/getHeader()/getHeaders().
+     *
+     * @var callable|null
+     */
+    public $onWebSocketConnect = null;
+
+    /**
+     * Emitted when a whole message arrived (fragments joined), text or
+     * binary: `function (AsyncTcpConnection $connection, string $data)`;
+     * getLastMessageType() tells which.
+     *
+     * @var callable|null
+     */
+    public $onMessage = null;
+
+    /**
+     * Emitted on a failure: `function (AsyncTcpConnection $connection, int $code, string $msg)`;
+     * `$code` is CONNECT_FAIL (the attempt failed before the handshake
+     * completed: refused, DNS, TLS, a non-101 answer such as
+     * "HTTP 403 Forbidden", timeout), SEND_FAIL (a message was refused or
+     * will not be delivered) or PROTOCOL_FAIL (an open connection failed).
+     * After CONNECT_FAIL and PROTOCOL_FAIL, onClose follows.
+     *
+     * @var callable|null
+     */
+    public $onError = null;
+
+    /**
+     * Emitted when the connection is gone, whatever the reason, also after
+     * a failed attempt: `function (AsyncTcpConnection $connection)`;
+     * getCloseCode()/getCloseReason() tell how. Calling reConnect() here
+     * connects again.
+     *
+     * @var callable|null
+     */
+    public $onClose = null;
+
+    /**
+     * Emitted when a ping arrived: `function (AsyncTcpConnection $connection, string $payload)`.
+     * libwsc has already answered it with a pong.
+     *
+     * @var callable|null
+     */
+    public $onWebSocketPing = null;
+
+    /**
+     * Emitted when a pong arrived: `function (AsyncTcpConnection $connection, string $payload)`.
+     *
+     * @var callable|null
+     */
+    public $onWebSocketPong = null;
+
+    /**
+     * A wsc addition, emitted for a message that send() queued (returned
+     * null) and that will not be delivered because the connection attempt
+     * ended first: `function (AsyncTcpConnection $connection, string $data)`.
+     * When null, onError(SEND_FAIL) reports it instead.
+     *
+     * @var callable|null
+     */
+    public $onUndelivered = null;
+
+    /** @var array<int, AsyncTcpConnection> connections that must stay alive, by id */
+    private static array $registry = [];
+
+    private NativeHandle $client;
+
+    /** @var array{scheme: string, host: string, port?: int, path?: string, query?: string} */
+    private array $url;
+
+    private bool $openedInAttempt = false;
+
+    private ?string $lastMessageType = null;
+
+    private ?int $closeCode = null;
+
+    private string $closeReason = '';
+
+    /**
+     * @param string               $remoteAddress `ws://host[:port][/path][?query]` or `wss://...`
+     *                                            (port 80, or 443 for wss/ssl, by default)
+     * @param array<string, mixed> $socketContext PHP stream context options; wsc reads
+     *                                            `['ssl']['verify_peer']` (false: no
+     *                                            certificate verification, UNSAFE)
+     *
+     * @throws \InvalidArgumentException when the address does not parse, has another scheme
+     *                                   (tcp://, http://...), no host, or a fragment
+     * @throws \Wsc\Exception\LibraryException when libwsc cannot be loaded
+     */
+    public function __construct(private readonly string $remoteAddress, private readonly array $socketContext = [])
+    {
+        $url = str_contains($remoteAddress, "\0") ? false : parse_url($remoteAddress);
+        if ($url === false || !isset($url['scheme'], $url['host'])) {
+            throw new \InvalidArgumentException(
+                "invalid remote address '{$remoteAddress}': expected ws://host[:port][/path][?query] or wss://..."
+            );
+        }
+        $scheme = strtolower($url['scheme']);
+        if ($scheme !== 'ws' && $scheme !== 'wss') {
+            throw new \InvalidArgumentException(
+                "unsupported scheme '{$url['scheme']}' in '{$remoteAddress}': wsc is a WebSocket client, "
+                . 'use ws:// or wss:// (or ws:// with $connection->transport = \'ssl\')'
+            );
+        }
+        $url['scheme'] = $scheme;
+        $this->url = $url;
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        $out = $ffi->new('wsc_client*');
+        $result = $ffi->wsc_client_new($lib->context(), $remoteAddress, FFI::addr($out));
+        if (
+            $result === $lib->constant('WSC_RESULT_INVALID_URL')
+            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
+        ) {
+            throw new \InvalidArgumentException("invalid remote address '{$remoteAddress}': " . $lib->resultText($result));
+        }
+        $lib->check($result, 'wsc_client_new');
+        $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
+            $ffi->wsc_client_free($p);
+        }, 'wsc_client');
+        $id = $ffi->new('uint64_t');
+        $lib->check($ffi->wsc_client_id($out, FFI::addr($id)), 'wsc_client_id');
+        $this->id = (int) $id->cdata;
+        if ($scheme === 'wss') {
+            $this->transport = 'ssl';
+        }
+        $this->maxSendBufferSize = self::$defaultMaxSendBufferSize;
+        $this->maxPackageSize = self::$defaultMaxPackageSize;
+    }
+
+    /**
+     * Starts connecting, without blocking: DNS, TCP, TLS, the opening
+     * handshake; progress arrives as onConnect, onWebSocketConnect, or
+     * onError(CONNECT_FAIL) then onClose. Applies the properties first
+     * (headers, websocketOrigin, websocketClientProtocol,
+     * websocketPingInterval, transport and verify_peer, maxPackageSize,
+     * maxSendBufferSize). Ignored while connecting or open; cancels a
+     * pending reConnect() delay and connects now.
+     *
+     * @throws \InvalidArgumentException for a bad header (named in the message),
+     *                                   a negative ping interval or a bad transport
+     * @throws \LogicException           when the connection was freed (Worker stopped)
+     */
+    public function connect(): void
+    {
+        $this->applyOptions();
+        self::$registry[$this->id] = $this;
+        $lib = Library::get();
+        $lib->check($lib->ffi->wsc_client_connect($this->client->pointer()), 'wsc_client_connect');
+    }
+
+    /**
+     * Sends one message of type $websocketType.
+     *
+     * @param string $data the payload, in bytes (text must be valid UTF-8)
+     * @param bool   $raw  Workerman writes raw bytes to the socket when true; wsc
+     *                     owns the socket, so true is refused
+     *
+     * @return bool|null true: written to the socket; null: queued (before the
+     *                   handshake completed, written right after it in the
+     *                   order of the calls, or the socket is full); false:
+     *                   refused: closing or closed, the send buffer is full
+     *                   (onError SEND_FAIL), or text that is not UTF-8
+     *                   (onError SEND_FAIL)
+     *
+     * @throws \InvalidArgumentException when $raw is true or $websocketType is not a Ws::BINARY_TYPE_*
+     */
+    public function send(string $data, bool $raw = false): ?bool
+    {
+        if ($raw) {
+            throw new \InvalidArgumentException(
+                'send($data, true): raw sends are not supported, libwsc owns the socket and frames every message'
+            );
+        }
+        $type = $this->messageType();
+        if ($this->client->isFreed()) {
+            return false;
+        }
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        $len = strlen($data);
+        $buffer = null;
+        if ($len > 0) {
+            $buffer = $ffi->new("uint8_t[{$len}]");
+            FFI::memcpy($buffer, $data, $len);
+        }
+        $status = $ffi->new('wsc_send_status');
+        $result = $ffi->wsc_client_send($this->client->pointer(), $type, $buffer, $len, FFI::addr($status));
+        switch ($result) {
+            case $lib->constant('WSC_RESULT_OK'):
+                return $status->cdata === $lib->constant('WSC_SEND_STATUS_WRITTEN') ? true : null;
+            case $lib->constant('WSC_RESULT_NOT_CONNECTED'):
+            case $lib->constant('WSC_RESULT_CONTEXT_CLOSED'):
+                return false;
+            case $lib->constant('WSC_RESULT_BUFFER_FULL'):
+                $this->emit('onError', self::SEND_FAIL, "send buffer full and drop package ({$len} bytes; "
+                    . "maxSendBufferSize is {$this->maxSendBufferSize} bytes)");
+                return false;
+            case $lib->constant('WSC_RESULT_INVALID_UTF8'):
+                $this->emit('onError', self::SEND_FAIL, "message of {$len} bytes not sent: it is not valid UTF-8, "
+                    . 'which a text message (websocketType = Ws::BINARY_TYPE_BLOB) must be; '
+                    . 'set $connection->websocketType = Ws::BINARY_TYPE_ARRAYBUFFER to send binary data');
+                return false;
+            default:
+                $lib->check($result, 'wsc_client_send');
+                return false;
+        }
+    }
+
+    /**
+     * Closes the connection: sends `$data` first when given, then starts
+     * the closing handshake (close frame 1000, RFC 6455 section 7.1.2); onClose
+     * follows when it completed (at most 5 s). Before the handshake
+     * completed it ends the attempt at once (messages queued by send()
+     * come back through onUndelivered or onError SEND_FAIL). Cancels a
+     * pending reConnect(). Ignored when already closing or closed.
+     *
+     * @param string|null $data a last message to send first
+     */
+    public function close(mixed $data = null): void
+    {
+        if ($this->client->isFreed()) {
+            return;
+        }
+        if ($data !== null) {
+            $this->send((string) $data);
+        }
+        $lib = Library::get();
+        $lib->check($lib->ffi->wsc_client_close($this->client->pointer(), 1000, null, 0), 'wsc_client_close');
+    }
+
+    /**
+     * Connects again after `$after` seconds with the same object, URL,
+     * callbacks and properties (re-applied now). An open connection is
+     * closed first, at once (onClose is called). Messages sent meanwhile
+     * are queued for the new connection. A second call replaces the
+     * pending delay. Workerman 5's reconnect() is the same method (PHP
+     * method names are case-insensitive).
+     *
+     * @param int|float $after the delay in seconds (millisecond resolution); 0: now
+     *
+     * @throws \InvalidArgumentException like connect()
+     * @throws \LogicException           when the connection was freed (Worker stopped)
+     */
+    public function reConnect(int|float $after = 0): void
+    {
+        $ms = (int) round(max(0, $after) * 1000);
+        $ms = min($ms, 0xffffffff);
+        $this->applyOptions();
+        self::$registry[$this->id] = $this;
+        $lib = Library::get();
+        $lib->check($lib->ffi->wsc_client_reconnect($this->client->pointer(), $ms), 'wsc_client_reconnect');
+    }
+
+    /**
+     * The connection state.
+     *
+     * @param bool $raw true: one of the STATUS_* numbers; false: its name
+     *                  ('INITIAL', 'CONNECTING', 'ESTABLISHED', 'CLOSING', 'CLOSED')
+     */
+    public function getStatus(bool $raw = true): int|string
+    {
+        $status = self::STATUS_CLOSED;
+        if (!$this->client->isFreed()) {
+            $lib = Library::get();
+            $out = $lib->ffi->new('wsc_status');
+            $result = $lib->ffi->wsc_client_status($this->client->pointer(), FFI::addr($out));
+            if ($result === $lib->constant('WSC_RESULT_OK')) {
+                $status = (int) $out->cdata;
+            } elseif ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+                $lib->check($result, 'wsc_client_status');
+            }
+        }
+        return $raw ? $status : (self::STATUS_NAMES[$status] ?? 'UNKNOWN');
+    }
+
+    /**
+     * The request URI of the handshake: the path ('/' when none) and the
+     * query of the address, e.g. '/chat?room=1'.
+     */
+    public function getRemoteURI(): string
+    {
+        $uri = ($this->url['path'] ?? '') === '' ? '/' : $this->url['path'];
+        if (isset($this->url['query'])) {
+            $uri .= '?' . $this->url['query'];
+        }
+        return $uri;
+    }
+
+    /**
+     * The host of the address, as written (an IPv6 address in brackets).
+     */
+    public function getRemoteHost(): string
+    {
+        return $this->url['host'];
+    }
+
+    /**
+     * The port of the address; when none is given, 443 for `wss://` or
+     * transport 'ssl', else 80.
+     */
+    public function getRemotePort(): int
+    {
+        if (isset($this->url['port'])) {
+            return $this->url['port'];
+        }
+        return $this->url['scheme'] === 'wss' || $this->transport === 'ssl' ? 443 : 80;
+    }
+
+    /**
+     * "host:port" of the address (from the URL, not the resolved address).
+     */
+    public function getRemoteAddress(): string
+    {
+        return $this->getRemoteHost() . ':' . $this->getRemotePort();
+    }
+
+    /**
+     * The host of the address when it is an IP address (without brackets),
+     * else '' (wsc does not report the resolved address yet).
+     */
+    public function getRemoteIp(): string
+    {
+        $host = trim($this->url['host'], '[]');
+        return filter_var($host, FILTER_VALIDATE_IP) !== false ? $host : '';
+    }
+
+    /**
+     * A wsc addition: the type of the last message given to onMessage,
+     * Ws::BINARY_TYPE_BLOB (text) or Ws::BINARY_TYPE_ARRAYBUFFER (binary);
+     * null before the first message. Workerman cannot tell them apart.
+     */
+    public function getLastMessageType(): ?string
+    {
+        return $this->lastMessageType;
+    }
+
+    /**
+     * A wsc addition: the close status code of the last close (RFC 6455
+     * section 7.4): the server's (e.g. 1000, 4000), 1005 when its close frame had
+     * none, 1006 when the connection ended without a closing handshake
+     * (failed attempt, broken connection); null before the first onClose.
+     */
+    public function getCloseCode(): ?int
+    {
+        return $this->closeCode;
+    }
+
+    /**
+     * A wsc addition: the close reason of the last close (or the error text
+     * when the code is 1006); '' before the first onClose.
+     */
+    public function getCloseReason(): string
+    {
+        return $this->closeReason;
+    }
+
+    /**
+     * Hands one polled event to its connection's callbacks.
+     *
+     * @internal called by the Worker loop
+     *
+     * @param array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool} $event
+     */
+    public static function dispatchEvent(array $event): void
+    {
+        $connection = self::$registry[$event['client']] ?? null;
+        $connection?->handleEvent($event);
+    }
+
+    /**
+     * Closes every registered connection for Worker shutdown: sends close
+     * frames 1001 on the open ones, waits at most `$graceSeconds` for the
+     * closing handshakes (their events are dropped, no callback runs), then
+     * frees every native client.
+     *
+     * @internal called by Worker::runAll()
+     */
+    public static function closeAllForShutdown(float $graceSeconds): void
+    {
+        $lib = Library::get();
+        $reason = 'going away';
+        $reasonBuffer = $lib->ffi->new('uint8_t[' . strlen($reason) . ']');
+        FFI::memcpy($reasonBuffer, $reason, strlen($reason));
+        $closing = [];
+        foreach (self::$registry as $id => $connection) {
+            if ($connection->client->isFreed()) {
+                continue;
+            }
+            $status = $connection->getStatus();
+            if ($status === self::STATUS_ESTABLISHED || $status === self::STATUS_CLOSING) {
+                $lib->ffi->wsc_client_close($connection->client->pointer(), 1001, $reasonBuffer, strlen($reason));
+                $closing[$id] = $connection;
+            }
+        }
+        $deadline = hrtime(true) + (int) ($graceSeconds * 1e9);
+        while ($closing !== []) {
+            $left = (int) (($deadline - hrtime(true)) / 1e6);
+            if ($left <= 0) {
+                break;
+            }
+            $event = Worker::pollEvent($left);
+            if ($event !== null && $event['type'] === $lib->constant('WSC_EVENT_TYPE_CLOSED')) {
+                unset($closing[$event['client']]);
+            }
+        }
+        $registry = self::$registry;
+        self::$registry = [];
+        foreach ($registry as $connection) {
+            $connection->client->free();
+        }
+    }
+
+    /**
+     * The number of connections the registry keeps alive (connecting, open,
+     * closing or waiting to reconnect).
+     */
+    public static function countAlive(): int
+    {
+        return count(self::$registry);
+    }
+
+    /**
+     * @param array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool} $event
+     */
+    private function handleEvent(array $event): void
+    {
+        $lib = Library::get();
+        $type = $event['type'];
+        switch ($type) {
+            case $lib->constant('WSC_EVENT_TYPE_CONNECTED'):
+                $this->emit('onConnect');
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_OPEN'):
+                $this->openedInAttempt = true;
+                $this->emit('onWebSocketConnect', new Response($event['data']));
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_TEXT'):
+                $this->lastMessageType = Ws::BINARY_TYPE_BLOB;
+                $this->emit('onMessage', $event['data']);
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_BINARY'):
+                $this->lastMessageType = Ws::BINARY_TYPE_ARRAYBUFFER;
+                $this->emit('onMessage', $event['data']);
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_PING'):
+                $this->emit('onWebSocketPing', $event['data']);
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_PONG'):
+                $this->emit('onWebSocketPong', $event['data']);
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_ERROR'):
+                $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
+                $message = $event['data'] !== '' ? $event['data'] : $lib->resultText($event['error']);
+                $this->emit('onError', $code, $message);
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_UNDELIVERED'):
+                if ($this->onUndelivered !== null) {
+                    $this->emit('onUndelivered', $event['data']);
+                } else {
+                    $this->emit('onError', self::SEND_FAIL, sprintf(
+                        'a message of %d bytes was not delivered: the connection attempt ended before the handshake completed',
+                        strlen($event['data']),
+                    ));
+                }
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_CLOSED'):
+                $this->openedInAttempt = false;
+                $this->closeCode = $event['closeCode'];
+                $this->closeReason = $event['data'];
+                $this->emit('onClose');
+                $status = $this->getStatus();
+                if ($status !== self::STATUS_CONNECTING && $status !== self::STATUS_ESTABLISHED) {
+                    unset(self::$registry[$this->id]);
+                }
+                break;
+        }
+    }
+
+    /**
+     * Calls one callback property, if set, inside try/catch.
+     */
+    private function emit(string $callback, mixed ...$args): void
+    {
+        $fn = $this->{$callback};
+        if ($fn !== null) {
+            Worker::safeCall("{$callback} of connection #{$this->id} ({$this->remoteAddress})", $fn, $this, ...$args);
+        }
+    }
+
+    private function messageType(): int
+    {
+        $lib = Library::get();
+        return match ($this->websocketType) {
+            Ws::BINARY_TYPE_BLOB => $lib->constant('WSC_MESSAGE_TYPE_TEXT'),
+            Ws::BINARY_TYPE_ARRAYBUFFER => $lib->constant('WSC_MESSAGE_TYPE_BINARY'),
+            default => throw new \InvalidArgumentException(
+                'websocketType must be Ws::BINARY_TYPE_BLOB ("\x81", text) or Ws::BINARY_TYPE_ARRAYBUFFER ("\x82", binary), got '
+                . json_encode(bin2hex($this->websocketType))
+            ),
+        };
+    }
+
+    /**
+     * Gives libwsc the current properties before a connect.
+     */
+    private function applyOptions(): void
+    {
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        $client = $this->client->pointer();
+
+        $headers = $this->headers;
+        if ($this->websocketOrigin !== null) {
+            $headers['Origin'] = $this->websocketOrigin;
+        }
+        if ($this->websocketClientProtocol !== null) {
+            $headers['Sec-WebSocket-Protocol'] = $this->websocketClientProtocol;
+        }
+        foreach ($headers as $name => $value) {
+            $name = (string) $name;
+            if (!is_scalar($value) && !$value instanceof \Stringable) {
+                throw new \InvalidArgumentException("header '{$name}': the value must be a string, got " . get_debug_type($value));
+            }
+            $value = (string) $value;
+            if ($name === '' || strpbrk($name, "\r\n\0:") !== false) {
+                throw new \InvalidArgumentException(sprintf(
+                    'header %s refused: a header name must be a non-empty HTTP token (no CR, LF, NUL or colon)',
+                    json_encode($name),
+                ));
+            }
+            if (strpbrk($value, "\r\n\0") !== false) {
+                throw new \InvalidArgumentException(
+                    "header '{$name}' refused: its value contains CR, LF or NUL (that would allow request smuggling)"
+                );
+            }
+            $result = $ffi->wsc_client_set_header($client, $name, $value);
+            if (
+                $result === $lib->constant('WSC_RESULT_INVALID_HEADER')
+                || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
+            ) {
+                throw new \InvalidArgumentException("header '{$name}' refused: " . $lib->resultText($result));
+            }
+            $lib->check($result, 'wsc_client_set_header');
+        }
+
+        if (!is_finite((float) $this->websocketPingInterval) || $this->websocketPingInterval < 0) {
+            throw new \InvalidArgumentException('websocketPingInterval must be a number of seconds >= 0');
+        }
+        $pingMs = min((int) round($this->websocketPingInterval * 1000), 0xffffffff);
+        $lib->check($ffi->wsc_client_set_ping_interval($client, $pingMs), 'wsc_client_set_ping_interval');
+
+        $transport = strtolower($this->transport);
+        if ($transport !== 'tcp' && $transport !== 'ssl') {
+            throw new \InvalidArgumentException("transport must be 'tcp' or 'ssl', got '{$this->transport}'");
+        }
+        $verify = ($this->socketContext['ssl']['verify_peer'] ?? true) !== false;
+        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verify), 'wsc_client_set_tls');
+
+        if ($this->maxPackageSize < 1 || $this->maxSendBufferSize < 1) {
+            throw new \InvalidArgumentException('maxPackageSize and maxSendBufferSize must be at least 1 byte');
+        }
+        $lib->check(
+            $ffi->wsc_client_set_limits($client, $this->maxPackageSize, $this->maxSendBufferSize),
+            'wsc_client_set_limits',
+        );
+    }
+}

@@ -1,0 +1,379 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Wsc;
+
+use FFI;
+use Wsc\Connection\AsyncTcpConnection;
+use Wsc\Exception\NativeException;
+
+/**
+ * Workerman's `Worker`, for clients only: `new Worker()` plus
+ * `$worker->onWorkerStart = function () {...}` and `Worker::runAll()` run
+ * the event loop of libwsc in the foreground of the current process, on
+ * PHP's own thread, until `Worker::stopAll()`, SIGINT (Ctrl+C) or SIGTERM.
+ *
+ * Differences from Workerman, on purpose: wsc runs WebSocket clients
+ * only, so a listen address is refused; there is no master process, no
+ * forking (`$count` above 1 runs one process) and no daemon mode (`-d`):
+ * use a service manager (systemd, supervisord) to run it in the background.
+ */
+class Worker
+{
+    /**
+     * Emitted once when runAll() starts, before the loop: `function (Worker $worker)`.
+     * Create the connections here.
+     *
+     * @var callable|null
+     */
+    public $onWorkerStart = null;
+
+    /**
+     * Emitted once when the loop stops (stopAll(), SIGINT, SIGTERM), before
+     * the connections are closed and freed: `function (Worker $worker)`.
+     *
+     * @var callable|null
+     */
+    public $onWorkerStop = null;
+
+    /** The worker's name, for messages (Workerman's `$name`). */
+    public string $name = 'none';
+
+    /**
+     * Workerman's process count; accepted for compatibility, but wsc always
+     * runs one process (a value above 1 is reported on STDERR once).
+     */
+    public int $count = 1;
+
+    /**
+     * Receives an exception thrown by a user callback (connection callbacks,
+     * timers, onWorkerStart/onWorkerStop): `function (\Throwable $e, string $callback)`,
+     * where `$callback` names it (e.g. "onMessage of connection #3").
+     * Null (the default) writes the exception, its callback and its trace to
+     * STDERR. Either way the loop goes on.
+     *
+     * @var callable|null
+     */
+    public static $onException = null;
+
+    /**
+     * How often, in milliseconds, the loop wakes up at the latest while
+     * signal handlers are installed, so that a signal arriving just before
+     * the native wait starts is still handled promptly. Native waits are
+     * otherwise interrupted by signals at once.
+     */
+    public static int $signalCheckIntervalMs = 1000;
+
+    /** The longest drain of ready events before timers and signals get a turn. */
+    private const DRAIN_LIMIT = 1024;
+
+    /** How long stopping waits for closing handshakes, in seconds. */
+    private const STOP_GRACE_SECONDS = 1.0;
+
+    /** @var list<Worker> */
+    private static array $workers = [];
+
+    private static bool $running = false;
+
+    private static bool $stopRequested = false;
+
+    private static int $stopCode = 0;
+
+    /**
+     * @param string|null          $socketName   must be null or empty: wsc listens on nothing
+     * @param array<string, mixed> $contextOption ignored (Workerman's listen context)
+     *
+     * @throws \InvalidArgumentException when a listen address is given
+     */
+    public function __construct(?string $socketName = null, array $contextOption = [])
+    {
+        if ($socketName !== null && $socketName !== '') {
+            throw new \InvalidArgumentException(
+                "Worker('{$socketName}'): wsc runs WebSocket clients only and cannot listen; "
+                . 'use new Worker() and create AsyncTcpConnection clients in onWorkerStart'
+            );
+        }
+        self::$workers[] = $this;
+    }
+
+    /**
+     * Runs every worker's onWorkerStart, then the event loop, in the
+     * foreground, until stopAll(), SIGINT or SIGTERM (with ext-pcntl); then
+     * runs onWorkerStop, closes the open connections (close code 1001,
+     * waiting at most 1 s for the closing handshakes, without calling
+     * their callbacks) and frees them, deletes the timers, and returns.
+     *
+     * The command line is Workerman's: no command or `start` runs; `-d`
+     * (daemon) is refused, and other commands (`stop`, `restart`,
+     * `reload`, `status`, `connections`) are not supported: both print a
+     * message on STDERR and exit with code 64.
+     *
+     * Each loop turn waits in `wsc_context_poll_event` until the next event
+     * or the next Timer (no timer: until an event), dispatches the events
+     * that are ready, runs the due timers and the pending signal handlers.
+     *
+     * @param list<string>|null $argv the command line; null: `$_SERVER['argv']`
+     *
+     * @throws \LogicException when the loop is already running
+     */
+    public static function runAll(?array $argv = null): void
+    {
+        if (self::$running) {
+            throw new \LogicException('Worker::runAll() is already running');
+        }
+        self::checkCommandLine($argv ?? ($_SERVER['argv'] ?? []));
+        foreach (self::$workers as $worker) {
+            if ($worker->count > 1) {
+                self::stderr("wsc: worker '{$worker->name}': count = {$worker->count} ignored, wsc runs one process\n");
+            }
+        }
+        self::$running = true;
+        self::$stopRequested = false;
+        self::$stopCode = 0;
+        $signals = self::installSignalHandlers();
+        try {
+            foreach (self::$workers as $worker) {
+                if ($worker->onWorkerStart !== null) {
+                    self::safeCall("onWorkerStart of worker '{$worker->name}'", $worker->onWorkerStart, $worker);
+                }
+            }
+            while (!self::$stopRequested) {
+                $timeout = Timer::msUntilNext() ?? -1;
+                if ($signals && ($timeout < 0 || $timeout > self::$signalCheckIntervalMs)) {
+                    $timeout = self::$signalCheckIntervalMs;
+                }
+                self::loopOnce($timeout);
+            }
+            foreach (self::$workers as $worker) {
+                if ($worker->onWorkerStop !== null) {
+                    self::safeCall("onWorkerStop of worker '{$worker->name}'", $worker->onWorkerStop, $worker);
+                }
+            }
+            AsyncTcpConnection::closeAllForShutdown(self::STOP_GRACE_SECONDS);
+            Timer::delAll();
+        } finally {
+            if ($signals) {
+                pcntl_signal(SIGINT, SIG_DFL);
+                pcntl_signal(SIGTERM, SIG_DFL);
+            }
+            self::$running = false;
+        }
+        if (self::$stopCode !== 0) {
+            exit(self::$stopCode);
+        }
+    }
+
+    /**
+     * Asks the loop of runAll() to stop after the current callback (safe to
+     * call from any callback or signal handler). Outside runAll() it does
+     * nothing.
+     *
+     * @param int   $code the exit code of the process after runAll(); 0 (the
+     *                    default) lets runAll() return normally
+     * @param mixed $log  a message written to STDERR when not empty (Workerman's `$log`)
+     */
+    public static function stopAll(int $code = 0, mixed $log = ''): void
+    {
+        if ($log !== '' && $log !== null) {
+            self::stderr('wsc: ' . (is_scalar($log) || $log instanceof \Stringable ? (string) $log : print_r($log, true)) . "\n");
+        }
+        if (self::$running) {
+            self::$stopRequested = true;
+            self::$stopCode = $code;
+        }
+    }
+
+    /**
+     * True while runAll() runs.
+     */
+    public static function isRunning(): bool
+    {
+        return self::$running;
+    }
+
+    /**
+     * One loop turn without runAll() (a wsc addition, for scripts and tests
+     * that drive the loop themselves): waits up to `$timeoutMs` for an
+     * event, dispatches it and every other ready event (at most 1024),
+     * runs the due timers and the pending signal handlers.
+     *
+     * @param int $timeoutMs milliseconds to wait for the first event; 0: do
+     *                       not wait; negative: until an event arrives
+     *
+     * @return int the number of events dispatched
+     *
+     * @throws NativeException when polling fails (e.g. the context was freed)
+     */
+    public static function loopOnce(int $timeoutMs): int
+    {
+        $count = 0;
+        $event = self::pollEvent($timeoutMs);
+        while ($event !== null) {
+            AsyncTcpConnection::dispatchEvent($event);
+            if (self::$stopRequested || ++$count >= self::DRAIN_LIMIT) {
+                break;
+            }
+            $event = self::pollEvent(0);
+        }
+        Timer::runDue();
+        if (function_exists('pcntl_signal_dispatch')) {
+            pcntl_signal_dispatch();
+        }
+        return $count;
+    }
+
+    /**
+     * Runs loop turns until `$until()` returns true or `$seconds` passed (a
+     * wsc addition, for scripts and tests).
+     *
+     * @param float         $seconds the deadline, in seconds from now
+     * @param callable|null $until   checked after every turn; null: run until the deadline
+     *
+     * @return bool true when `$until` returned true, false at the deadline
+     */
+    public static function loopFor(float $seconds, ?callable $until = null): bool
+    {
+        $deadline = hrtime(true) + (int) ($seconds * 1e9);
+        while (true) {
+            if ($until !== null && $until()) {
+                return true;
+            }
+            $left = (int) (($deadline - hrtime(true)) / 1e6);
+            if ($left <= 0) {
+                return false;
+            }
+            $next = Timer::msUntilNext();
+            self::loopOnce($next === null ? $left : min($left, $next));
+        }
+    }
+
+    /**
+     * Calls a user callback inside try/catch: an exception is given to
+     * `$onException` (default: written to STDERR) and the loop goes on.
+     *
+     * @param string   $name what to call it in the report, e.g. "onMessage of connection #3"
+     * @param callable $fn   the callback
+     * @param mixed    ...$args its arguments
+     *
+     * @return bool false when it threw
+     */
+    public static function safeCall(string $name, callable $fn, mixed ...$args): bool
+    {
+        try {
+            $fn(...$args);
+            return true;
+        } catch (\Throwable $e) {
+            self::reportException($e, $name);
+            return false;
+        }
+    }
+
+    /**
+     * Polls the shared context once.
+     *
+     * @internal
+     *
+     * @return array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool}|null
+     *         null when the timeout passed or a signal interrupted the wait
+     *
+     * @throws NativeException
+     */
+    public static function pollEvent(int $timeoutMs): ?array
+    {
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        $out = $ffi->new('wsc_event*');
+        $timeoutMs = max(-1, min($timeoutMs, 0x7fffffff));
+        $result = $ffi->wsc_context_poll_event($lib->context(), $timeoutMs, FFI::addr($out));
+        $lib->check($result, 'wsc_context_poll_event');
+        if (FFI::isNull($out)) {
+            return null;
+        }
+        try {
+            $len = (int) $out->data_len;
+            return [
+                'type' => (int) $out->event_type,
+                'client' => (int) $out->client_id,
+                'data' => $len > 0 ? FFI::string($out->data, $len) : '',
+                'messageType' => (int) $out->message_type,
+                'error' => (int) $out->error,
+                'closeCode' => (int) $out->close_code,
+                'clean' => (bool) $out->clean,
+            ];
+        } finally {
+            $ffi->wsc_event_free($out);
+        }
+    }
+
+    /**
+     * @param list<string> $argv
+     */
+    private static function checkCommandLine(array $argv): void
+    {
+        $args = array_slice(array_values($argv), 1);
+        if (in_array('-d', $args, true)) {
+            self::stderr(
+                "wsc: daemon mode (-d) is not supported: wsc runs in the foreground; "
+                . "use a service manager (systemd, supervisord) to run it in the background\n"
+            );
+            exit(64);
+        }
+        $command = $args[0] ?? 'start';
+        if ($command !== 'start') {
+            self::stderr(
+                "wsc: the command '{$command}' is not supported: wsc runs in the foreground with "
+                . "`php {$_SERVER['PHP_SELF']} start` (or no command); stop it with Ctrl+C or SIGTERM (kill PID)\n"
+            );
+            exit(64);
+        }
+    }
+
+    private static function installSignalHandlers(): bool
+    {
+        if (!function_exists('pcntl_signal')) {
+            return false;
+        }
+        $handler = static function (): void {
+            self::stopAll();
+        };
+        pcntl_signal(SIGINT, $handler);
+        pcntl_signal(SIGTERM, $handler);
+        return true;
+    }
+
+    private static function reportException(\Throwable $e, string $where): void
+    {
+        $handler = self::$onException;
+        if ($handler !== null) {
+            try {
+                $handler($e, $where);
+                return;
+            } catch (\Throwable $inner) {
+                self::stderr(sprintf(
+                    "wsc: Worker::\$onException threw %s: %s\n",
+                    get_class($inner),
+                    $inner->getMessage(),
+                ));
+            }
+        }
+        self::stderr(sprintf(
+            "wsc: uncaught %s in %s: %s in %s:%d\nStack trace:\n%s\n",
+            get_class($e),
+            $where,
+            $e->getMessage(),
+            $e->getFile(),
+            $e->getLine(),
+            $e->getTraceAsString(),
+        ));
+    }
+
+    private static function stderr(string $text): void
+    {
+        if (defined('STDERR')) {
+            fwrite(STDERR, $text);
+        } else {
+            error_log(rtrim($text, "\n"));
+        }
+    }
+}
