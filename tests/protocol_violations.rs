@@ -6,6 +6,7 @@
 mod common;
 use common::*;
 use std::io::Write;
+use std::time::{Duration, Instant};
 use wsc::{Context, Error, EventKind, MessageType};
 
 /// A raw server that answers the handshake, sends `bytes`, and returns the
@@ -18,6 +19,10 @@ fn misbehave(bytes: Vec<u8>) -> RawServer<ClientFrame> {
     })
 }
 
+/// How long the client may take to fail the connection once the bad
+/// bytes are on the loopback: nothing waits for a timer.
+const PROMPT: Duration = Duration::from_secs(2);
+
 /// Connects to `server`, waits for the end, and returns the events after
 /// `Open`.
 fn run(server: &RawServer<ClientFrame>, max_message_size: usize) -> Vec<wsc::Event> {
@@ -26,7 +31,7 @@ fn run(server: &RawServer<ClientFrame>, max_message_size: usize) -> Vec<wsc::Eve
     client.set_limits(max_message_size, 0).unwrap();
     client.connect().unwrap();
     wait_for(&ctx, WAIT, is_open);
-    wait_for(&ctx, WAIT, is_closed)
+    wait_for(&ctx, PROMPT, is_closed)
 }
 
 /// The last two events are `Error(e)` then `Closed{code, clean: false}`;
@@ -152,4 +157,36 @@ fn fragmented_message_over_the_limit_is_1009() {
     );
     assert!(!seen.iter().any(is_message), "{seen:?}");
     assert_close_sent(&server.join(), 1009);
+}
+
+#[test]
+fn failure_right_after_a_message_is_reported_without_waiting_for_the_poll_timeout() {
+    // The message and the violation arrive together; the message is
+    // delivered first, then Error and Closed follow at once, not when the
+    // caller's poll_event timeout runs out.
+    let mut bytes = frame(0x81, b"last words", None);
+    bytes.extend(frame(0x80 | 0x40 | 0x1, b"bad", None));
+    let server = misbehave(bytes);
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/")).unwrap();
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_open);
+    let first = ctx.poll_event(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(text_of(&first.expect("the message")), "last words");
+    let t0 = Instant::now();
+    let next = ctx.poll_event(Some(Duration::from_secs(5))).unwrap();
+    let waited = t0.elapsed();
+    let next = next.expect("the Error event");
+    assert!(matches!(error_of(&next), Error::Protocol(_)), "{next:?}");
+    assert!(
+        waited < Duration::from_millis(500),
+        "Error came after {waited:?} inside poll_event(5 s)"
+    );
+    let (code, _, clean) = closed_of(
+        &ctx.poll_event(Some(Duration::ZERO))
+            .unwrap()
+            .expect("Closed"),
+    );
+    assert_eq!((code, clean), (1002, false));
+    assert_close_sent(&server.join(), 1002);
 }

@@ -155,3 +155,51 @@ fn queued_bytes_over_the_send_buffer_limit_are_refused() {
         [b"123456".to_vec(), b"7890".to_vec(), b"after".to_vec()]
     );
 }
+
+#[test]
+fn messages_waiting_for_a_full_socket_come_back_undelivered_when_the_connection_breaks() {
+    let (close_tx, close_rx) = std::sync::mpsc::channel::<()>();
+    let server = RawServer::start(move |mut s| {
+        accept_ws(&mut s);
+        // Read nothing more: the client's socket fills up.
+        close_rx.recv_timeout(RAW_IO).expect("told to close");
+        // Unread data: the kernel answers with a reset, no close frame.
+        drop(s);
+    });
+    let (ctx, client, _) = open(&server.url("/"));
+    let mut last = None;
+    for i in 0u32..2000 {
+        let mut msg = vec![0u8; 64 * 1024];
+        msg[..4].copy_from_slice(&i.to_be_bytes());
+        match client.send(MessageType::Binary, &msg).unwrap() {
+            SendStatus::Written => {}
+            SendStatus::Queued => {
+                last = Some(msg);
+                break;
+            }
+        }
+    }
+    let last = last.expect("the socket filled up within 2000 x 64 KiB");
+    close_tx.send(()).unwrap();
+    server.join();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    let (code, _, clean) = closed_of(seen.last().unwrap());
+    assert_eq!((code, clean), (1006, false));
+    let undelivered: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Undelivered { data, .. } => Some(data.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        undelivered.contains(&last),
+        "the message still queued when the connection broke is reported \
+         Undelivered before Closed; got {} Undelivered events and {:?}",
+        undelivered.len(),
+        seen.iter()
+            .filter(|e| !matches!(e.kind, EventKind::Undelivered { .. }))
+            .map(|e| &e.kind)
+            .collect::<Vec<_>>()
+    );
+}
