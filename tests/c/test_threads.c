@@ -99,6 +99,9 @@ static int64_t send_all(wsc_client *c, int64_t *max_us, int *failures)
         if (d > *max_us) {
             *max_us = d;
         }
+        if (d > 100000) {
+            fprintf(stderr, "   send %d waited %lld ms\n", i, (long long)(d / 1000));
+        }
         if (rc != WSC_RESULT_OK) {
             if (*failures < 5) {
                 fprintf(stderr, "send %d: %s\n", i, wsc_result_str((int)rc));
