@@ -239,10 +239,11 @@ class Worker
             if ($until !== null && $until()) {
                 return true;
             }
-            $left = (int) (($deadline - hrtime(true)) / 1e6);
-            if ($left <= 0) {
+            $leftNs = $deadline - hrtime(true);
+            if ($leftNs <= 0) {
                 return false;
             }
+            $left = (int) ceil($leftNs / 1e6);
             $next = Timer::msUntilNext();
             self::loopOnce($next === null ? $left : min($left, $next));
         }
