@@ -52,13 +52,15 @@ final class Library
 
     /**
      * @param FFI                $ffi         the loaded library
-     * @param array<string, int> $constants   `WSC_*` enum values from wsc.h
-     * @param string|null        $libraryPath the loaded .so, null when preloaded
-     * @param string             $includeDir  the directory holding wsc.h
+     * @param array<string, int>   $constants   `WSC_*` enum values from wsc.h
+     * @param array<string, true>  $functions   the functions wsc.h declares
+     * @param string|null          $libraryPath the loaded .so, null when preloaded
+     * @param string               $includeDir  the directory holding wsc.h
      */
     private function __construct(
         public readonly FFI $ffi,
         private readonly array $constants,
+        private readonly array $functions,
         public readonly ?string $libraryPath,
         public readonly string $includeDir,
     ) {
@@ -250,6 +252,55 @@ final class Library
     }
 
     /**
+     * The names of the functions a C header declares (`wsc_*(`).
+     *
+     * @return array<string, true>
+     *
+     * @throws LibraryException when the file cannot be read
+     */
+    public static function parseFunctions(string $headerFile): array
+    {
+        $text = @file_get_contents($headerFile);
+        if ($text === false) {
+            throw new LibraryException("cannot read {$headerFile}");
+        }
+        $text = (string) preg_replace('#/\*.*?\*/#s', '', $text);
+        preg_match_all('/\b(wsc_[a-z0-9_]+)\s*\(/', $text, $m);
+        return array_fill_keys($m[1], true);
+    }
+
+    /**
+     * True when the loaded header declares the C function `$name` (for
+     * calls added in later versions of libwsc, such as `wsc_last_error`).
+     */
+    public function hasFunction(string $name): bool
+    {
+        return isset($this->functions[$name]);
+    }
+
+    /**
+     * Why the last failing wsc call on this thread failed, in libwsc's
+     * words (`wsc_last_error()`, e.g. `the value of header "Cookie"
+     * contains CR, LF or NUL`); '' when libwsc has no such call or no
+     * detail.
+     */
+    public function lastError(): string
+    {
+        return $this->hasFunction('wsc_last_error') ? (string) $this->ffi->wsc_last_error() : '';
+    }
+
+    /**
+     * `wsc_result_str()` of `$result`, followed by lastError() when it
+     * adds something: the message for an exception about a failed call.
+     */
+    public function describe(int $result): string
+    {
+        $text = $this->resultText($result);
+        $detail = $this->lastError();
+        return $detail === '' || $detail === $text ? $text : "{$text}: {$detail}";
+    }
+
+    /**
      * The value of a `WSC_*` constant of wsc.h, e.g. `WSC_EVENT_TYPE_OPEN`.
      *
      * @throws \InvalidArgumentException for a name wsc.h does not declare
@@ -299,7 +350,7 @@ final class Library
     public function check(int $result, string $function): void
     {
         if ($result !== 0) {
-            throw new NativeException($function, $result, $this->resultText($result));
+            throw new NativeException($function, $result, $this->describe($result));
         }
     }
 
@@ -348,9 +399,10 @@ final class Library
         }
         $includeDir = self::findIncludeDir($includeDir);
         $constants = self::parseConstants($includeDir . '/wsc.h');
+        $functions = self::parseFunctions($includeDir . '/wsc_php.h');
         if ($libraryPath === null) {
             try {
-                return new self(FFI::scope(self::SCOPE), $constants, null, $includeDir);
+                return new self(FFI::scope(self::SCOPE), $constants, $functions, null, $includeDir);
             } catch (\FFI\Exception) {
                 // Not preloaded: load the header below.
             }
@@ -370,6 +422,6 @@ final class Library
                 $e,
             );
         }
-        return new self($ffi, $constants, $path, $includeDir);
+        return new self($ffi, $constants, $functions, $path, $includeDir);
     }
 }

@@ -121,6 +121,26 @@ final class ValidationTest extends WscTestCase
         $con->connect();
     }
 
+    public function testAnUnreadableCafileIsRefusedAtConnectNamingIt(): void
+    {
+        $con = new AsyncTcpConnection(self::url('/'), ['ssl' => ['cafile' => '/nonexistent/ca.pem']]);
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.cafile');
+        $con->connect();
+    }
+
+    public function testTlsOptionsOfTheSocketContextAreAccepted(): void
+    {
+        $con = new AsyncTcpConnection(self::url('/'), ['ssl' => [
+            'verify_peer' => false,
+            'verify_peer_name' => false,
+            'allow_self_signed' => true,
+            'peer_name' => 'example.test',
+        ]]);
+        $con->connect(); // plain ws://: the TLS settings are stored, not used
+        self::assertSame(AsyncTcpConnection::STATUS_CONNECTING, $con->getStatus());
+    }
+
     public function testAWorkerWithAListenAddressIsRefused(): void
     {
         $this->expectException(\InvalidArgumentException::class);

@@ -27,10 +27,13 @@ use Wsc\Worker;
  * refused with an exception instead of being dropped; pongs are always
  * sent by libwsc, also when onWebSocketPing is set.
  *
- * Not supported yet: the `ssl` context options other than `verify_peer`
- * (cafile, local_cert, peer_name...), `socket.bindto`, SOCKS5/HTTP proxies,
- * onBufferFull/onBufferDrain, onWebSocketClose, pauseRecv/resumeRecv,
- * destroy(), cancelReconnect() and the send-buffer queries.
+ * Not supported yet: `socket.bindto`, the `ssl` options other than
+ * verify_peer, verify_peer_name, peer_name, cafile, local_cert, local_pk
+ * and passphrase (others such as allow_self_signed, capath or ciphers are
+ * ignored: verification stays as strict as without them), SOCKS5/HTTP
+ * proxies, onBufferFull/onBufferDrain, onWebSocketClose,
+ * pauseRecv/resumeRecv, destroy(), cancelReconnect() and the send-buffer
+ * queries.
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
  * reconnect, an internal registry holds it, so a connection kept only in
@@ -129,21 +132,23 @@ class AsyncTcpConnection
      * 'tcp' or 'ssl' (TLS, also with a `ws://` address; Workerman's way to
      * reach a wss server; the port defaults to 443 then). A `wss://`
      * address sets 'ssl'. The certificate is verified against the system's
-     * roots unless the socket context has `['ssl' => ['verify_peer' => false]]`
-     * (UNSAFE).
+     * roots (or `ssl.cafile`) and the host name (or `ssl.peer_name`) unless
+     * the socket context sets `verify_peer` or `verify_peer_name` to false
+     * (UNSAFE). Applied by connect() and reConnect().
      */
     public string $transport = 'tcp';
 
     /**
      * send() refuses a message (returns false, onError SEND_FAIL) while
-     * this many bytes or more wait to be written; in bytes.
+     * this many bytes or more wait to be written (also before the
+     * handshake); in bytes. Applied by connect() and reConnect().
      */
     public int $maxSendBufferSize;
 
     /**
      * The largest incoming message accepted, in bytes (fragments joined);
      * a larger one closes the connection with 1009 (onError PROTOCOL_FAIL,
-     * then onClose).
+     * then onClose). Applied by connect() and reConnect().
      */
     public int $maxPackageSize;
 
@@ -253,8 +258,12 @@ class AsyncTcpConnection
      * @param string               $remoteAddress `ws://host[:port][/path][?query]` or `wss://...`
      *                                            (port 80, or 443 for wss/ssl, by default)
      * @param array<string, mixed> $socketContext PHP stream context options; wsc reads
-     *                                            `['ssl']['verify_peer']` (false: no
-     *                                            certificate verification, UNSAFE)
+     *                                            `ssl`: verify_peer, verify_peer_name
+     *                                            (false: UNSAFE), peer_name, cafile,
+     *                                            local_cert, local_pk, passphrase
+     *                                            (files are read by connect(), which
+     *                                            throws \InvalidArgumentException for a
+     *                                            bad one)
      *
      * @throws \InvalidArgumentException when the address does not parse, has another scheme
      *                                   (tcp://, http://...), no host, or a fragment
@@ -285,7 +294,7 @@ class AsyncTcpConnection
             $result === $lib->constant('WSC_RESULT_INVALID_URL')
             || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
         ) {
-            throw new \InvalidArgumentException("invalid remote address '{$remoteAddress}': " . $lib->resultText($result));
+            throw new \InvalidArgumentException("invalid remote address '{$remoteAddress}': " . $lib->describe($result));
         }
         $lib->check($result, 'wsc_client_new');
         $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
@@ -311,7 +320,8 @@ class AsyncTcpConnection
      * pending reConnect() delay and connects now.
      *
      * @throws \InvalidArgumentException for a bad header (named in the message),
-     *                                   a negative ping interval or a bad transport
+     *                                   a negative ping interval, a bad transport
+     *                                   or a refused `ssl` option (named)
      * @throws \LogicException           when the connection was freed (Worker stopped)
      */
     public function connect(): void
@@ -712,7 +722,7 @@ class AsyncTcpConnection
                 $result === $lib->constant('WSC_RESULT_INVALID_HEADER')
                 || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
             ) {
-                throw new \InvalidArgumentException("header '{$name}' refused: " . $lib->resultText($result));
+                throw new \InvalidArgumentException("header '{$name}' refused: " . $lib->describe($result));
             }
             $lib->check($result, 'wsc_client_set_header');
         }
@@ -723,12 +733,7 @@ class AsyncTcpConnection
         $pingMs = min((int) round($this->websocketPingInterval * 1000), 0xffffffff);
         $lib->check($ffi->wsc_client_set_ping_interval($client, $pingMs), 'wsc_client_set_ping_interval');
 
-        $transport = strtolower($this->transport);
-        if ($transport !== 'tcp' && $transport !== 'ssl') {
-            throw new \InvalidArgumentException("transport must be 'tcp' or 'ssl', got '{$this->transport}'");
-        }
-        $verify = ($this->socketContext['ssl']['verify_peer'] ?? true) !== false;
-        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verify), 'wsc_client_set_tls');
+        $this->applyTls($lib, $client);
 
         if ($this->maxPackageSize < 1 || $this->maxSendBufferSize < 1) {
             throw new \InvalidArgumentException('maxPackageSize and maxSendBufferSize must be at least 1 byte');
@@ -737,5 +742,84 @@ class AsyncTcpConnection
             $ffi->wsc_client_set_limits($client, $this->maxPackageSize, $this->maxSendBufferSize),
             'wsc_client_set_limits',
         );
+    }
+
+    /**
+     * Gives libwsc the transport and the `ssl` socket context options.
+     */
+    private function applyTls(Library $lib, CData $client): void
+    {
+        $ffi = $lib->ffi;
+        $transport = strtolower($this->transport);
+        if ($transport !== 'tcp' && $transport !== 'ssl') {
+            throw new \InvalidArgumentException("transport must be 'tcp' or 'ssl', got '{$this->transport}'");
+        }
+        $ssl = $this->socketContext['ssl'] ?? [];
+        if (!is_array($ssl)) {
+            throw new \InvalidArgumentException("the socket context option 'ssl' must be an array of options");
+        }
+        $verifyPeer = (bool) ($ssl['verify_peer'] ?? true);
+        $verifyPeerName = (bool) ($ssl['verify_peer_name'] ?? true);
+        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verifyPeer), 'wsc_client_set_tls');
+
+        $calls = [
+            'verify_peer_name' => 'wsc_client_set_tls_verify',
+            'peer_name' => 'wsc_client_set_tls_peer_name',
+            'cafile' => 'wsc_client_set_tls_ca_file',
+            'local_cert' => 'wsc_client_set_tls_client_cert',
+        ];
+        foreach ($calls as $option => $function) {
+            $used = $option === 'verify_peer_name' ? !$verifyPeerName : isset($ssl[$option]);
+            if ($used && !$lib->hasFunction($function)) {
+                throw new \InvalidArgumentException(
+                    "the socket context option ssl.{$option} needs {$function}(), which this libwsc build lacks: "
+                    . 'rebuild it with `cargo build --release`'
+                );
+            }
+        }
+        if ($lib->hasFunction('wsc_client_set_tls_verify')) {
+            $lib->check(
+                $ffi->wsc_client_set_tls_verify($client, $verifyPeer, $verifyPeerName),
+                'wsc_client_set_tls_verify',
+            );
+        }
+        $strings = [];
+        foreach (['peer_name', 'cafile', 'local_cert', 'local_pk', 'passphrase'] as $option) {
+            $value = $ssl[$option] ?? null;
+            if ($value !== null && (!is_string($value) || $value === '' || str_contains($value, "\0"))) {
+                throw new \InvalidArgumentException("the socket context option ssl.{$option} must be a non-empty string");
+            }
+            $strings[$option] = $value;
+        }
+        if ($lib->hasFunction('wsc_client_set_tls_peer_name')) {
+            $this->checkTlsOption($lib, 'peer_name', $ffi->wsc_client_set_tls_peer_name($client, $strings['peer_name']));
+        }
+        if ($lib->hasFunction('wsc_client_set_tls_ca_file')) {
+            $this->checkTlsOption($lib, 'cafile', $ffi->wsc_client_set_tls_ca_file($client, $strings['cafile']));
+        }
+        if ($strings['local_cert'] !== null) {
+            $this->checkTlsOption($lib, 'local_cert', $ffi->wsc_client_set_tls_client_cert(
+                $client,
+                $strings['local_cert'],
+                $strings['local_pk'],
+                $strings['passphrase'],
+            ));
+        } elseif ($strings['local_pk'] !== null) {
+            throw new \InvalidArgumentException('the socket context option ssl.local_pk needs ssl.local_cert');
+        }
+    }
+
+    /**
+     * Turns a refused TLS option into an exception naming it.
+     */
+    private function checkTlsOption(Library $lib, string $option, int $result): void
+    {
+        if (
+            $result === $lib->constant('WSC_RESULT_INVALID_ARGUMENT')
+            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
+        ) {
+            throw new \InvalidArgumentException("the socket context option ssl.{$option} was refused: " . $lib->describe($result));
+        }
+        $lib->check($result, "wsc_client_set_tls ({$option})");
     }
 }
