@@ -395,7 +395,9 @@ final class Library
     private static function open(?string $libraryPath, ?string $includeDir): self
     {
         if (!extension_loaded('ffi')) {
-            throw new LibraryException('the PHP extension FFI is not loaded: install/enable ext-ffi (ffi.enable=true or preload)');
+            throw new LibraryException(
+                'the PHP extension FFI is not loaded: install/enable ext-ffi (ffi.enable=true or preload)'
+            );
         }
         $includeDir = self::findIncludeDir($includeDir);
         $constants = self::parseConstants($includeDir . '/wsc.h');

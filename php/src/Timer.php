@@ -40,7 +40,9 @@ final class Timer
     public static function add(float $seconds, callable $fn, array $args = [], bool $persistent = true): int
     {
         if (!is_finite($seconds) || $seconds < 0) {
-            throw new \InvalidArgumentException("Timer::add(): the interval must be a finite number of seconds >= 0, got {$seconds}");
+            throw new \InvalidArgumentException(
+                "Timer::add(): the interval must be a finite number of seconds >= 0, got {$seconds}"
+            );
         }
         if ($persistent && $seconds == 0.0) {
             throw new \InvalidArgumentException('Timer::add(): a persistent timer needs an interval above 0 seconds');

@@ -176,7 +176,8 @@ class Worker
     public static function stopAll(int $code = 0, mixed $log = ''): void
     {
         if ($log !== '' && $log !== null) {
-            self::stderr('wsc: ' . (is_scalar($log) || $log instanceof \Stringable ? (string) $log : print_r($log, true)) . "\n");
+            $text = is_scalar($log) || $log instanceof \Stringable ? (string) $log : print_r($log, true);
+            self::stderr("wsc: {$text}\n");
         }
         if (self::$running) {
             self::$stopRequested = true;
@@ -275,8 +276,9 @@ class Worker
      *
      * @internal
      *
-     * @return array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool}|null
-     *         null when the timeout passed or a signal interrupted the wait
+     * @return array<string, int|string|bool>|null the event (keys type, client, data,
+     *         messageType, error, closeCode, clean), copied and freed; null when
+     *         the timeout passed or a signal interrupted the wait
      *
      * @throws NativeException
      */

@@ -127,7 +127,10 @@ final class CallbacksTest extends WscTestCase
         $con->connect();
         self::loopUntil(fn () => $rec->count('onWebSocketConnect') > 0, 'onWebSocketConnect');
         $con->close();
-        self::assertContains($con->getStatus(), [AsyncTcpConnection::STATUS_CLOSING, AsyncTcpConnection::STATUS_CLOSED]);
+        self::assertContains(
+            $con->getStatus(),
+            [AsyncTcpConnection::STATUS_CLOSING, AsyncTcpConnection::STATUS_CLOSED],
+        );
         self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
         self::assertSame(['onConnect', 'onWebSocketConnect', 'onClose'], $rec->names());
         self::assertSame(1000, $con->getCloseCode());
@@ -143,7 +146,11 @@ final class CallbacksTest extends WscTestCase
         ]);
         $con->connect();
         self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
-        self::assertSame([['last words']], $rec->args('onMessage'), 'the echo of the last message arrives before the close');
+        self::assertSame(
+            [['last words']],
+            $rec->args('onMessage'),
+            'the echo of the last message arrives before the close',
+        );
         self::assertSame(1000, $con->getCloseCode());
     }
 
@@ -194,6 +201,19 @@ final class CallbacksTest extends WscTestCase
         $con->connect();
         self::loopUntil(fn () => $rec->count('onClose') === 2, 'two onClose');
         self::assertSame(2, $rec->count('onWebSocketConnect'));
+    }
+
+    public function testOnErrorProtocolFailWhenAnOpenConnectionFails(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/', $rec);
+        $con->maxPackageSize = 16;
+        $con->connect();
+        $con->send(str_repeat('x', 100));
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
+        self::assertSame(['onConnect', 'onWebSocketConnect', 'onError', 'onClose'], $rec->names());
+        self::assertSame(AsyncTcpConnection::PROTOCOL_FAIL, $rec->args('onError')[0][0]);
+        self::assertSame(1009, $con->getCloseCode(), 'RFC 6455 7.4.1: message too big');
     }
 
     public function testOnWebSocketPongAndPingInterval(): void

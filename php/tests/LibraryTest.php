@@ -36,7 +36,8 @@ final class LibraryTest extends TestCase
         $constants = Library::parseConstants(self::INCLUDE_DIR . '/wsc.h');
         self::assertSame($constants, $lib->constants());
         self::assertSame(0, $lib->constant('WSC_RESULT_OK'));
-        foreach (['WSC_RESULT_', 'WSC_EVENT_TYPE_', 'WSC_MESSAGE_TYPE_', 'WSC_SEND_STATUS_', 'WSC_STATUS_'] as $prefix) {
+        $prefixes = ['WSC_RESULT_', 'WSC_EVENT_TYPE_', 'WSC_MESSAGE_TYPE_', 'WSC_SEND_STATUS_', 'WSC_STATUS_'];
+        foreach ($prefixes as $prefix) {
             self::assertNotEmpty(array_filter(
                 array_keys($constants),
                 fn (string $name): bool => str_starts_with($name, $prefix),
@@ -91,7 +92,8 @@ final class LibraryTest extends TestCase
     {
         $env = getenv();
         $env['WSC_LIB'] = '/nonexistent/libwsc.so';
-        $p = new Process([PHP_BINARY, '-r', 'require $argv[1]; new Wsc\Connection\AsyncTcpConnection("ws://127.0.0.1:1/");', __DIR__ . '/bootstrap.php'], $env);
+        $code = 'require $argv[1]; new Wsc\Connection\AsyncTcpConnection("ws://127.0.0.1:1/");';
+        $p = new Process([PHP_BINARY, '-r', $code, __DIR__ . '/bootstrap.php'], $env);
         try {
             self::assertSame(255, $p->wait(10.0));
             self::assertStringContainsString('Wsc\Exception\LibraryException', $p->stderr() . $p->stdout());
@@ -108,8 +110,10 @@ final class LibraryTest extends TestCase
             $write = new Process([PHP_BINARY, __DIR__ . '/../ffi-header.php', $file]);
             self::assertSame(0, $write->wait(10.0), $write->stderr());
             $write->stop();
-            self::assertStringStartsWith("#define FFI_SCOPE \"WSC\"\n#define FFI_LIB \"", (string) file_get_contents($file));
-            $p = new Process([PHP_BINARY, '-d', "ffi.preload={$file}", '-r', self::probe(), __DIR__ . '/bootstrap.php']);
+            $header = (string) file_get_contents($file);
+            self::assertStringStartsWith("#define FFI_SCOPE \"WSC\"\n#define FFI_LIB \"", $header);
+            $command = [PHP_BINARY, '-d', "ffi.preload={$file}", '-r', self::probe(), __DIR__ . '/bootstrap.php'];
+            $p = new Process($command);
             self::assertSame(0, $p->wait(10.0), $p->stderr());
             self::assertSame('scope ' . Library::get()->version(), $p->stdout());
             $p->stop();

@@ -29,7 +29,8 @@ final class WorkerTest extends WscTestCase
         $p = $this->start('stopAll');
         self::assertSame(0, $p->wait(10.0), 'exit code; stderr: ' . $p->stderr());
         self::assertSame(
-            "worker started: fixture\nopen\nrecv: hello\nstopping\nworker stopped: alive=1\nafter runAll: alive=0 timers=0\n",
+            "worker started: fixture\nopen\nrecv: hello\nstopping\n"
+            . "worker stopped: alive=1\nafter runAll: alive=0 timers=0\n",
             $p->stdout(),
         );
         self::assertSame('', $p->stderr());

@@ -175,8 +175,10 @@ class AsyncTcpConnection
     /**
      * Emitted when the opening handshake succeeded:
      * `function (AsyncTcpConnection $connection, Response $response)`;
-     * `$response` prints as the raw response head (Workerman 4's string)
-     * and has Workerman 5's getStatusCode()/getHeader()/getHeaders().
+     * `$response` prints as the raw response head (Workerman 4's string:
+     * `echo $response` works; code with `declare(strict_types=1)` that
+     * passes it to a string function needs `(string) $response`) and has
+     * Workerman 5's getStatusCode()/getHeader()/getHeaders().
      *
      * @var callable|null
      */
@@ -294,7 +296,9 @@ class AsyncTcpConnection
             $result === $lib->constant('WSC_RESULT_INVALID_URL')
             || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
         ) {
-            throw new \InvalidArgumentException("invalid remote address '{$remoteAddress}': " . $lib->describe($result));
+            throw new \InvalidArgumentException(
+                "invalid remote address '{$remoteAddress}': " . $lib->describe($result)
+            );
         }
         $lib->check($result, 'wsc_client_new');
         $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
@@ -543,7 +547,7 @@ class AsyncTcpConnection
      *
      * @internal called by the Worker loop
      *
-     * @param array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool} $event
+     * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
      */
     public static function dispatchEvent(array $event): void
     {
@@ -604,7 +608,7 @@ class AsyncTcpConnection
     }
 
     /**
-     * @param array{type: int, client: int, data: string, messageType: int, error: int, closeCode: int, clean: bool} $event
+     * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
      */
     private function handleEvent(array $event): void
     {
@@ -642,7 +646,8 @@ class AsyncTcpConnection
                     $this->emit('onUndelivered', $event['data']);
                 } else {
                     $this->emit('onError', self::SEND_FAIL, sprintf(
-                        'a message of %d bytes was not delivered: the connection attempt ended before the handshake completed',
+                        'a message of %d bytes was not delivered: the connection attempt ended '
+                        . 'before the handshake completed',
                         strlen($event['data']),
                     ));
                 }
@@ -678,7 +683,8 @@ class AsyncTcpConnection
             Ws::BINARY_TYPE_BLOB => $lib->constant('WSC_MESSAGE_TYPE_TEXT'),
             Ws::BINARY_TYPE_ARRAYBUFFER => $lib->constant('WSC_MESSAGE_TYPE_BINARY'),
             default => throw new \InvalidArgumentException(
-                'websocketType must be Ws::BINARY_TYPE_BLOB ("\x81", text) or Ws::BINARY_TYPE_ARRAYBUFFER ("\x82", binary), got '
+                'websocketType must be Ws::BINARY_TYPE_BLOB ("\x81", text) or '
+                . 'Ws::BINARY_TYPE_ARRAYBUFFER ("\x82", binary), got '
                 . json_encode(bin2hex($this->websocketType))
             ),
         };
@@ -703,7 +709,9 @@ class AsyncTcpConnection
         foreach ($headers as $name => $value) {
             $name = (string) $name;
             if (!is_scalar($value) && !$value instanceof \Stringable) {
-                throw new \InvalidArgumentException("header '{$name}': the value must be a string, got " . get_debug_type($value));
+                throw new \InvalidArgumentException(
+                    "header '{$name}': the value must be a string, got " . get_debug_type($value)
+                );
             }
             $value = (string) $value;
             if ($name === '' || strpbrk($name, "\r\n\0:") !== false) {
@@ -787,12 +795,15 @@ class AsyncTcpConnection
         foreach (['peer_name', 'cafile', 'local_cert', 'local_pk', 'passphrase'] as $option) {
             $value = $ssl[$option] ?? null;
             if ($value !== null && (!is_string($value) || $value === '' || str_contains($value, "\0"))) {
-                throw new \InvalidArgumentException("the socket context option ssl.{$option} must be a non-empty string");
+                throw new \InvalidArgumentException(
+                    "the socket context option ssl.{$option} must be a non-empty string"
+                );
             }
             $strings[$option] = $value;
         }
         if ($lib->hasFunction('wsc_client_set_tls_peer_name')) {
-            $this->checkTlsOption($lib, 'peer_name', $ffi->wsc_client_set_tls_peer_name($client, $strings['peer_name']));
+            $result = $ffi->wsc_client_set_tls_peer_name($client, $strings['peer_name']);
+            $this->checkTlsOption($lib, 'peer_name', $result);
         }
         if ($lib->hasFunction('wsc_client_set_tls_ca_file')) {
             $this->checkTlsOption($lib, 'cafile', $ffi->wsc_client_set_tls_ca_file($client, $strings['cafile']));
@@ -818,7 +829,9 @@ class AsyncTcpConnection
             $result === $lib->constant('WSC_RESULT_INVALID_ARGUMENT')
             || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
         ) {
-            throw new \InvalidArgumentException("the socket context option ssl.{$option} was refused: " . $lib->describe($result));
+            throw new \InvalidArgumentException(
+                "the socket context option ssl.{$option} was refused: " . $lib->describe($result)
+            );
         }
         $lib->check($result, "wsc_client_set_tls ({$option})");
     }

@@ -32,7 +32,8 @@ final class Process
      */
     public function __construct(array $command, ?array $env = null)
     {
-        $process = proc_open($command, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env);
+        $spec = [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']];
+        $process = proc_open($command, $spec, $pipes, null, $env);
         if ($process === false) {
             throw new \RuntimeException('cannot start ' . implode(' ', $command));
         }
