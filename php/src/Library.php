@@ -58,10 +58,13 @@ final class Library
      * @param string               $includeDir  the directory holding wsc.h
      */
     private function __construct(
+        /** The loaded library: call `wsc_*` functions on it, e.g. `$lib->ffi->wsc_version()`. */
         public readonly FFI $ffi,
         private readonly array $constants,
         private readonly array $functions,
+        /** The absolute path of the loaded `libwsc.so`; null when it came from the preloaded scope `WSC`. */
         public readonly ?string $libraryPath,
+        /** The directory of `wsc.h` and `wsc_php.h` that was used. */
         public readonly string $includeDir,
     ) {
     }

@@ -18,6 +18,7 @@ class NativeException extends \RuntimeException
      * @param string $text     the sentence of `wsc_result_str($result)`
      */
     public function __construct(
+        /** The C function that failed, e.g. `wsc_context_new`. */
         public readonly string $function,
         int $result,
         string $text,
