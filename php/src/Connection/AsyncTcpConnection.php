@@ -97,8 +97,10 @@ class AsyncTcpConnection
      * that is empty or not an HTTP token, a value with CR, LF or NUL, or a
      * header the handshake sets itself (Upgrade, Connection,
      * Sec-WebSocket-Key/-Version/-Extensions) makes connect() throw
-     * \InvalidArgumentException naming it. Removing a header after a
-     * connect does not remove it from later handshakes.
+     * \InvalidArgumentException naming it. `Host` may be set: it replaces
+     * the URL's host:port in the request (TCP still goes to the URL's
+     * host). Removing a header after a connect does not remove it from
+     * later handshakes.
      *
      * @var array<string, string|int|float|\Stringable>
      */
