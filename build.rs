@@ -22,7 +22,6 @@ fn main() {
         .expect("cbindgen.toml is readable");
     let mut c_header = Vec::new();
     cbindgen::Builder::new()
-        .with_crate(&crate_dir)
         .with_config(config)
         .with_src(crate_dir.join("src/ffi/mod.rs"))
         .generate()

@@ -287,268 +287,14 @@ const char *wsc_result_str(int result);
 const char *wsc_version(void);
 
 /**
- * Creates a context: a poller, an event queue, one fallback thread (and a
- * resolver thread when a host name needs DNS).
- *
- * - `out_context`: receives the new context; the caller owns it and frees
- *   it with `wsc_context_free`.
- *
- * Thread-safe. Results: `OK`; `NULL_ARGUMENT`; `IO` (no poller or thread
- * could be created, e.g. the open-files limit was reached).
+ * A sentence saying why the last call that failed with an argument or
+ * state error on this thread failed, e.g. `invalid header: the value of
+ * header "Cookie" contains CR, LF or NUL`; "" when none did. The string is
+ * owned by the library and valid until the next failing wsc call on the
+ * same thread. Thread-safe (one per thread). Connection failures carry
+ * their text in `WSC_EVENT_TYPE_ERROR` events instead.
  */
-wsc_result wsc_context_new(wsc_context **out_context);
-
-/**
- * Frees a context: closes all its connections at once (no closing
- * handshake), stops its threads and drops its queued events. Its clients
- * stay valid handles that answer `WSC_RESULT_CONTEXT_CLOSED`; free them
- * too. Events already returned by `wsc_context_poll_event` stay valid
- * until `wsc_event_free`. A `wsc_context_poll_event` running on another
- * thread returns within its timeout with `CONTEXT_CLOSED` or no event.
- *
- * - `context`: NULL is a no-op.
- *
- * Results: `OK`; `INVALID_HANDLE` (already freed: a double free).
- */
-wsc_result wsc_context_free(wsc_context *context);
-
-/**
- * The context's file descriptor, for another event loop (epoll, libuv,
- * PHP's `stream_select`...): it is readable whenever
- * `wsc_context_poll_event(context, 0, ...)` has work to do. After it turns
- * readable, call `wsc_context_poll_event` with timeout 0 until it returns
- * no event. The fd belongs to the context: do not read, write or close it.
- *
- * - `out_fd`: receives the fd, valid until `wsc_context_free`.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
- */
-wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
-
-/**
- * Waits up to `timeout_ms` for the next event of any client of the
- * context, driving the I/O (reads, writes, pongs, pings, timers,
- * reconnects) on the calling thread while it waits. Events of one client
- * come in the order they happened.
- *
- * - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
- *   until an event arrives.
- * - `out_event`: receives the event, or NULL when the timeout passed
- *   without one or a signal interrupted the wait (EINTR, so that the
- *   caller's signal handlers can run). The caller owns the event and frees it with
- *   `wsc_event_free`; its data stays valid until then (also after the
- *   client or context is freed).
- *
- * Thread-safe: several threads may poll one context; each event goes to
- * exactly one of them. Results: `OK` (event or timeout); `NULL_ARGUMENT`;
- * `INVALID_HANDLE`; `CONTEXT_CLOSED`; `IO` (the poller failed).
- */
-wsc_result wsc_context_poll_event(wsc_context *context,
-                                  int32_t timeout_ms,
-                                  const wsc_event **out_event);
-
-/**
- * Frees an event returned by `wsc_context_poll_event`, with its data.
- *
- * - `event`: NULL is a no-op.
- *
- * Results: `OK`; `INVALID_HANDLE` (not an event of wsc, or already freed).
- */
-wsc_result wsc_event_free(const wsc_event *event);
-
-/**
- * Creates a client of the context for one URL; it does not connect yet.
- *
- * - `url`: NUL-terminated UTF-8, `ws://host[:port][/path][?query]` or
- *   `wss://...` (RFC 6455 §3); port 80 or 443 by default; IPv6 hosts in
- *   brackets. Copied; the caller keeps ownership.
- * - `out_client`: receives the client; the caller owns it and frees it
- *   with `wsc_client_free`.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
- * `INVALID_URL` (does not parse, another scheme, no host, a fragment);
- * `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_new(wsc_context *context, const char *url, wsc_client **out_client);
-
-/**
- * Frees a client: closes its connection at once (no closing handshake)
- * and cancels its timers. Events of it already queued are still returned
- * by `wsc_context_poll_event` (with its id); no new ones are made.
- *
- * - `client`: NULL is a no-op.
- *
- * Results: `OK`; `INVALID_HANDLE` (already freed: a double free).
- */
-wsc_result wsc_client_free(wsc_client *client);
-
-/**
- * The client's id, as found in `wsc_event.client_id`: unique in the
- * process, never reused.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
- */
-wsc_result wsc_client_id(const wsc_client *client, uint64_t *out_id);
-
-/**
- * Adds a request header to the opening handshake (RFC 6455 §4.1), e.g.
- * `Cookie`, `Origin`, `Authorization`, `Sec-WebSocket-Protocol` (the
- * subprotocols offered, comma-separated; the server's choice is checked).
- * Setting a name again (case-insensitive) replaces its value. Takes effect
- * at the next connect.
- *
- * - `name`, `value`: NUL-terminated UTF-8, copied.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
- * `INVALID_HEADER` (empty or non-token name; CR, LF or NUL in the value;
- * `Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
- * `Sec-WebSocket-Version` or `Sec-WebSocket-Extensions`, which the
- * handshake sets itself); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_set_header(wsc_client *client, const char *name, const char *value);
-
-/**
- * Sends a ping (opcode 0x9, empty payload) every `interval_ms`
- * milliseconds while the connection is open (Workerman's
- * `websocketPingInterval`, there in seconds); 0 turns it off. Takes effect
- * at the next opening of the connection.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_set_ping_interval(wsc_client *client, uint32_t interval_ms);
-
-/**
- * Sets the connect timeout (DNS, TCP and TLS together) and the opening
- * handshake timeout, in milliseconds; 0 leaves a value unchanged. Defaults
- * 10000 and 10000. Takes effect at the next connect.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_set_timeouts(wsc_client *client,
-                                   uint32_t connect_timeout_ms,
-                                   uint32_t handshake_timeout_ms);
-
-/**
- * TLS settings. `use_tls`: use TLS even for a `ws://` URL (Workerman's
- * `transport = 'ssl'`; a URL without a port then uses 443); `wss://`
- * always uses TLS. `verify`: check the server's certificate chain against
- * the system's roots and its host name (default true); false is UNSAFE:
- * anyone on the path can read and change the traffic. Takes effect at the
- * next connect.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_set_tls(wsc_client *client, bool use_tls, bool verify);
-
-/**
- * Sets the size limits in bytes; 0 leaves a value unchanged.
- * `max_message_size`: the largest incoming message (fragments joined);
- * larger ones close the connection with 1009 (default 10 MiB).
- * `max_send_buffer_size`: `wsc_client_send` refuses a message with
- * `BUFFER_FULL` while this many bytes or more wait to be written (default
- * 1 MiB).
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_set_limits(wsc_client *client,
-                                 size_t max_message_size,
-                                 size_t max_send_buffer_size);
-
-/**
- * Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
- * Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
- * `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
- * pending reconnect delay and connects now.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_connect(wsc_client *client);
-
-/**
- * Sends one message. Open: written to the socket at once on the calling
- * thread (the rest queued if the socket is full). Not yet open
- * (initial, connecting, waiting to reconnect): queued and written right
- * after the opening handshake, in the order of the calls; if that attempt
- * fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
- * event.
- *
- * - `message_type`: a `wsc_message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid
- *   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
- *   `INVALID_ARGUMENT`.
- * - `data`, `data_len`: the payload, copied once; NULL only with length 0.
- * - `out_status`: may be NULL; receives `WRITTEN` or `QUEUED`.
- *
- * Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
- * `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or
- * closed: not delivered); `BUFFER_FULL` (not accepted); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_send(wsc_client *client,
-                           uint32_t message_type,
-                           const uint8_t *data,
-                           size_t data_len,
-                           wsc_send_status *out_status);
-
-/**
- * Sends a ping (opcode 0x9) now, on an open connection (RFC 6455 §5.5.2).
- *
- * - `data`, `data_len`: the payload, at most 125 bytes; NULL only with 0.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
- * (over 125 bytes); `NOT_CONNECTED` (not open); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_ping(wsc_client *client, const uint8_t *data, size_t data_len);
-
-/**
- * Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with
- * `code` and `reason`, waits for the server's close frame and for it to
- * close TCP (at most the close timeout, 5 s), then reports
- * `WSC_EVENT_TYPE_CLOSED`. Before the connection is open it ends the
- * attempt at once (queued messages come back as `UNDELIVERED`, then
- * `CLOSED` with 1006). Also cancels a pending reconnect. Ignored (`OK`)
- * when already closing or closed.
- *
- * - `code`: 1000 (normal), 1001, 1003, 1007-1011, or 3000-4999 (§7.4).
- * - `reason`, `reason_len`: UTF-8, at most 123 bytes; NULL only with 0.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
- * (a code the RFC forbids on the wire, or a reason over 123 bytes);
- * `INVALID_UTF8`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_close(wsc_client *client,
-                            uint16_t code,
-                            const uint8_t *reason,
-                            size_t reason_len);
-
-/**
- * Connects again after `delay_ms` milliseconds, with the same URL, headers
- * and options (Workerman's `reConnect($after)`, there in seconds). An open
- * connection is closed first, at once, with a `CLOSED` event (1006);
- * messages sent meanwhile are queued for the new connection. A second call
- * replaces the pending delay.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_reconnect(wsc_client *client, uint32_t delay_ms);
-
-/**
- * The client's connection state (numbers as Workerman's `STATUS_*`).
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_status(const wsc_client *client, wsc_status *out_status);
-
-/**
- * A static, NUL-terminated English sentence for a result code (a
- * `wsc_result` value; unknown numbers give "unknown result code"); never
- * NULL, never freed. Thread-safe.
- */
-const char *wsc_result_str(int result);
-
-/**
- * The library version, a static NUL-terminated string such as "0.1.0";
- * never freed. Thread-safe.
- */
-const char *wsc_version(void);
+const char *wsc_last_error(void);
 
 /**
  * Creates a context: a poller, an event queue, one fallback thread (and a
@@ -665,9 +411,11 @@ wsc_result wsc_client_id(const wsc_client *client, uint64_t *out_id);
  *
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
  * `INVALID_HEADER` (empty or non-token name; CR, LF or NUL in the value;
- * `Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
- * `Sec-WebSocket-Version` or `Sec-WebSocket-Extensions`, which the
- * handshake sets itself); `CONTEXT_CLOSED`.
+ * `Upgrade`, `Connection`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version` or
+ * `Sec-WebSocket-Extensions`, which the handshake sets itself);
+ * `CONTEXT_CLOSED`. `Host` may be set: it replaces the URL's authority in
+ * the request (virtual hosting); the TCP connection still goes to the
+ * URL's host.
  */
 wsc_result wsc_client_set_header(wsc_client *client, const char *name, const char *value);
 
@@ -703,6 +451,78 @@ wsc_result wsc_client_set_timeouts(wsc_client *client,
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_tls(wsc_client *client, bool use_tls, bool verify);
+
+/**
+ * Certificate verification, PHP's `verify_peer` and `verify_peer_name`:
+ * `verify_peer` checks the chain against the trusted roots,
+ * `verify_peer_name` that the certificate names the host (or
+ * `wsc_client_set_tls_peer_name`). Both default to true; turning either
+ * off is UNSAFE. Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_verify(wsc_client *client, bool verify_peer, bool verify_peer_name);
+
+/**
+ * Trusts exactly the CA certificates in the PEM file `path` instead of the
+ * system's roots (PHP's `cafile`); NULL returns to the system's roots. The
+ * file is read during the call.
+ *
+ * - `path`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+ * `INVALID_ARGUMENT` (unreadable, not PEM, no certificate; see
+ * `wsc_last_error`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_ca_file(wsc_client *client, const char *path);
+
+/**
+ * The name sent as SNI and checked against the server's certificate
+ * (PHP's `peer_name`); NULL = the URL's host.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+ * `INVALID_ARGUMENT` (empty or with spaces); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_peer_name(wsc_client *client, const char *name);
+
+/**
+ * A client certificate for servers that require one (PHP's `local_cert`,
+ * `local_pk`, `passphrase`). Files are read during the call.
+ *
+ * - `cert_path`: PEM file with the certificate and its chain (and the
+ *   private key when `key_path` is NULL).
+ * - `key_path`: PEM private key, or NULL.
+ * - `passphrase`: for an encrypted key, or NULL.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (`cert_path`); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (unreadable file, wrong passphrase,
+ * key and certificate do not match; see `wsc_last_error`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_client_cert(wsc_client *client,
+                                          const char *cert_path,
+                                          const char *key_path,
+                                          const char *passphrase);
+
+/**
+ * Dead-peer detection: after each ping this client sends, wait at most
+ * `timeout_ms` milliseconds for a pong; when none comes, the connection
+ * is closed without a closing handshake and reported as an `ERROR`
+ * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
+ * Default 10000. Pair it with `wsc_client_set_ping_interval`.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_pong_timeout(wsc_client *client, uint32_t timeout_ms);
+
+/**
+ * Time in milliseconds allowed for the closing handshake (RFC 6455 §7.1)
+ * before TCP is closed anyway; default 5000.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (0); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_close_timeout(wsc_client *client, uint32_t timeout_ms);
 
 /**
  * Sets the size limits in bytes; 0 leaves a value unchanged.

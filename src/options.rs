@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Settings of one client. Set before `connect`; a reconnect uses them as
 /// they are then.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// Extra request headers of the opening handshake, in order, name and
     /// value (RFC 6455 §4.1, e.g. `Cookie`, `Origin`,
@@ -20,14 +20,30 @@ pub struct ClientOptions {
     /// Time allowed for the closing handshake (our close frame until the
     /// server closes TCP) before TCP is closed anyway. Default 5 s.
     pub close_timeout: Duration,
+    /// After a ping we send, time allowed for a pong before the peer is
+    /// taken as dead: the connection is closed (1006) and an error reported.
+    /// `None` = no check. Default 10 s.
+    pub pong_timeout: Option<Duration>,
     /// Use TLS (native-tls, OpenSSL on Linux) even for a `ws://` URL, as
     /// Workerman's `transport = 'ssl'` does; a URL without a port then uses
     /// 443. `wss://` always uses TLS. Default: false.
     pub tls: bool,
-    /// Verify the server's certificate chain and host name. Turning it off
-    /// is unsafe (anyone on the path can read and change the traffic).
-    /// Default: true.
-    pub tls_verify: bool,
+    /// Verify the server's certificate chain (PHP's `verify_peer`).
+    /// Turning it off is unsafe: anyone on the path can read and change
+    /// the traffic. Default: true.
+    pub tls_verify_peer: bool,
+    /// Verify that the certificate names the host (PHP's
+    /// `verify_peer_name`). Turning it off is unsafe. Default: true.
+    pub tls_verify_peer_name: bool,
+    /// Trust exactly these CA certificates instead of the system's roots
+    /// (PHP's `cafile`). Default: none, the system's roots.
+    pub tls_ca: Vec<native_tls::Certificate>,
+    /// The name used for SNI and the certificate name check (PHP's
+    /// `peer_name`). Default: the URL's host.
+    pub tls_peer_name: Option<String>,
+    /// A client certificate and key to present (PHP's `local_cert`,
+    /// `local_pk`, `passphrase`). Default: none.
+    pub tls_identity: Option<native_tls::Identity>,
     /// Largest incoming message in bytes (the payload, fragments joined);
     /// larger ones close the connection with 1009. Default 10 MiB
     /// (Workerman's `maxPackageSize`).
@@ -47,8 +63,13 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
+            pong_timeout: Some(Duration::from_secs(10)),
             tls: false,
-            tls_verify: true,
+            tls_verify_peer: true,
+            tls_verify_peer_name: true,
+            tls_ca: Vec::new(),
+            tls_peer_name: None,
+            tls_identity: None,
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
         }

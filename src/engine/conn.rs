@@ -139,6 +139,12 @@ pub(crate) struct Conn {
     /// them (e.g. echo a message that preceded a protocol violation, as
     /// RFC 6455 peers expect).
     deferred: Option<tungstenite::Error>,
+    /// When the oldest ping still without a pong was sent.
+    ping_outstanding: Option<Instant>,
+    /// Messages given to tungstenite but not yet known to be written to
+    /// the socket whole: (end offset in `submitted`, type, payload). If the
+    /// connection breaks they are reported as undelivered.
+    unwritten: VecDeque<(u64, MessageType, Bytes)>,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -180,6 +186,8 @@ impl Conn {
             written_at_open: 0,
             peer_close: None,
             deferred: None,
+            ping_outstanding: None,
+            unwritten: VecDeque::new(),
         }
     }
 
@@ -378,18 +386,19 @@ impl Conn {
         }
         let _ = sock.set_nodelay(true);
         if self.tls() {
-            let connector = match native_tls::TlsConnector::builder()
-                .danger_accept_invalid_certs(!self.opts.tls_verify)
-                .danger_accept_invalid_hostnames(!self.opts.tls_verify)
-                .build()
-            {
+            let connector = match self.tls_connector() {
                 Ok(c) => c,
                 Err(e) => {
                     self.fail(env, Error::Tls(e.to_string()));
                     return false;
                 }
             };
-            match connector.connect(&self.target.host, sock) {
+            let name = self
+                .opts
+                .tls_peer_name
+                .clone()
+                .unwrap_or_else(|| self.target.host.clone());
+            match connector.connect(&name, sock) {
                 Ok(tls) => {
                     env.emit(self.id, EventKind::Connected);
                     self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
@@ -409,6 +418,23 @@ impl Conn {
             self.start_handshake(env, Stream::new(Inner::Plain(sock)));
             true
         }
+    }
+
+    fn tls_connector(&self) -> Result<native_tls::TlsConnector, native_tls::Error> {
+        let o = &self.opts;
+        let mut b = native_tls::TlsConnector::builder();
+        b.danger_accept_invalid_certs(!o.tls_verify_peer)
+            .danger_accept_invalid_hostnames(!o.tls_verify_peer_name);
+        if !o.tls_ca.is_empty() {
+            b.disable_built_in_roots(true);
+            for c in &o.tls_ca {
+                b.add_root_certificate(c.clone());
+            }
+        }
+        if let Some(id) = &o.tls_identity {
+            b.identity(id.clone());
+        }
+        b.build()
     }
 
     fn ws_config(&self) -> WebSocketConfig {
@@ -450,7 +476,19 @@ impl Conn {
         >,
     ) {
         match r {
-            Ok((mut ws, _response)) => {
+            Ok((mut ws, response)) => {
+                // RFC 6455 §4.1 (5) / §9.1: wsc offers no extension, so the
+                // server may select none (tungstenite does not check this).
+                if let Some(ext) = response.headers().get("Sec-WebSocket-Extensions") {
+                    let ext = String::from_utf8_lossy(ext.as_bytes()).into_owned();
+                    drop(ws);
+                    return self.fail(
+                        env,
+                        Error::Handshake(format!(
+                            "the server selected the extension {ext:?}, which was not offered"
+                        )),
+                    );
+                }
                 let rec = ws.get_mut().record.take().unwrap_or_default();
                 let end = rec
                     .windows(4)
@@ -498,11 +536,12 @@ impl Conn {
             let State::Open(ws) = &mut self.state else {
                 return;
             };
-            let msg = match message_of(t, data) {
+            let msg = match message_of(t, data.clone()) {
                 Ok(m) => m,
                 Err(_) => continue, // checked at send time
             };
             self.submitted += frame_len(len);
+            self.unwritten.push_back((self.submitted, t, data));
             if let Err(e) = ws.write(msg)
                 && !is_would_block(&e)
             {
@@ -513,18 +552,16 @@ impl Conn {
             && let Err(e) = ws.flush()
             && !is_would_block(&e)
         {
-            self.lost(env, Error::from(e));
+            return self.lost(env, Error::from(e));
         }
+        self.prune_unwritten();
     }
 
     /// Bytes accepted but not yet written to the socket.
     fn buffered(&self) -> usize {
-        match &self.state {
-            State::Open(ws) | State::Closing(ws) => {
-                let written = ws.get_ref().bytes_written - self.written_at_open;
-                self.submitted.saturating_sub(written) as usize
-            }
-            _ => self.pending_bytes,
+        match self.written() {
+            Some(w) => self.submitted.saturating_sub(w) as usize,
+            None => self.pending_bytes,
         }
     }
 
@@ -540,6 +577,7 @@ impl Conn {
         {
             return self.read_error(env, e);
         }
+        self.prune_unwritten();
         let mut delivered = 0usize;
         loop {
             let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
@@ -567,7 +605,10 @@ impl Conn {
                     self.submitted += frame_len(p.len());
                     env.emit(self.id, EventKind::Ping(p));
                 }
-                Ok(Message::Pong(p)) => env.emit(self.id, EventKind::Pong(p)),
+                Ok(Message::Pong(p)) => {
+                    self.ping_outstanding = None;
+                    env.emit(self.id, EventKind::Pong(p));
+                }
                 Ok(Message::Close(frame)) => {
                     let (code, reason) = match frame {
                         Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
@@ -605,37 +646,19 @@ impl Conn {
         if let tungstenite::Error::ConnectionClosed = e {
             // The closing handshake completed and the server closed TCP.
             let (code, reason) = self.peer_close.take().unwrap_or((1005, String::new()));
-            self.teardown(env);
-            env.emit(
-                self.id,
-                EventKind::Closed {
-                    code,
-                    reason,
-                    clean: true,
-                },
-            );
-            return;
+            return self.finish(env, None, code, reason, true);
         }
         let err = Error::from(e);
         if let Some((code, reason)) = self.peer_close.take() {
             // Both close frames were exchanged; TCP ended less tidily.
-            self.teardown(env);
-            env.emit(
-                self.id,
-                EventKind::Closed {
-                    code,
-                    reason,
-                    clean: true,
-                },
-            );
-            return;
+            return self.finish(env, None, code, reason, true);
         }
         match err {
             Error::Protocol(_) | Error::InvalidPayload(_) | Error::MessageTooBig(_) => {
                 // _Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send a
                 // close frame with the code the error calls for, best effort.
+                let code = err.close_code();
                 if let State::Open(ws) = &mut self.state {
-                    let code = err.close_code();
                     let frame = CloseFrame {
                         code: CloseCode::from(code),
                         reason: "".into(),
@@ -643,18 +666,8 @@ impl Conn {
                     let _ = ws.close(Some(frame));
                     let _ = ws.flush();
                 }
-                let code = err.close_code();
                 let reason = err.to_string();
-                self.teardown(env);
-                env.emit(self.id, EventKind::Error(err));
-                env.emit(
-                    self.id,
-                    EventKind::Closed {
-                        code,
-                        reason,
-                        clean: false,
-                    },
-                );
+                self.finish(env, Some(err), code, reason, false);
             }
             other => self.lost(env, other),
         }
@@ -662,31 +675,64 @@ impl Conn {
 
     /// The connection ended without a closing handshake (1006).
     fn lost(&mut self, env: &mut Env, e: Error) {
-        self.teardown(env);
-        env.emit(
-            self.id,
-            EventKind::Closed {
-                code: 1006,
-                reason: e.to_string(),
-                clean: false,
-            },
-        );
+        self.finish(env, None, 1006, e.to_string(), false);
     }
 
     /// An attempt failed before the connection opened.
     fn fail(&mut self, env: &mut Env, e: Error) {
         let reason = e.to_string();
+        self.finish(env, Some(e), 1006, reason, false);
+    }
+
+    /// Ends the connection: closes the socket, then reports, in order, the
+    /// error (if any), every accepted message not known to be written
+    /// (`Undelivered`: those in the socket buffer, then those queued before
+    /// the handshake), and `Closed`.
+    fn finish(
+        &mut self,
+        env: &mut Env,
+        error: Option<Error>,
+        code: u16,
+        reason: String,
+        clean: bool,
+    ) {
+        self.prune_unwritten();
+        let unwritten = std::mem::take(&mut self.unwritten);
         self.teardown(env);
-        env.emit(self.id, EventKind::Error(e));
+        if let Some(e) = error {
+            env.emit(self.id, EventKind::Error(e));
+        }
+        for (_, message_type, data) in unwritten {
+            env.emit(self.id, EventKind::Undelivered { message_type, data });
+        }
         self.drop_pending(env);
         env.emit(
             self.id,
             EventKind::Closed {
-                code: 1006,
+                code,
                 reason,
-                clean: false,
+                clean,
             },
         );
+    }
+
+    /// Bytes written to the socket since the connection opened.
+    fn written(&self) -> Option<u64> {
+        match &self.state {
+            State::Open(ws) | State::Closing(ws) => {
+                Some(ws.get_ref().bytes_written - self.written_at_open)
+            }
+            _ => None,
+        }
+    }
+
+    /// Forgets the messages that have been written whole.
+    fn prune_unwritten(&mut self) {
+        if let Some(w) = self.written() {
+            while self.unwritten.front().is_some_and(|(end, ..)| *end <= w) {
+                self.unwritten.pop_front();
+            }
+        }
     }
 
     fn drop_pending(&mut self, env: &mut Env) {
@@ -709,6 +755,7 @@ impl Conn {
         self.generation += 1;
         self.peer_close = None;
         self.deferred = None;
+        self.ping_outstanding = None;
     }
 
     pub(crate) fn send(
@@ -726,8 +773,10 @@ impl Conn {
                 if self.buffered() >= self.opts.max_send_buffer_size {
                     return Err(Error::BufferFull);
                 }
-                let msg = message_of(t, Bytes::copy_from_slice(data))?;
+                let payload = Bytes::copy_from_slice(data);
+                let msg = message_of(t, payload.clone())?;
                 self.submitted += frame_len(data.len());
+                let end = self.submitted;
                 let State::Open(ws) = &mut self.state else {
                     unreachable!()
                 };
@@ -735,15 +784,17 @@ impl Conn {
                     Ok(()) => {}
                     Err(e) if is_would_block(&e) => {}
                     Err(e) => {
+                        // Not accepted: the caller learns it from the result.
                         self.lost(env, Error::from(e));
                         return Err(Error::NotConnected);
                     }
                 }
-                Ok(if self.buffered() == 0 {
-                    SendStatus::Written
-                } else {
-                    SendStatus::Queued
-                })
+                self.prune_unwritten();
+                if self.buffered() == 0 {
+                    return Ok(SendStatus::Written);
+                }
+                self.unwritten.push_back((end, t, payload));
+                Ok(SendStatus::Queued)
             }
             State::Closing(_) | State::Closed => Err(Error::NotConnected),
             _ => {
@@ -768,6 +819,12 @@ impl Conn {
             return Err(Error::NotConnected);
         };
         self.submitted += frame_len(data.len());
+        if let (None, Some(t)) = (self.ping_outstanding, self.opts.pong_timeout) {
+            let now = Instant::now();
+            self.ping_outstanding = Some(now);
+            env.timers
+                .push(now + t, self.id, self.generation, TimerKind::Pong);
+        }
         match ws.send(Message::Ping(Bytes::copy_from_slice(data))) {
             Ok(()) => Ok(()),
             Err(e) if is_would_block(&e) => Ok(()),
@@ -816,16 +873,8 @@ impl Conn {
                 Ok(())
             }
             State::Resolving | State::Connecting { .. } | State::Tls(_) | State::Handshaking(_) => {
-                self.teardown(env);
-                self.drop_pending(env);
-                env.emit(
-                    self.id,
-                    EventKind::Closed {
-                        code: 1006,
-                        reason: "closed by the client before the connection opened".into(),
-                        clean: false,
-                    },
-                );
+                let reason = "closed by the client before the connection opened".to_string();
+                self.finish(env, None, 1006, reason, false);
                 Ok(())
             }
             State::ReconnectWait => {
@@ -841,15 +890,8 @@ impl Conn {
         match self.state {
             State::Initial | State::Closed | State::ReconnectWait => {}
             State::Open(_) | State::Closing(_) => {
-                self.teardown(env);
-                env.emit(
-                    self.id,
-                    EventKind::Closed {
-                        code: 1006,
-                        reason: "closed by the client to reconnect".into(),
-                        clean: false,
-                    },
-                );
+                let reason = "closed by the client to reconnect".to_string();
+                self.finish(env, None, 1006, reason, false);
             }
             _ => self.teardown(env),
         }
@@ -898,17 +940,7 @@ impl Conn {
             TimerKind::Close => {
                 if matches!(self.state, State::Closing(_)) {
                     match self.peer_close.take() {
-                        Some((code, reason)) => {
-                            self.teardown(env);
-                            env.emit(
-                                self.id,
-                                EventKind::Closed {
-                                    code,
-                                    reason,
-                                    clean: true,
-                                },
-                            );
-                        }
+                        Some((code, reason)) => self.finish(env, None, code, reason, true),
                         None => {
                             let ms = self.opts.close_timeout.as_millis();
                             self.lost(env, Error::Timeout(format!(
@@ -929,6 +961,20 @@ impl Conn {
                             TimerKind::Ping,
                         );
                     }
+                }
+            }
+            TimerKind::Pong => {
+                let (Some(since), Some(t)) = (self.ping_outstanding, self.opts.pong_timeout) else {
+                    return;
+                };
+                if since.elapsed() >= t && matches!(self.state, State::Open(_) | State::Closing(_))
+                {
+                    let e = Error::Timeout(format!(
+                        "no pong within {} ms of a ping: the server or the network is gone",
+                        t.as_millis()
+                    ));
+                    let reason = e.to_string();
+                    self.finish(env, Some(e), 1006, reason, false);
                 }
             }
             TimerKind::Reconnect => {

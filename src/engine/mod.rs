@@ -46,6 +46,7 @@ pub(crate) enum TimerKind {
     Handshake,
     Close,
     Ping,
+    Pong,
     Reconnect,
 }
 
@@ -171,6 +172,8 @@ impl Engine {
         self.run_timers(now);
         self.drain_resolver();
         let timeout = match (timeout, self.timers.next_in(now)) {
+            // The work above queued events: look at the sockets, do not wait.
+            _ if !self.tx.is_empty() => Some(Duration::ZERO),
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -221,16 +224,36 @@ impl Shared {
     }
 
     /// Takes the engine lock; if a poller holds it (maybe inside
-    /// epoll_wait), wakes it so it hands the lock over.
+    /// epoll_wait), wakes it so it hands the lock over. The wake is repeated
+    /// every 2 ms while the lock stays taken: a wake can be consumed by a
+    /// poller that then returns an event instead of handing over.
     fn lock(&self) -> MutexGuard<'_, Engine> {
         if let Some(g) = self.engine.try_lock() {
             return g;
         }
         self.lock_wanted.fetch_add(1, Ordering::SeqCst);
-        let _ = self.waker.wake();
-        let g = self.engine.lock();
+        let g = loop {
+            let _ = self.waker.wake();
+            if let Some(g) = self.engine.try_lock_for(Duration::from_millis(2)) {
+                break g;
+            }
+        };
         self.lock_wanted.fetch_sub(1, Ordering::SeqCst);
         g
+    }
+
+    /// Lets every thread waiting in [`Shared::lock`] have the lock, then
+    /// takes it back. Stays unlocked until they are all through: a waiter
+    /// still spinning (not yet parked) would otherwise lose the race and
+    /// wait out a poller's timeout.
+    fn hand_over(&self, g: &mut MutexGuard<'_, Engine>) {
+        if self.lock_wanted.load(Ordering::SeqCst) > 0 {
+            MutexGuard::unlocked_fair(g, || {
+                while self.lock_wanted.load(Ordering::SeqCst) > 0 {
+                    std::thread::yield_now();
+                }
+            });
+        }
     }
 
     fn check_open(&self) -> Result<()> {
@@ -347,12 +370,24 @@ impl Context {
         s.check_open()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let _presence = Presence::enter(s);
-        let mut g = s.lock();
+        // Pollers do not count in `lock_wanted` (two pollers would hand the
+        // lock back and forth); one waits here, within its own deadline,
+        // while another drives the I/O.
+        let mut g = match deadline {
+            Some(d) => match s.engine.try_lock_until(d) {
+                Some(g) => g,
+                None => return Ok(s.rx.try_recv().ok()),
+            },
+            None => s.engine.lock(),
+        };
         loop {
             if let Ok(ev) = s.rx.try_recv() {
                 return Ok(Some(ev));
             }
             s.check_open()?;
+            // A thread that wants the lock (send, close...) may have woken a
+            // poller before us: never block in epoll_wait while it waits.
+            s.hand_over(&mut g);
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let completed = g.turn(wait)?;
             if let Ok(ev) = s.rx.try_recv() {
@@ -362,9 +397,7 @@ impl Context {
                 // A signal: return so the caller can handle it.
                 return Ok(None);
             }
-            if s.lock_wanted.load(Ordering::SeqCst) > 0 {
-                MutexGuard::unlocked_fair(&mut g, || {});
-            }
+            s.hand_over(&mut g);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(s.rx.try_recv().ok());
             }
@@ -469,11 +502,99 @@ impl Client {
     }
 
     /// TLS for a `ws://` URL too (`use_tls`), and certificate verification
-    /// (`verify`, default true; false is unsafe).
+    /// of chain and name (`verify`, default true; false is unsafe).
     pub fn set_tls(&self, use_tls: bool, verify: bool) -> Result<()> {
         self.with(|c, _| {
             c.opts.tls = use_tls;
-            c.opts.tls_verify = verify;
+            c.opts.tls_verify_peer = verify;
+            c.opts.tls_verify_peer_name = verify;
+            Ok(())
+        })
+    }
+
+    /// Verification of the certificate chain (`verify_peer`) and of the
+    /// name in it (`verify_peer_name`) separately (PHP's options of those
+    /// names). Turning either off is unsafe.
+    pub fn set_tls_verify(&self, verify_peer: bool, verify_peer_name: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_verify_peer = verify_peer;
+            c.opts.tls_verify_peer_name = verify_peer_name;
+            Ok(())
+        })
+    }
+
+    /// Trusts exactly the CA certificates of the PEM file `path` instead of
+    /// the system's roots (PHP's `cafile`); `None` returns to the system's
+    /// roots. The file is read now.
+    ///
+    /// Errors: [`Error::InvalidArgument`] (unreadable, or no certificate).
+    pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {
+        let certs = match path {
+            None => Vec::new(),
+            Some(p) => load_ca_file(p)?,
+        };
+        self.with(|c, _| {
+            c.opts.tls_ca = certs;
+            Ok(())
+        })
+    }
+
+    /// The name for SNI and the certificate name check (PHP's `peer_name`);
+    /// `None` = the URL's host.
+    pub fn set_tls_peer_name(&self, name: Option<&str>) -> Result<()> {
+        if name.is_some_and(|n| n.is_empty() || n.bytes().any(|b| b <= b' ')) {
+            return Err(Error::InvalidArgument(format!(
+                "{name:?} is not a host name"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_peer_name = name.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    /// A client certificate to present (PHP's `local_cert`, `local_pk`,
+    /// `passphrase`): `cert_path` a PEM file with the certificate (and its
+    /// chain, and the key when `key_path` is `None`); `key_path` a PEM
+    /// private key, encrypted when `passphrase` is given. Read now.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming the file and the reason.
+    pub fn set_tls_client_cert(
+        &self,
+        cert_path: &str,
+        key_path: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> Result<()> {
+        let id = load_identity(cert_path, key_path, passphrase)?;
+        self.with(|c, _| {
+            c.opts.tls_identity = Some(id);
+            Ok(())
+        })
+    }
+
+    /// After each ping, wait at most `timeout_ms` milliseconds for a pong
+    /// before the connection is closed (1006) with a timeout error; 0 turns
+    /// the check off. Default 10000.
+    pub fn set_pong_timeout(&self, timeout_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.pong_timeout =
+                (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms.into()));
+            Ok(())
+        })
+    }
+
+    /// Time in milliseconds allowed for the closing handshake before TCP is
+    /// closed anyway (default 5000).
+    ///
+    /// Errors: [`Error::InvalidArgument`] for 0.
+    pub fn set_close_timeout(&self, timeout_ms: u32) -> Result<()> {
+        if timeout_ms == 0 {
+            return Err(Error::InvalidArgument(
+                "the close timeout must be above 0 ms".into(),
+            ));
+        }
+        self.with(|c, _| {
+            c.opts.close_timeout = Duration::from_millis(timeout_ms.into());
             Ok(())
         })
     }
@@ -540,6 +661,57 @@ impl Drop for Client {
         g.with_conn(self.id, |c, env| c.teardown(env));
         g.clients.remove(&self.id);
     }
+}
+
+fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| Error::InvalidArgument(format!("cannot read the {what} {path:?}: {e}")))
+}
+
+fn load_ca_file(path: &str) -> Result<Vec<native_tls::Certificate>> {
+    let pem = read_file("CA file", path)?;
+    let certs = openssl::x509::X509::stack_from_pem(&pem)
+        .map_err(|e| Error::InvalidArgument(format!("the CA file {path:?} is not PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "the CA file {path:?} holds no certificate"
+        )));
+    }
+    certs
+        .iter()
+        .map(|c| {
+            let der = c
+                .to_der()
+                .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+            native_tls::Certificate::from_der(&der)
+                .map_err(|e| Error::InvalidArgument(e.to_string()))
+        })
+        .collect()
+}
+
+fn load_identity(
+    cert: &str,
+    key: Option<&str>,
+    pass: Option<&str>,
+) -> Result<native_tls::Identity> {
+    let cert_pem = read_file("client certificate", cert)?;
+    let (key_pem, key_name) = match key {
+        Some(k) => (read_file("client key", k)?, k),
+        None => (cert_pem.clone(), cert),
+    };
+    let pkey = match pass {
+        Some(p) => openssl::pkey::PKey::private_key_from_pem_passphrase(&key_pem, p.as_bytes()),
+        None => openssl::pkey::PKey::private_key_from_pem(&key_pem),
+    }
+    .map_err(|e| {
+        Error::InvalidArgument(format!("cannot load the private key {key_name:?}: {e}"))
+    })?;
+    let pkcs8 = pkey
+        .private_key_to_pem_pkcs8()
+        .map_err(|e| Error::InvalidArgument(format!("cannot convert the private key: {e}")))?;
+    native_tls::Identity::from_pkcs8(&cert_pem, &pkcs8).map_err(|e| {
+        Error::InvalidArgument(format!("cannot use the client certificate {cert:?}: {e}"))
+    })
 }
 
 /// Checks a request header: the name an HTTP token (RFC 9110 §5.6.2), the

@@ -232,7 +232,7 @@ pub extern "C" fn wsc_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-fn result_of(e: &Error) -> wsc_result {
+fn code_of(e: &Error) -> wsc_result {
     match e {
         Error::InvalidArgument(_) => wsc_result::InvalidArgument,
         Error::InvalidUrl(_) => wsc_result::InvalidUrl,
@@ -253,6 +253,29 @@ fn result_of(e: &Error) -> wsc_result {
         Error::ConnectionLost(_) => wsc_result::ConnectionLost,
         Error::Panic(_) => wsc_result::Panic,
     }
+}
+
+thread_local! {
+    static LAST_ERROR: std::cell::RefCell<std::ffi::CString> =
+        std::cell::RefCell::new(std::ffi::CString::default());
+}
+
+/// Records `e` as this thread's last error and returns its code.
+fn result_of(e: &Error) -> wsc_result {
+    let text = std::ffi::CString::new(e.to_string().replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = text);
+    code_of(e)
+}
+
+/// A sentence saying why the last call that failed with an argument or
+/// state error on this thread failed, e.g. `invalid header: the value of
+/// header "Cookie" contains CR, LF or NUL`; "" when none did. The string is
+/// owned by the library and valid until the next failing wsc call on the
+/// same thread. Thread-safe (one per thread). Connection failures carry
+/// their text in `WSC_EVENT_TYPE_ERROR` events instead.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_last_error() -> *const c_char {
+    ffi_boundary!(c"".as_ptr(), { LAST_ERROR.with(|l| l.borrow().as_ptr()) })
 }
 
 fn to_result(r: crate::Result<()>) -> wsc_result {
@@ -486,7 +509,7 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
         }
         EventKind::Error(e) => {
             event_type = wsc_event_type::Error;
-            error = result_of(&e);
+            error = code_of(&e);
             text = e.to_string().into_bytes();
         }
         EventKind::Undelivered {
@@ -637,9 +660,11 @@ pub extern "C" fn wsc_client_id(client: *const wsc_client, out_id: *mut u64) -> 
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
 /// `INVALID_HEADER` (empty or non-token name; CR, LF or NUL in the value;
-/// `Host`, `Upgrade`, `Connection`, `Sec-WebSocket-Key`,
-/// `Sec-WebSocket-Version` or `Sec-WebSocket-Extensions`, which the
-/// handshake sets itself); `CONTEXT_CLOSED`.
+/// `Upgrade`, `Connection`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version` or
+/// `Sec-WebSocket-Extensions`, which the handshake sets itself);
+/// `CONTEXT_CLOSED`. `Host` may be set: it replaces the URL's authority in
+/// the request (virtual hosting); the TCP connection still goes to the
+/// URL's host.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_set_header(
     client: *mut wsc_client,
@@ -705,6 +730,134 @@ pub extern "C" fn wsc_client_set_tls(
     ffi_boundary!({
         let c = try_client!(client);
         to_result(c.set_tls(use_tls, verify))
+    })
+}
+
+/// Reads an optional NUL-terminated UTF-8 string (NULL = `None`).
+fn opt_c_str<'a>(p: *const c_char) -> Result<Option<&'a str>, wsc_result> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        c_str(p).map(Some)
+    }
+}
+
+/// Certificate verification, PHP's `verify_peer` and `verify_peer_name`:
+/// `verify_peer` checks the chain against the trusted roots,
+/// `verify_peer_name` that the certificate names the host (or
+/// `wsc_client_set_tls_peer_name`). Both default to true; turning either
+/// off is UNSAFE. Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_verify(
+    client: *mut wsc_client,
+    verify_peer: bool,
+    verify_peer_name: bool,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_tls_verify(verify_peer, verify_peer_name))
+    })
+}
+
+/// Trusts exactly the CA certificates in the PEM file `path` instead of the
+/// system's roots (PHP's `cafile`); NULL returns to the system's roots. The
+/// file is read during the call.
+///
+/// - `path`: NUL-terminated, or NULL; copied.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_ARGUMENT` (unreadable, not PEM, no certificate; see
+/// `wsc_last_error`); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_ca_file(
+    client: *mut wsc_client,
+    path: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let path = try_arg!(opt_c_str(path));
+        to_result(c.set_tls_ca_file(path))
+    })
+}
+
+/// The name sent as SNI and checked against the server's certificate
+/// (PHP's `peer_name`); NULL = the URL's host.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_ARGUMENT` (empty or with spaces); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_peer_name(
+    client: *mut wsc_client,
+    name: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let name = try_arg!(opt_c_str(name));
+        to_result(c.set_tls_peer_name(name))
+    })
+}
+
+/// A client certificate for servers that require one (PHP's `local_cert`,
+/// `local_pk`, `passphrase`). Files are read during the call.
+///
+/// - `cert_path`: PEM file with the certificate and its chain (and the
+///   private key when `key_path` is NULL).
+/// - `key_path`: PEM private key, or NULL.
+/// - `passphrase`: for an encrypted key, or NULL.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (`cert_path`); `INVALID_HANDLE`;
+/// `INVALID_UTF8`; `INVALID_ARGUMENT` (unreadable file, wrong passphrase,
+/// key and certificate do not match; see `wsc_last_error`);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_client_cert(
+    client: *mut wsc_client,
+    cert_path: *const c_char,
+    key_path: *const c_char,
+    passphrase: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let cert = try_arg!(c_str(cert_path));
+        let key = try_arg!(opt_c_str(key_path));
+        let pass = try_arg!(opt_c_str(passphrase));
+        to_result(c.set_tls_client_cert(cert, key, pass))
+    })
+}
+
+/// Dead-peer detection: after each ping this client sends, wait at most
+/// `timeout_ms` milliseconds for a pong; when none comes, the connection
+/// is closed without a closing handshake and reported as an `ERROR`
+/// (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
+/// Default 10000. Pair it with `wsc_client_set_ping_interval`.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_pong_timeout(
+    client: *mut wsc_client,
+    timeout_ms: u32,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_pong_timeout(timeout_ms))
+    })
+}
+
+/// Time in milliseconds allowed for the closing handshake (RFC 6455 §7.1)
+/// before TCP is closed anyway; default 5000.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (0); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_close_timeout(
+    client: *mut wsc_client,
+    timeout_ms: u32,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_close_timeout(timeout_ms))
     })
 }
 
