@@ -18,7 +18,11 @@ fn cpu_seconds() -> f64 {
 }
 
 fn connect(url: &str) -> WebSocket<TcpStream> {
-    let hostport = url.trim_start_matches("ws://").split('/').next().expect("host:port");
+    let hostport = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .expect("host:port");
     let tcp = TcpStream::connect(hostport).expect("connect");
     tcp.set_nodelay(true).expect("nodelay");
     tungstenite::client(url, tcp).expect("handshake").0
@@ -26,7 +30,9 @@ fn connect(url: &str) -> WebSocket<TcpStream> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).expect("usage: bench-floor URL [round_trips] [window_messages]");
+    let url = args
+        .get(1)
+        .expect("usage: bench-floor URL [round_trips] [window_messages]");
     let round_trips: usize = args.get(2).map_or(20_000, |s| s.parse().expect("count"));
     let total: usize = args.get(3).map_or(200_000, |s| s.parse().expect("count"));
 
