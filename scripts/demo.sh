@@ -12,7 +12,8 @@ LOG=$(mktemp -t wsc-demo.XXXXXX)
 server_pid=""
 seed_pid=""
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B="" N=""; fi
+say() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 
 cleanup() {
   [ -n "$seed_pid" ] && kill "$seed_pid" 2>/dev/null && wait "$seed_pid" 2>/dev/null || true
