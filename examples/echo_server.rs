@@ -14,6 +14,8 @@
 //!   `binary:<payload>` (a text message);
 //! - `/report-pings`: echo, and answer each ping also with `ping:<payload>`;
 //! - `/close/NNNN`: send a close frame with code NNNN, reason `bye`;
+//! - `/no-pong`: after the handshake, read and ignore everything (pings
+//!   get no pong: a peer that is gone without closing TCP);
 //! - `/silent`: accept TCP and never answer.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -156,6 +158,12 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         stream,
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     )?;
+    if path == "/no-pong" {
+        let mut sink = [0u8; 4096];
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        while stream.read(&mut sink)? > 0 {}
+        return Ok(());
+    }
     let config = WebSocketConfig::default()
         .read_buffer_size(64 * 1024)
         .max_message_size(Some(64 << 20));

@@ -154,6 +154,12 @@ typedef enum {
    * `message_type` its type.
    */
   WSC_EVENT_TYPE_UNDELIVERED = 9,
+  /**
+   * The server's close frame arrived (RFC 6455 §5.5.1): `close_code` is
+   * its status code (1005 when it had none), `data` its reason. wsc
+   * completes the closing handshake by itself; `CLOSED` follows.
+   */
+  WSC_EVENT_TYPE_CLOSE_FRAME = 10,
 } wsc_event_type;
 
 /**
@@ -247,7 +253,7 @@ typedef struct {
   uint64_t client_id;
   /**
    * The payload (see `wsc_event_type`), `data_len` bytes, valid until
-   * `wsc_event_free`. NULL when `data_len` is 0. For `ERROR` and `CLOSED`
+   * `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED` and `CLOSE_FRAME`
    * a NUL byte follows the text (not counted in `data_len`); message
    * payloads may contain NUL bytes and carry no terminator.
    */
@@ -267,7 +273,8 @@ typedef struct {
   /**
    * `WSC_EVENT_TYPE_CLOSED`: the close status code (RFC 6455 §7.4): the
    * server's, 1005 if its close frame had none, 1006 without a closing
-   * handshake. 0 for other events.
+   * handshake. `WSC_EVENT_TYPE_CLOSE_FRAME`: the code in the frame. 0 for
+   * other events.
    */
   uint16_t close_code;
   /**

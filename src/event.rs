@@ -51,6 +51,16 @@ pub enum EventKind {
     Ping(Bytes),
     /// A pong arrived (RFC 6455 §5.5.3).
     Pong(Bytes),
+    /// The server's close frame arrived (RFC 6455 §5.5.1), starting the
+    /// closing handshake or answering ours. wsc completes the handshake by
+    /// itself (echoes the frame if the server started); `Closed` follows
+    /// (Workerman's `onWebSocketClose`).
+    CloseFrame {
+        /// The status code in the frame, 1005 when it carried none.
+        code: u16,
+        /// The close reason (UTF-8, checked).
+        reason: String,
+    },
     /// A failure: before the connection opened (DNS, TCP, TLS, handshake,
     /// timeout) or one that ends an open connection (protocol violation by
     /// the server, oversized message). A `Closed` event follows.

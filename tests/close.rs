@@ -14,8 +14,16 @@ fn client_close_completes_cleanly_with_code_and_reason() {
     client.close(1000, "bye").unwrap();
     assert_eq!(client.status().unwrap(), Status::Closing);
     let seen = wait_for(&ctx, WAIT, is_closed);
-    assert_eq!(seen.len(), 1, "only Closed: {seen:?}");
-    let (code, reason, clean) = closed_of(&seen[0]);
+    assert_eq!(
+        seen.len(),
+        2,
+        "the server's close frame, then Closed: {seen:?}"
+    );
+    assert!(
+        matches!(&seen[0].kind, EventKind::CloseFrame { code: 1000, reason } if reason == "bye"),
+        "{seen:?}"
+    );
+    let (code, reason, clean) = closed_of(&seen[1]);
     assert_eq!((code, reason.as_str(), clean), (1000, "bye", true));
     assert_eq!(client.status().unwrap(), Status::Closed);
 }
@@ -48,8 +56,16 @@ fn server_initiated_close_is_reported_with_its_code_and_reason() {
     let server = EchoServer::start();
     let (ctx, client, _) = open(&server.url("/close/4000"));
     let seen = wait_for(&ctx, WAIT, is_closed);
-    assert_eq!(seen.len(), 1, "only Closed: {seen:?}");
-    let (code, reason, clean) = closed_of(&seen[0]);
+    assert_eq!(
+        seen.len(),
+        2,
+        "the server's close frame, then Closed: {seen:?}"
+    );
+    assert!(
+        matches!(&seen[0].kind, EventKind::CloseFrame { code: 4000, reason } if reason == "bye"),
+        "{seen:?}"
+    );
+    let (code, reason, clean) = closed_of(&seen[1]);
     assert_eq!((code, reason.as_str(), clean), (4000, "bye", true));
     assert_eq!(client.status().unwrap(), Status::Closed);
 }

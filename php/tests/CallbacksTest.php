@@ -9,6 +9,7 @@ use Wsc\Protocols\Http\Response;
 use Wsc\Protocols\Ws;
 use Wsc\Tests\Support\EchoServer;
 use Wsc\Tests\Support\Recorder;
+use Wsc\Worker;
 
 /**
  * Each callback of AsyncTcpConnection, against the real echo server.
@@ -225,5 +226,68 @@ final class CallbacksTest extends WscTestCase
         self::loopUntil(fn () => $rec->count('onMessage') > 0, 'the server reporting a ping', 3.0);
         self::assertSame('ping:', $rec->args('onMessage')[0][0]);
         self::loopUntil(fn () => $rec->count('onWebSocketPong') > 0, 'the pong', 3.0);
+    }
+
+    public function testOnWebSocketCloseGetsTheServersCloseFramePayload(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/close/4000', $rec);
+        $payloads = [];
+        $con->onWebSocketClose = function (AsyncTcpConnection $c, string $payload) use (&$payloads, $rec): void {
+            $payloads[] = $payload;
+            $rec->events[] = ['onWebSocketClose', [$payload]];
+        };
+        $con->connect();
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
+        self::assertSame([pack('n', 4000) . 'bye'], $payloads, 'status code (2 bytes) then the reason');
+        self::assertSame(4000, unpack('n', $payloads[0])[1]);
+        self::assertSame(
+            ['onConnect', 'onWebSocketConnect', 'onWebSocketClose', 'onClose'],
+            $rec->names(),
+            'onWebSocketClose when the frame arrives, onClose when the connection is gone',
+        );
+    }
+
+    public function testOnWebSocketCloseAlsoForTheAnswerToOurClose(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/', $rec, ['onWebSocketConnect' => fn (AsyncTcpConnection $c) => $c->close()]);
+        $payloads = [];
+        $con->onWebSocketClose = function (AsyncTcpConnection $c, string $payload) use (&$payloads): void {
+            $payloads[] = $payload;
+        };
+        $con->connect();
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
+        self::assertSame([pack('n', 1000)], $payloads, 'the echo of our close frame (1000, no reason)');
+    }
+
+    public function testPongTimeoutClosesAConnectionWhosePeerIsGone(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/no-pong', $rec);
+        $con->websocketPingInterval = 0.1;
+        $con->websocketPongTimeout = 0.3;
+        $con->connect();
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose after the pong timeout', 3.0);
+        self::assertSame(['onConnect', 'onWebSocketConnect', 'onError', 'onClose'], $rec->names());
+        [$code, $message] = $rec->args('onError')[0];
+        self::assertSame(AsyncTcpConnection::PROTOCOL_FAIL, $code);
+        self::assertStringContainsString('no pong within 300 ms', $message);
+        self::assertSame(1006, $con->getCloseCode());
+    }
+
+    public function testPongTimeoutLeavesAnAnsweringServerAlone(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/', $rec);
+        $con->websocketPingInterval = 0.1;
+        $con->websocketPongTimeout = 0.3;
+        $con->connect();
+        self::assertFalse(
+            Worker::loopFor(1.0, fn () => $rec->count('onClose') > 0),
+            'the connection stays open while pongs come back',
+        );
+        self::assertGreaterThanOrEqual(5, $rec->count('onWebSocketPong'));
+        self::assertSame(0, $rec->count('onError'));
     }
 }

@@ -615,6 +615,11 @@ impl Conn {
                         None => (1005, String::new()),
                     };
                     self.peer_close = Some((code, reason.clone()));
+                    let kind = EventKind::CloseFrame {
+                        code,
+                        reason: reason.clone(),
+                    };
+                    env.emit(self.id, kind);
                     if let State::Open(_) = self.state {
                         // The server started the closing handshake;
                         // tungstenite echoes its close frame (RFC 6455

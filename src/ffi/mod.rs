@@ -121,6 +121,10 @@ pub enum wsc_event_type {
     /// (the connection attempt ended first). `data` is its payload,
     /// `message_type` its type.
     Undelivered = 9,
+    /// The server's close frame arrived (RFC 6455 §5.5.1): `close_code` is
+    /// its status code (1005 when it had none), `data` its reason. wsc
+    /// completes the closing handshake by itself; `CLOSED` follows.
+    CloseFrame = 10,
 }
 
 /// The type of a data message; the numbers are RFC 6455 opcodes (§5.2).
@@ -175,7 +179,7 @@ pub struct wsc_event {
     /// returned, with its id.
     pub client_id: u64,
     /// The payload (see `wsc_event_type`), `data_len` bytes, valid until
-    /// `wsc_event_free`. NULL when `data_len` is 0. For `ERROR` and `CLOSED`
+    /// `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED` and `CLOSE_FRAME`
     /// a NUL byte follows the text (not counted in `data_len`); message
     /// payloads may contain NUL bytes and carry no terminator.
     pub data: *const u8,
@@ -187,7 +191,8 @@ pub struct wsc_event {
     pub error: wsc_result,
     /// `WSC_EVENT_TYPE_CLOSED`: the close status code (RFC 6455 §7.4): the
     /// server's, 1005 if its close frame had none, 1006 without a closing
-    /// handshake. 0 for other events.
+    /// handshake. `WSC_EVENT_TYPE_CLOSE_FRAME`: the code in the frame. 0 for
+    /// other events.
     pub close_code: u16,
     /// `WSC_EVENT_TYPE_CLOSED`: true when the closing handshake completed.
     pub clean: bool,
@@ -519,6 +524,11 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
             event_type = wsc_event_type::Undelivered;
             message_type = mt(t);
             payload = data;
+        }
+        EventKind::CloseFrame { code, reason } => {
+            event_type = wsc_event_type::CloseFrame;
+            close_code = code;
+            text = reason.into_bytes();
         }
         EventKind::Closed {
             code,

@@ -315,6 +315,7 @@ static inline const char *event_name(int t)
     case WSC_EVENT_TYPE_ERROR: return "ERROR";
     case WSC_EVENT_TYPE_CLOSED: return "CLOSED";
     case WSC_EVENT_TYPE_UNDELIVERED: return "UNDELIVERED";
+    case WSC_EVENT_TYPE_CLOSE_FRAME: return "CLOSE_FRAME";
     default: return "?";
     }
 }
@@ -426,6 +427,25 @@ static inline int data_is(const wsc_event *ev, const void *p, size_t len)
 
 /* Frees the event and counts a check that it was a live handle. */
 #define FREE_EVENT(ev) CHECK_RC(wsc_event_free(ev), WSC_RESULT_OK)
+
+/* A closing handshake as the caller sees it: CLOSE_FRAME with the server's
+ * code (`code`), then CLOSED, which is returned (the caller frees it). */
+#define EXPECT_CLOSE(ctx, code, timeout_ms) \
+    expect_close_at(__FILE__, __LINE__, (ctx), (code), (timeout_ms))
+
+static inline const wsc_event *expect_close_at(const char *file, int line, wsc_context *ctx,
+                                               unsigned code, int timeout_ms)
+{
+    const wsc_event *ev =
+        expect_event_at(file, line, ctx, WSC_EVENT_TYPE_CLOSE_FRAME, timeout_ms);
+    if (ev != NULL) {
+        if (ev->close_code != code) {
+            t_fail(file, line, "close frame code %u, expected %u", (unsigned)ev->close_code, code);
+        }
+        wsc_event_free(ev);
+    }
+    return expect_event_at(file, line, ctx, WSC_EVENT_TYPE_CLOSED, timeout_ms);
+}
 
 /* Prints the summary line and exits (0 only without failures). Stops the
  * echo server if this program started one. */

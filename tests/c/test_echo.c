@@ -129,7 +129,7 @@ int main(void)
               "status after close %d", (int)status);
     /* close while closing is ignored. */
     CHECK_RC(wsc_client_close(c, 1000, NULL, 0), WSC_RESULT_OK);
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 1000, 7000);
     if (ev != NULL) {
         CHECK(ev->client_id == id);
         CHECK_MSG(ev->close_code == 1000, "close code %u", (unsigned)ev->close_code);

@@ -108,6 +108,10 @@ int main(void)
                 stage = ST_CLOSING;
                 CHECK_RC(wsc_client_close(c, 1000, (const uint8_t *)"done", 4), WSC_RESULT_OK);
                 break;
+            case WSC_EVENT_TYPE_CLOSE_FRAME:
+                CHECK(stage == ST_CLOSING);
+                CHECK_MSG(ev->close_code == 1000, "close frame code %u", (unsigned)ev->close_code);
+                break;
             case WSC_EVENT_TYPE_CLOSED:
                 CHECK(stage == ST_CLOSING);
                 CHECK_MSG(ev->close_code == 1000, "close code %u", (unsigned)ev->close_code);
@@ -128,7 +132,7 @@ int main(void)
             events);
     CHECK_MSG(stage == ST_DONE, "stopped at stage %d (connected %d, open %d, echoes %d)",
               (int)stage, saw_connected, saw_open, echoes);
-    CHECK(events == 5);
+    CHECK(events == 6); /* CONNECTED, OPEN, TEXT, BINARY, CLOSE_FRAME, CLOSED */
     /* A level-triggered fd that stays readable after a drain would spin. */
     CHECK_MSG(empty_wakes <= 50, "%d wakes found no event (the fd spins)", empty_wakes);
 

@@ -112,7 +112,7 @@ int main(void)
     CHECK_RC(wsc_client_id(c, &id), WSC_RESULT_OK);
     CHECK_RC(wsc_client_connect(c), WSC_RESULT_OK);
     REQUIRE(expect_open(ctx, id, 5000));
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 4000, 7000);
     if (ev) {
         CHECK(ev->client_id == id);
         CHECK_MSG(ev->close_code == 4000, "close code %u", (unsigned)ev->close_code);
@@ -137,7 +137,7 @@ int main(void)
     if (ev) FREE_EVENT(ev);
     ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_OPEN, 5000);
     if (ev) FREE_EVENT(ev);
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 4000, 7000);
     if (ev) {
         CHECK(ev->close_code == 4000 && ev->clean);
         FREE_EVENT(ev);
@@ -182,7 +182,7 @@ int main(void)
     /* A second reconnect call replaces the pending delay; close cancels
      * it. */
     CHECK_RC(wsc_client_close(c, 1000, NULL, 0), WSC_RESULT_OK);
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 1000, 7000);
     if (ev) FREE_EVENT(ev);
     CHECK_RC(wsc_client_reconnect(c, 5000), WSC_RESULT_OK);
     t0 = now_ms();
@@ -196,7 +196,7 @@ int main(void)
     if (ev) FREE_EVENT(ev);
     expect_headers(ctx);
     CHECK_RC(wsc_client_close(c, 1000, NULL, 0), WSC_RESULT_OK);
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 1000, 7000);
     if (ev) FREE_EVENT(ev);
     CHECK_RC(wsc_client_reconnect(c, 100), WSC_RESULT_OK);
     CHECK_RC(wsc_client_close(c, 1000, NULL, 0), WSC_RESULT_OK);

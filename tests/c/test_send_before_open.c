@@ -136,7 +136,7 @@ int main(void)
         CHECK_RC(wsc_client_send(c, WSC_MESSAGE_TYPE_TEXT, (const uint8_t *)"x", 1, NULL),
                  WSC_RESULT_NOT_CONNECTED);
     }
-    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 7000);
+    ev = EXPECT_CLOSE(ctx, 1000, 7000);
     if (ev) {
         CHECK(ev->close_code == 1000 && ev->clean);
         FREE_EVENT(ev);

@@ -233,6 +233,28 @@ class AsyncTcpConnection
     public $onWebSocketPong = null;
 
     /**
+     * Emitted when the server's close frame arrived (RFC 6455 5.5.1):
+     * `function (AsyncTcpConnection $connection, string $payload)`, the
+     * frame's payload as Workerman gives it: the status code as 2 bytes
+     * big-endian then the reason ('' when the frame had no code;
+     * `unpack('n', $payload)[1]` reads the code). Unlike Workerman, the
+     * closing handshake completes by itself whether or not this is set
+     * (RFC 6455 requires the answer); onClose follows.
+     *
+     * @var callable|null
+     */
+    public $onWebSocketClose = null;
+
+    /**
+     * A wsc addition: after each ping (see websocketPingInterval), the
+     * seconds to wait for a pong before the server is taken as gone; then
+     * onError(PROTOCOL_FAIL, "timeout: no pong within ...") and onClose
+     * (close code 1006). 0 turns the check off. Workerman has no such
+     * check: a dead peer behind a silent network is never noticed there.
+     */
+    public int|float $websocketPongTimeout = 10;
+
+    /**
      * A wsc addition, emitted for a message that send() queued (returned
      * null) and that will not be delivered because the connection attempt
      * ended first: `function (AsyncTcpConnection $connection, string $data)`.
@@ -638,6 +660,10 @@ class AsyncTcpConnection
             case $lib->constant('WSC_EVENT_TYPE_PONG'):
                 $this->emit('onWebSocketPong', $event['data']);
                 break;
+            case $lib->constant('WSC_EVENT_TYPE_CLOSE_FRAME'):
+                $code = (int) $event['closeCode'];
+                $this->emit('onWebSocketClose', $code === 1005 ? '' : pack('n', $code) . $event['data']);
+                break;
             case $lib->constant('WSC_EVENT_TYPE_ERROR'):
                 $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
                 $message = $event['data'] !== '' ? $event['data'] : $lib->resultText($event['error']);
@@ -742,6 +768,11 @@ class AsyncTcpConnection
         }
         $pingMs = min((int) round($this->websocketPingInterval * 1000), 0xffffffff);
         $lib->check($ffi->wsc_client_set_ping_interval($client, $pingMs), 'wsc_client_set_ping_interval');
+        if (!is_finite((float) $this->websocketPongTimeout) || $this->websocketPongTimeout < 0) {
+            throw new \InvalidArgumentException('websocketPongTimeout must be a number of seconds >= 0');
+        }
+        $pongMs = min((int) round($this->websocketPongTimeout * 1000), 0xffffffff);
+        $lib->check($ffi->wsc_client_set_pong_timeout($client, $pongMs), 'wsc_client_set_pong_timeout');
 
         $this->applyTls($lib, $client);
 
