@@ -14,6 +14,8 @@
 //!   `binary:<payload>` (a text message);
 //! - `/report-pings`: echo, and answer each ping also with `ping:<payload>`;
 //! - `/close/NNNN`: send a close frame with code NNNN, reason `bye`;
+//! - `/stall/MS`: after the handshake, read nothing for MS milliseconds
+//!   (the client's send buffer fills), then read and discard everything;
 //! - `/no-pong`: after the handshake, read and ignore everything (pings
 //!   get no pong: a peer that is gone without closing TCP);
 //! - `/silent`: accept TCP and never answer.
@@ -158,6 +160,14 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         stream,
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     )?;
+    if let Some(ms) = path.strip_prefix("/stall/") {
+        let ms: u64 = ms.parse().unwrap_or(1000).min(60_000);
+        std::thread::sleep(Duration::from_millis(ms));
+        let mut sink = vec![0u8; 1 << 16];
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        while stream.read(&mut sink)? > 0 {}
+        return Ok(());
+    }
     if path == "/no-pong" {
         let mut sink = [0u8; 4096];
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;

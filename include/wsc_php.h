@@ -156,6 +156,17 @@ typedef enum {
    * completes the closing handshake by itself; `CLOSED` follows.
    */
   WSC_EVENT_TYPE_CLOSE_FRAME = 10,
+  /**
+   * The bytes waiting to be written reached the send buffer limit
+   * (`wsc_client_set_limits`); sends are refused with `BUFFER_FULL` until
+   * it drains. No data.
+   */
+  WSC_EVENT_TYPE_BUFFER_FULL = 11,
+  /**
+   * Everything queued has been written to the socket; comes once after a
+   * send that returned `QUEUED` on an open connection. No data.
+   */
+  WSC_EVENT_TYPE_BUFFER_DRAIN = 12,
 } wsc_event_type;
 
 /**
@@ -620,6 +631,72 @@ wsc_result wsc_client_close(wsc_client *client,
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_reconnect(wsc_client *client, uint32_t delay_ms);
+
+/**
+ * Stops reading from the socket (Workerman's `pauseRecv`): no message
+ * events until `wsc_client_resume_recv`, and the server feels it through
+ * TCP flow control. Writing goes on. Applies to the current connection
+ * attempt (a reconnect reads again).
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_pause_recv(wsc_client *client);
+
+/**
+ * Reads again after `wsc_client_pause_recv` (Workerman's `resumeRecv`);
+ * data that waited is processed at once.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_resume_recv(wsc_client *client);
+
+/**
+ * Closes the connection at once, without a closing handshake
+ * (Workerman's `destroy`): `UNDELIVERED` for each message not written,
+ * then `CLOSED` (1006). Cancels a pending reconnect. Ignored when closed.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_abort(wsc_client *client);
+
+/**
+ * Cancels a pending `wsc_client_reconnect` (Workerman's
+ * `cancelReconnect`); messages queued for it come back as `UNDELIVERED`.
+ * Ignored when no reconnect is pending.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_cancel_reconnect(wsc_client *client);
+
+/**
+ * Byte counts over all connections of this client, handshakes included
+ * (Workerman's `bytesRead`/`bytesWritten`; after TLS decryption, before
+ * encryption), and the send buffer: bytes accepted by `wsc_client_send`
+ * and not yet written.
+ *
+ * - `out_read`, `out_written`, `out_send_buffer`: each may be NULL.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_bytes(const wsc_client *client,
+                            uint64_t *out_read,
+                            uint64_t *out_written,
+                            size_t *out_send_buffer);
+
+/**
+ * The address of one end of the last TCP connection (to the proxy, when
+ * one is used), kept after it closed: `local` false = the server's,
+ * true = ours. Written as a NUL-terminated string `"127.0.0.1:80"` or
+ * `"[::1]:80"` into `buf`.
+ *
+ * - `buf`, `buf_len`: a caller-owned buffer; 48 bytes always suffice.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `NOT_CONNECTED` (no
+ * TCP connection yet); `INVALID_ARGUMENT` (`buf_len` too small);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_address(const wsc_client *client, bool local, char *buf, size_t buf_len);
 
 /**
  * The client's connection state (numbers as Workerman's `STATUS_*`).

@@ -74,6 +74,14 @@ pub enum EventKind {
         /// The payload, as it was sent.
         data: Bytes,
     },
+    /// The bytes waiting to be written reached the send buffer limit
+    /// (`max_send_buffer_size`); further sends are refused until it drains
+    /// (Workerman's `onBufferFull`).
+    BufferFull,
+    /// Everything queued on the open connection has been written to the
+    /// socket (Workerman's `onBufferDrain`); comes once after a send that
+    /// had to queue.
+    BufferDrain,
     /// The connection is gone, whatever the reason (Workerman's `onClose`).
     Closed {
         /// The status code of the closing handshake (RFC 6455 §7.1.5): the

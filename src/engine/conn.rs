@@ -145,6 +145,18 @@ pub(crate) struct Conn {
     /// the socket whole: (end offset in `submitted`, type, payload). If the
     /// connection breaks they are reported as undelivered.
     unwritten: VecDeque<(u64, MessageType, Bytes)>,
+    /// Reading is paused (`pause_recv`) for the current attempt.
+    paused: bool,
+    /// A send had to queue: report `BufferDrain` once everything is written.
+    drain_wanted: bool,
+    /// `BufferFull` was reported and the buffer has not drained since.
+    full_reported: bool,
+    /// Bytes read and written by the connections before the current one.
+    bytes_read_before: u64,
+    bytes_written_before: u64,
+    /// The addresses of the last TCP connection (kept after it closes).
+    pub(crate) peer_addr: Option<SocketAddr>,
+    pub(crate) local_addr: Option<SocketAddr>,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -188,6 +200,13 @@ impl Conn {
             deferred: None,
             ping_outstanding: None,
             unwritten: VecDeque::new(),
+            paused: false,
+            drain_wanted: false,
+            full_reported: false,
+            bytes_read_before: 0,
+            bytes_written_before: 0,
+            peer_addr: None,
+            local_addr: None,
         }
     }
 
@@ -220,6 +239,7 @@ impl Conn {
     fn start(&mut self, env: &mut Env) {
         self.generation += 1;
         self.peer_close = None;
+        self.paused = false;
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
@@ -385,6 +405,8 @@ impl Conn {
             return false;
         }
         let _ = sock.set_nodelay(true);
+        self.peer_addr = sock.peer_addr().ok();
+        self.local_addr = sock.local_addr().ok();
         if self.tls() {
             let connector = match self.tls_connector() {
                 Ok(c) => c,
@@ -578,6 +600,14 @@ impl Conn {
             return self.read_error(env, e);
         }
         self.prune_unwritten();
+        if self.drain_wanted && self.buffered() == 0 {
+            self.drain_wanted = false;
+            self.full_reported = false;
+            env.emit(self.id, EventKind::BufferDrain);
+        }
+        if self.paused {
+            return;
+        }
         let mut delivered = 0usize;
         loop {
             let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
@@ -755,6 +785,12 @@ impl Conn {
 
     /// Closes the socket and forgets the attempt (no events).
     pub(crate) fn teardown(&mut self, env: &mut Env) {
+        if let State::Open(ws) | State::Closing(ws) = &self.state {
+            self.bytes_read_before += ws.get_ref().bytes_read;
+            self.bytes_written_before += ws.get_ref().bytes_written;
+        }
+        self.drain_wanted = false;
+        self.full_reported = false;
         self.deregister(env);
         self.state = State::Closed;
         self.generation += 1;
@@ -799,6 +835,11 @@ impl Conn {
                     return Ok(SendStatus::Written);
                 }
                 self.unwritten.push_back((end, t, payload));
+                self.drain_wanted = true;
+                if !self.full_reported && self.buffered() >= self.opts.max_send_buffer_size {
+                    self.full_reported = true;
+                    env.emit(self.id, EventKind::BufferFull);
+                }
                 Ok(SendStatus::Queued)
             }
             State::Closing(_) | State::Closed => Err(Error::NotConnected),
@@ -811,6 +852,73 @@ impl Conn {
                 Ok(SendStatus::Queued)
             }
         }
+    }
+
+    /// Stops reading from the socket (Workerman's `pauseRecv`): the server
+    /// feels it through TCP flow control. Writing goes on. Ends with the
+    /// current connection attempt.
+    pub(crate) fn pause_recv(&mut self, env: &mut Env) {
+        self.paused = true;
+        if let Some(fd) = self.fd
+            && matches!(self.state, State::Open(_) | State::Closing(_))
+        {
+            let token = Token(self.id as usize);
+            let _ = env
+                .registry
+                .reregister(&mut SourceFd(&fd), token, Interest::WRITABLE);
+        }
+    }
+
+    /// Reads again after `pause_recv`, at once (data may be waiting).
+    pub(crate) fn resume_recv(&mut self, env: &mut Env) {
+        if !self.paused {
+            return;
+        }
+        self.paused = false;
+        if let Some(fd) = self.fd {
+            let token = Token(self.id as usize);
+            let both = Interest::READABLE | Interest::WRITABLE;
+            let _ = env.registry.reregister(&mut SourceFd(&fd), token, both);
+        }
+        self.drive(env);
+    }
+
+    /// Closes at once without a closing handshake (Workerman's `destroy`).
+    pub(crate) fn abort(&mut self, env: &mut Env) {
+        match self.state {
+            State::Initial | State::Closed => {}
+            State::ReconnectWait => self.cancel_reconnect(env),
+            _ => {
+                let reason = "closed by the client without a closing handshake".to_string();
+                self.finish(env, None, 1006, reason, false);
+            }
+        }
+    }
+
+    /// Cancels a pending reconnect (Workerman's `cancelReconnect`); messages
+    /// queued for it come back as undelivered.
+    pub(crate) fn cancel_reconnect(&mut self, env: &mut Env) {
+        if let State::ReconnectWait = self.state {
+            self.teardown(env);
+            self.drop_pending(env);
+        }
+    }
+
+    /// Bytes read and written over all connections of this client,
+    /// handshakes included (after TLS decryption, before encryption).
+    pub(crate) fn bytes(&self) -> (u64, u64) {
+        let (r, w) = match &self.state {
+            State::Open(ws) | State::Closing(ws) => {
+                (ws.get_ref().bytes_read, ws.get_ref().bytes_written)
+            }
+            _ => (0, 0),
+        };
+        (self.bytes_read_before + r, self.bytes_written_before + w)
+    }
+
+    /// Bytes accepted by `send` and not yet written to the socket.
+    pub(crate) fn send_buffer_size(&self) -> usize {
+        self.buffered()
     }
 
     pub(crate) fn ping(&mut self, env: &mut Env, data: &[u8]) -> crate::Result<()> {
@@ -883,8 +991,7 @@ impl Conn {
                 Ok(())
             }
             State::ReconnectWait => {
-                self.teardown(env);
-                self.drop_pending(env);
+                self.cancel_reconnect(env);
                 Ok(())
             }
             State::Initial | State::Closing(_) | State::Closed => Ok(()),

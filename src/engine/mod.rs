@@ -649,6 +649,64 @@ impl Client {
         })
     }
 
+    /// Stops reading from the socket until [`Client::resume_recv`]
+    /// (Workerman's `pauseRecv`); the server feels it through TCP flow
+    /// control. Applies to the current connection attempt.
+    pub fn pause_recv(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.pause_recv(env);
+            Ok(())
+        })
+    }
+
+    /// Reads again after [`Client::pause_recv`] (Workerman's `resumeRecv`).
+    pub fn resume_recv(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.resume_recv(env);
+            Ok(())
+        })
+    }
+
+    /// Closes at once, without a closing handshake (Workerman's
+    /// `destroy`): `Closed` (1006) follows, with `Undelivered` for what was
+    /// not written.
+    pub fn abort(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.abort(env);
+            Ok(())
+        })
+    }
+
+    /// Cancels a pending reconnect (Workerman's `cancelReconnect`).
+    pub fn cancel_reconnect(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.cancel_reconnect(env);
+            Ok(())
+        })
+    }
+
+    /// Bytes read and written over all connections of this client,
+    /// handshakes included, as (read, written) (Workerman's `bytesRead`,
+    /// `bytesWritten`).
+    pub fn bytes(&self) -> Result<(u64, u64)> {
+        self.with(|c, _| Ok(c.bytes()))
+    }
+
+    /// Bytes accepted by `send` and not yet written to the socket (queued
+    /// before the handshake, or waiting for the socket).
+    pub fn send_buffer_size(&self) -> Result<usize> {
+        self.with(|c, _| Ok(c.send_buffer_size()))
+    }
+
+    /// The server's and our address of the last TCP connection (to the
+    /// proxy, when one is used), kept after it closed; `None` before the
+    /// first TCP connection.
+    pub fn addresses(
+        &self,
+    ) -> Result<(Option<std::net::SocketAddr>, Option<std::net::SocketAddr>)> {
+        self.with(|c, _| Ok((c.peer_addr, c.local_addr)))
+    }
+
     /// The connection state.
     pub fn status(&self) -> Result<Status> {
         self.with(|c, _| Ok(c.status()))

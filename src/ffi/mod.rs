@@ -125,6 +125,13 @@ pub enum wsc_event_type {
     /// its status code (1005 when it had none), `data` its reason. wsc
     /// completes the closing handshake by itself; `CLOSED` follows.
     CloseFrame = 10,
+    /// The bytes waiting to be written reached the send buffer limit
+    /// (`wsc_client_set_limits`); sends are refused with `BUFFER_FULL` until
+    /// it drains. No data.
+    BufferFull = 11,
+    /// Everything queued has been written to the socket; comes once after a
+    /// send that returned `QUEUED` on an open connection. No data.
+    BufferDrain = 12,
 }
 
 /// The type of a data message; the numbers are RFC 6455 opcodes (§5.2).
@@ -525,6 +532,8 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
             message_type = mt(t);
             payload = data;
         }
+        EventKind::BufferFull => event_type = wsc_event_type::BufferFull,
+        EventKind::BufferDrain => event_type = wsc_event_type::BufferDrain,
         EventKind::CloseFrame { code, reason } => {
             event_type = wsc_event_type::CloseFrame;
             close_code = code;
@@ -1018,6 +1027,143 @@ pub extern "C" fn wsc_client_reconnect(client: *mut wsc_client, delay_ms: u32) -
     ffi_boundary!({
         let c = try_client!(client);
         to_result(c.reconnect(Duration::from_millis(delay_ms.into())))
+    })
+}
+
+/// Stops reading from the socket (Workerman's `pauseRecv`): no message
+/// events until `wsc_client_resume_recv`, and the server feels it through
+/// TCP flow control. Writing goes on. Applies to the current connection
+/// attempt (a reconnect reads again).
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_pause_recv(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.pause_recv())
+    })
+}
+
+/// Reads again after `wsc_client_pause_recv` (Workerman's `resumeRecv`);
+/// data that waited is processed at once.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_resume_recv(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.resume_recv())
+    })
+}
+
+/// Closes the connection at once, without a closing handshake
+/// (Workerman's `destroy`): `UNDELIVERED` for each message not written,
+/// then `CLOSED` (1006). Cancels a pending reconnect. Ignored when closed.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_abort(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.abort())
+    })
+}
+
+/// Cancels a pending `wsc_client_reconnect` (Workerman's
+/// `cancelReconnect`); messages queued for it come back as `UNDELIVERED`.
+/// Ignored when no reconnect is pending.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_cancel_reconnect(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.cancel_reconnect())
+    })
+}
+
+/// Byte counts over all connections of this client, handshakes included
+/// (Workerman's `bytesRead`/`bytesWritten`; after TLS decryption, before
+/// encryption), and the send buffer: bytes accepted by `wsc_client_send`
+/// and not yet written.
+///
+/// - `out_read`, `out_written`, `out_send_buffer`: each may be NULL.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_bytes(
+    client: *const wsc_client,
+    out_read: *mut u64,
+    out_written: *mut u64,
+    out_send_buffer: *mut usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let (r, w) = match c.bytes() {
+            Ok(v) => v,
+            Err(e) => return result_of(&e),
+        };
+        let b = match c.send_buffer_size() {
+            Ok(v) => v,
+            Err(e) => return result_of(&e),
+        };
+        if !out_read.is_null() {
+            put(out_read, r);
+        }
+        if !out_written.is_null() {
+            put(out_written, w);
+        }
+        if !out_send_buffer.is_null() {
+            put(out_send_buffer, b);
+        }
+        wsc_result::Ok
+    })
+}
+
+/// The address of one end of the last TCP connection (to the proxy, when
+/// one is used), kept after it closed: `local` false = the server's,
+/// true = ours. Written as a NUL-terminated string `"127.0.0.1:80"` or
+/// `"[::1]:80"` into `buf`.
+///
+/// - `buf`, `buf_len`: a caller-owned buffer; 48 bytes always suffice.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `NOT_CONNECTED` (no
+/// TCP connection yet); `INVALID_ARGUMENT` (`buf_len` too small);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_address(
+    client: *const wsc_client,
+    local: bool,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        if buf.is_null() {
+            return wsc_result::NullArgument;
+        }
+        let (peer, mine) = match c.addresses() {
+            Ok(v) => v,
+            Err(e) => return result_of(&e),
+        };
+        let Some(addr) = (if local { mine } else { peer }) else {
+            return result_of(&Error::NotConnected);
+        };
+        let text = addr.to_string();
+        if text.len() + 1 > buf_len {
+            return result_of(&Error::InvalidArgument(format!(
+                "the buffer needs {} bytes, it has {buf_len}",
+                text.len() + 1
+            )));
+        }
+        // SAFETY: `buf` is non-NULL and the caller gives `buf_len` writable
+        // bytes (documented); we write text.len() + 1 <= buf_len bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
+        wsc_result::Ok
     })
 }
 
