@@ -44,6 +44,13 @@ test-c: build
 test-php: build php-autoload
 	phpunit -c php/phpunit.xml.dist
 
+## autobahn: the Autobahn TestSuite gate (C testee sections 1-10, PHP testee
+## 1-7 and 10, against tests/autobahn/expected-*.json; 12-13 reported only);
+## installs wstest into /tmp/autobahn when missing (see scripts/autobahn.sh)
+.PHONY: autobahn
+autobahn: build php-autoload
+	scripts/autobahn.sh
+
 ## bench: figures, not pass/fail (see bench/README.md)
 bench: deps-demo build php-autoload
 	bench/run.sh

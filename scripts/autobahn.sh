@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The Autobahn TestSuite conformance gate (`make autobahn`): the suite's fuzzing
+# server on 127.0.0.1 drives
+#   (a) the C testee (examples/autobahn_client.c) through sections 1-10,
+#   (b) the C testee through sections 12-13 (permessage-deflate): reported only,
+#       never fails the gate (wsc offers no extension),
+#   (c) the PHP testee (php/examples/autobahn_client.php) through sections 1-7 and 10,
+# prints the table of each run, and compares the per-case results of (a) and (c)
+# (behavior and behaviorClose; no durations) with tests/autobahn/expected-c.json
+# and tests/autobahn/expected-php.json, naming each case that changed.
+#
+# usage: scripts/autobahn.sh        (after `cargo build --release`; make autobahn does it)
+# Environment (all optional):
+#   AUTOBAHN_DIR       the suite's installer and runner (default: <repo>/../shared/autobahn)
+#   AUTOBAHN_OPTIONAL  1: exit 0 (skipped) when AUTOBAHN_DIR does not exist; else exit 2
+#   AUTOBAHN_UPDATE    1: rewrite the expected files from this run (the changes are listed)
+#   WSTEST             wstest launcher (default /tmp/autobahn/bin/wstest); installed by
+#                      $AUTOBAHN_DIR/install-wstest.sh into its prefix (.../bin/wstest)
+#                      when missing: needs python3-venv, gcc, dpkg and PyPI, about 30 s
+#   AB_PORT            fuzzing server port, 9001..9099 (default 9001)
+#   AB_TIMEOUT         seconds allowed for one testee run (default 600)
+#   CC, CARGO, PHP     compiler, cargo and php commands
+# Results and logs: target/autobahn/{c,c-pmce,php}/ (server.log, testee.log, reports/).
+# Exit: 0 every case as expected and none FAILED; 1 a case changed or FAILED;
+#       2 setup error (no AUTOBAHN_DIR, wstest not installable, a run without report).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO="$(pwd)"
+AUTOBAHN_DIR="${AUTOBAHN_DIR:-$REPO/../shared/autobahn}"
+WSTEST="${WSTEST:-/tmp/autobahn/bin/wstest}"
+CC="${CC:-cc}"
+CARGO="${CARGO:-cargo}"
+PHP="${PHP:-php}"
+OUT="$REPO/target/autobahn"
+EXPECTED="$REPO/tests/autobahn"
+t_start=$(date +%s.%N)
+
+elapsed() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(date +%s.%N)"; }
+say() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -d "$AUTOBAHN_DIR" ]; then
+  if [ "${AUTOBAHN_OPTIONAL:-0}" = 1 ]; then
+    echo "autobahn: skipped: ../shared/autobahn not found ($AUTOBAHN_DIR); set AUTOBAHN_DIR"
+    exit 0
+  fi
+  echo "autobahn: error: ../shared/autobahn not found ($AUTOBAHN_DIR); set AUTOBAHN_DIR" \
+    "(or AUTOBAHN_OPTIONAL=1 to skip the gate)" >&2
+  exit 2
+fi
+AUTOBAHN_DIR="$(cd "$AUTOBAHN_DIR" && pwd)"
+for f in install-wstest.sh run-client-suite.sh summarize.py; do
+  [ -f "$AUTOBAHN_DIR/$f" ] || { echo "autobahn: $AUTOBAHN_DIR/$f missing" >&2; exit 2; }
+done
+
+# --- wstest -------------------------------------------------------------------------------
+if [ ! -x "$WSTEST" ]; then
+  case "$WSTEST" in
+    */bin/wstest) prefix="${WSTEST%/bin/wstest}" ;;
+    *) echo "autobahn: WSTEST=$WSTEST does not exist and is not PREFIX/bin/wstest: cannot install it there" >&2
+       exit 2 ;;
+  esac
+  missing=()
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
+  probe="$(mktemp -d)"
+  # python3-venv: a venv with pip must work (Debian's python3 alone cannot make one)
+  python3 -m venv "$probe/v" >/dev/null 2>&1 || missing+=(python3-venv)
+  rm -rf "$probe"
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "autobahn: installing wstest needs: ${missing[*]}; install with:" >&2
+    echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 2
+  fi
+  say "installing wstest into $prefix (Python 2.7 + autobahntestsuite from PyPI, about 30 s)"
+  t0=$(date +%s.%N)
+  if ! bash "$AUTOBAHN_DIR/install-wstest.sh" "$prefix"; then
+    echo "autobahn: install-wstest.sh failed (it needs PyPI); rm -rf $prefix and retry" >&2
+    exit 2
+  fi
+  echo "wstest installed in $(elapsed "$t0") s"
+  [ -x "$WSTEST" ] || { echo "autobahn: $WSTEST still missing after the install" >&2; exit 2; }
+fi
+export WSTEST
+
+# --- testees ------------------------------------------------------------------------------
+# libwsc and its header (a no-op when up to date; `make autobahn` has built them already)
+"$CARGO" build --release --lib --quiet || exit 2
+mkdir -p "$OUT"
+"$CC" -std=c11 -Wall -Wextra -Werror -Wpedantic -O2 -I include examples/autobahn_client.c \
+  -L target/release -lwsc -Wl,-rpath,"$REPO/target/release" -o target/autobahn_client || exit 2
+"$PHP" -l php/examples/autobahn_client.php >/dev/null || exit 2
+
+# run NAME AGENT CASES EXCLUDE CMD...: one fuzzing-server run, its table, its exit code in $rc
+declare -A wall
+run() {
+  local name="$1" agent="$2" cases="$3" exclude="$4"; shift 4
+  rm -rf "${OUT:?}/$name"
+  local t0; t0=$(date +%s.%N)
+  AB_WORKDIR="$OUT/$name" AB_CASES="$cases" AB_EXCLUDE="$exclude" AB_TIMEOUT="${AB_TIMEOUT:-600}" \
+    bash "$AUTOBAHN_DIR/run-client-suite.sh" "$agent" "$@"
+  rc=$?
+  wall[$name]=$(elapsed "$t0")
+}
+
+status=0
+say "(a) C testee, sections 1-10"
+run c wsc-c "" "12.*,13.*" "$REPO/target/autobahn_client" @URL@ @AGENT@
+rc_c=$rc
+say "(b) C testee, sections 12-13 (permessage-deflate; reported only, not part of the gate)"
+run c-pmce wsc-c "12.*,13.*" "" "$REPO/target/autobahn_client" @URL@ @AGENT@
+say "(c) PHP testee, sections 1-7 and 10"
+run php wsc-php "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*" "" "$PHP" "$REPO/php/examples/autobahn_client.php" @URL@ @AGENT@
+rc_php=$rc
+
+# --- compare with the expected files --------------------------------------------------------
+update=()
+[ "${AUTOBAHN_UPDATE:-0}" = 1 ] && update=(--update)
+for t in "c wsc-c $rc_c" "php wsc-php $rc_php"; do
+  set -- $t
+  say "compare $2 with tests/autobahn/expected-$1.json"
+  if [ "$3" = 2 ]; then
+    echo "autobahn: the $2 run had a setup error (see $OUT/$1/server.log and testee.log)"
+    status=2
+    continue
+  fi
+  python3 "$EXPECTED/check.py" "$2" "$OUT/$1/reports/clients/index.json" "$EXPECTED/expected-$1.json" "${update[@]}"
+  crc=$?
+  if [ "$crc" != 0 ] && [ "$status" != 2 ]; then status=$crc; fi
+done
+
+echo
+echo "autobahn gate: $(elapsed "$t_start") s wall (C 1-10: ${wall[c]} s, C 12-13: ${wall[c-pmce]} s, PHP 1-7,10: ${wall[php]} s)"
+case "$status" in
+  0) echo "autobahn gate: passed" ;;
+  2) echo "autobahn gate: FAILED (setup error)" ;;
+  *) echo "autobahn gate: FAILED (a case changed or FAILED, listed above; if the change is intended: AUTOBAHN_UPDATE=1 scripts/autobahn.sh)" ;;
+esac
+exit "$status"
