@@ -100,6 +100,11 @@ typedef enum {
    * The connection broke without a closing handshake (close code 1006).
    */
   WSC_RESULT_CONNECTION_LOST = 20,
+  /**
+   * The proxy refused the tunnel or its authentication, or broke its
+   * protocol.
+   */
+  WSC_RESULT_PROXY = 21,
 } wsc_result;
 
 /**
@@ -521,6 +526,27 @@ wsc_result wsc_client_set_tls_client_cert(wsc_client *client,
                                           const char *cert_path,
                                           const char *key_path,
                                           const char *passphrase);
+
+/**
+ * Connect through a proxy from the next connect on.
+ *
+ * - `url`: NUL-terminated, `http://[user:pass@]host:port` (HTTP CONNECT;
+ *   user and password, percent-encoded, go as Basic `Proxy-Authorization`)
+ *   or `socks5://[user:pass@]host:port` (SOCKS5 with user/password
+ *   authentication, RFC 1928/1929; the target's name is resolved by the
+ *   proxy); NULL = connect directly. Copied.
+ * - `authorization`: HTTP only, a whole `Proxy-Authorization` header value
+ *   (e.g. `Basic dXNlcjpwYXNz`) used instead of the URL's credentials; NULL
+ *   = none. Copied.
+ *
+ * A refused tunnel or bad credentials end the attempt with an `ERROR`
+ * event `WSC_RESULT_PROXY` whose text is the proxy's reason.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+ * `INVALID_ARGUMENT` (not such a URL, or CR/LF in `authorization`; see
+ * `wsc_last_error`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_proxy(wsc_client *client, const char *url, const char *authorization);
 
 /**
  * Dead-peer detection: after each ping this client sends, wait at most

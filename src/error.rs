@@ -41,6 +41,10 @@ pub enum Error {
     /// The TLS handshake failed (certificate verification, protocol). The
     /// text is OpenSSL's reason.
     Tls(String),
+    /// The proxy refused the tunnel or broke its protocol (HTTP CONNECT
+    /// status, SOCKS5 reply or authentication). The text is the proxy's
+    /// reason, e.g. `HTTP 407 Proxy Authentication Required`.
+    Proxy(String),
     /// The server refused the opening handshake: a status other than 101, a
     /// missing `Upgrade`/`Connection` header, a wrong `Sec-WebSocket-Accept`
     /// or an unrequested subprotocol (RFC 6455 §4.1). The text says which,
@@ -93,6 +97,7 @@ impl fmt::Display for Error {
             Error::Dns(s) => write!(f, "DNS resolution failed: {s}"),
             Error::Connect(s) => write!(f, "TCP connect failed: {s}"),
             Error::Tls(s) => write!(f, "TLS handshake failed: {s}"),
+            Error::Proxy(s) => write!(f, "proxy failed: {s}"),
             Error::Handshake(s) => write!(f, "opening handshake refused: {s}"),
             Error::Protocol(s) => write!(f, "protocol error: {s}"),
             Error::InvalidPayload(s) => write!(f, "invalid payload: {s}"),

@@ -16,9 +16,8 @@ mod engine;
 pub mod error;
 pub mod event;
 pub mod ffi;
-pub mod options;
+mod options;
 
 pub use engine::{Client, Context, SendStatus, Status};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, MessageType};
-pub use options::ClientOptions;

@@ -5,54 +5,56 @@ use std::time::Duration;
 /// Settings of one client. Set before `connect`; a reconnect uses them as
 /// they are then.
 #[derive(Clone)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// Extra request headers of the opening handshake, in order, name and
     /// value (RFC 6455 §4.1, e.g. `Cookie`, `Origin`,
     /// `Sec-WebSocket-Protocol`). Default: none.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// Send a ping (opcode 0x9, empty payload) this often while the
     /// connection is open; `None` = off. Default: off.
-    pub ping_interval: Option<Duration>,
+    pub(crate) ping_interval: Option<Duration>,
     /// Time allowed for DNS, TCP connect and TLS together. Default 10 s.
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// Time allowed for the opening handshake after TCP/TLS. Default 10 s.
-    pub handshake_timeout: Duration,
+    pub(crate) handshake_timeout: Duration,
     /// Time allowed for the closing handshake (our close frame until the
     /// server closes TCP) before TCP is closed anyway. Default 5 s.
-    pub close_timeout: Duration,
+    pub(crate) close_timeout: Duration,
     /// After a ping we send, time allowed for a pong before the peer is
     /// taken as dead: the connection is closed (1006) and an error reported.
     /// `None` = no check. Default 10 s.
-    pub pong_timeout: Option<Duration>,
+    pub(crate) pong_timeout: Option<Duration>,
     /// Use TLS (native-tls, OpenSSL on Linux) even for a `ws://` URL, as
     /// Workerman's `transport = 'ssl'` does; a URL without a port then uses
     /// 443. `wss://` always uses TLS. Default: false.
-    pub tls: bool,
+    pub(crate) tls: bool,
     /// Verify the server's certificate chain (PHP's `verify_peer`).
     /// Turning it off is unsafe: anyone on the path can read and change
     /// the traffic. Default: true.
-    pub tls_verify_peer: bool,
+    pub(crate) tls_verify_peer: bool,
     /// Verify that the certificate names the host (PHP's
     /// `verify_peer_name`). Turning it off is unsafe. Default: true.
-    pub tls_verify_peer_name: bool,
+    pub(crate) tls_verify_peer_name: bool,
     /// Trust exactly these CA certificates instead of the system's roots
     /// (PHP's `cafile`). Default: none, the system's roots.
-    pub tls_ca: Vec<native_tls::Certificate>,
+    pub(crate) tls_ca: Vec<native_tls::Certificate>,
     /// The name used for SNI and the certificate name check (PHP's
     /// `peer_name`). Default: the URL's host.
-    pub tls_peer_name: Option<String>,
+    pub(crate) tls_peer_name: Option<String>,
     /// A client certificate and key to present (PHP's `local_cert`,
     /// `local_pk`, `passphrase`). Default: none.
-    pub tls_identity: Option<native_tls::Identity>,
+    pub(crate) tls_identity: Option<native_tls::Identity>,
+    /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
+    pub(crate) proxy: Option<crate::engine::Proxy>,
     /// Largest incoming message in bytes (the payload, fragments joined);
     /// larger ones close the connection with 1009. Default 10 MiB
     /// (Workerman's `maxPackageSize`).
-    pub max_message_size: usize,
+    pub(crate) max_message_size: usize,
     /// Send buffer limit in bytes: `send` refuses a message while this many
     /// bytes or more wait to be written (queued before the handshake, or
     /// not yet accepted by the socket). Default 1 MiB (Workerman's
     /// `maxSendBufferSize`).
-    pub max_send_buffer_size: usize,
+    pub(crate) max_send_buffer_size: usize,
 }
 
 impl Default for ClientOptions {
@@ -70,6 +72,7 @@ impl Default for ClientOptions {
             tls_ca: Vec::new(),
             tls_peer_name: None,
             tls_identity: None,
+            proxy: None,
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
         }

@@ -1,6 +1,7 @@
 //! One client's connection state machine: resolve -> TCP -> TLS -> opening
 //! handshake -> open -> closing -> closed, and reconnect.
 
+use super::proxy::{Progress, Shake};
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
 use super::{Status, TimerKind, Timers};
@@ -105,6 +106,7 @@ enum State {
         next: usize,
         addr: SocketAddr,
     },
+    Proxy(Box<Shake>),
     Tls(Box<native_tls::MidHandshakeTlsStream<TcpStream>>),
     Handshaking(Box<MidHandshake<ClientHandshake<Stream>>>),
     Open(Box<WebSocket<Stream>>),
@@ -219,6 +221,7 @@ impl Conn {
             State::Initial => Status::Initial,
             State::Resolving
             | State::Connecting { .. }
+            | State::Proxy(_)
             | State::Tls(_)
             | State::Handshaking(_)
             | State::ReconnectWait => Status::Connecting,
@@ -243,8 +246,11 @@ impl Conn {
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
-        let port = self.target.port(self.tls());
-        let host = self.target.host.clone();
+        // Through a proxy, TCP goes to the proxy; it resolves the target.
+        let (host, port) = match &self.opts.proxy {
+            Some(p) => (p.host.clone(), p.port),
+            None => (self.target.host.clone(), self.target.port(self.tls())),
+        };
         if let Ok(ip) = host.parse::<IpAddr>() {
             self.start_tcp(env, vec![SocketAddr::new(ip, port)], 0);
             return;
@@ -271,10 +277,14 @@ impl Conn {
         if generation != self.generation || !matches!(self.state, State::Resolving) {
             return;
         }
+        let host = match &self.opts.proxy {
+            Some(p) => format!("{} (the proxy)", p.host),
+            None => self.target.host.clone(),
+        };
         match addrs {
             Ok(a) if !a.is_empty() => self.start_tcp(env, a, 0),
-            Ok(_) => self.fail(env, Error::Dns(format!("{}: no address", self.target.host))),
-            Err(e) => self.fail(env, Error::Dns(format!("{}: {e}", self.target.host))),
+            Ok(_) => self.fail(env, Error::Dns(format!("{host}: no address"))),
+            Err(e) => self.fail(env, Error::Dns(format!("{host}: {e}"))),
         }
     }
 
@@ -329,6 +339,7 @@ impl Conn {
                     next,
                     addr,
                 } => self.drive_connecting(env, sock, addrs, next, addr),
+                State::Proxy(shake) => self.proxy_progress(env, shake.drive()),
                 State::Tls(mid) => match mid.handshake() {
                     Ok(tls) => {
                         env.emit(self.id, EventKind::Connected);
@@ -407,6 +418,31 @@ impl Conn {
         let _ = sock.set_nodelay(true);
         self.peer_addr = sock.peer_addr().ok();
         self.local_addr = sock.local_addr().ok();
+        if let Some(proxy) = self.opts.proxy.clone() {
+            let port = self.target.port(self.tls());
+            let shake = Shake::start(sock, proxy, &self.target.host, port);
+            return self.proxy_progress(env, Box::new(shake).drive());
+        }
+        self.tunnel_ready(env, sock)
+    }
+
+    fn proxy_progress(&mut self, env: &mut Env, p: Progress) -> bool {
+        match p {
+            Progress::Done(sock) => self.tunnel_ready(env, sock),
+            Progress::Pending(shake) => {
+                self.state = State::Proxy(shake);
+                false
+            }
+            Progress::Failed(e) => {
+                self.fail(env, e);
+                false
+            }
+        }
+    }
+
+    /// TCP reaches the target (directly or through the proxy's tunnel):
+    /// TLS if wanted, then the opening handshake.
+    fn tunnel_ready(&mut self, env: &mut Env, sock: TcpStream) -> bool {
         if self.tls() {
             let connector = match self.tls_connector() {
                 Ok(c) => c,
@@ -985,7 +1021,11 @@ impl Conn {
                     .push(deadline, self.id, self.generation, TimerKind::Close);
                 Ok(())
             }
-            State::Resolving | State::Connecting { .. } | State::Tls(_) | State::Handshaking(_) => {
+            State::Resolving
+            | State::Connecting { .. }
+            | State::Proxy(_)
+            | State::Tls(_)
+            | State::Handshaking(_) => {
                 let reason = "closed by the client before the connection opened".to_string();
                 self.finish(env, None, 1006, reason, false);
                 Ok(())
@@ -1034,7 +1074,7 @@ impl Conn {
             TimerKind::Connect => {
                 if matches!(
                     self.state,
-                    State::Resolving | State::Connecting { .. } | State::Tls(_)
+                    State::Resolving | State::Connecting { .. } | State::Proxy(_) | State::Tls(_)
                 ) {
                     let ms = self.opts.connect_timeout.as_millis();
                     self.fail(env, Error::Timeout(format!("no connection within {ms} ms")));

@@ -12,6 +12,7 @@
 
 mod conn;
 mod fallback;
+mod proxy;
 mod resolver;
 mod stream;
 
@@ -21,6 +22,7 @@ use conn::{Conn, Env, Target};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, MutexGuard};
+pub(crate) use proxy::Proxy;
 use resolver::Resolver;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -705,6 +707,22 @@ impl Client {
         &self,
     ) -> Result<(Option<std::net::SocketAddr>, Option<std::net::SocketAddr>)> {
         self.with(|c, _| Ok((c.peer_addr, c.local_addr)))
+    }
+
+    /// Connect through a proxy from the next connect on: `url` is
+    /// `http://[user:pass@]host:port` (HTTP CONNECT; user and password go
+    /// as Basic `Proxy-Authorization`) or `socks5://[user:pass@]host:port`
+    /// (SOCKS5, the target's name resolved by the proxy); `None` = direct.
+    /// `authorization` (HTTP only): a whole `Proxy-Authorization` value,
+    /// used instead of the URL's user and password.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming what is wrong in the URL.
+    pub fn set_proxy(&self, url: Option<&str>, authorization: Option<&str>) -> Result<()> {
+        let proxy = url.map(|u| Proxy::parse(u, authorization)).transpose()?;
+        self.with(|c, _| {
+            c.opts.proxy = proxy;
+            Ok(())
+        })
     }
 
     /// The connection state.

@@ -89,6 +89,9 @@ pub enum wsc_result {
     Timeout = 19,
     /// The connection broke without a closing handshake (close code 1006).
     ConnectionLost = 20,
+    /// The proxy refused the tunnel or its authentication, or broke its
+    /// protocol.
+    Proxy = 21,
 }
 
 /// What an event reports (`wsc_event.event_type`).
@@ -232,6 +235,7 @@ pub extern "C" fn wsc_result_str(result: c_int) -> *const c_char {
         r if r == wsc_result::MessageTooBig as c_int => c"an incoming message exceeded the size limit (1009)",
         r if r == wsc_result::Timeout as c_int => c"a timeout expired",
         r if r == wsc_result::ConnectionLost as c_int => c"the connection broke without a closing handshake (1006)",
+        r if r == wsc_result::Proxy as c_int => c"the proxy refused the tunnel or the credentials",
         _ => c"unknown result code",
     };
     s.as_ptr()
@@ -257,6 +261,7 @@ fn code_of(e: &Error) -> wsc_result {
         Error::Dns(_) => wsc_result::Dns,
         Error::Connect(_) => wsc_result::Connect,
         Error::Tls(_) => wsc_result::Tls,
+        Error::Proxy(_) => wsc_result::Proxy,
         Error::Handshake(_) => wsc_result::Handshake,
         Error::Protocol(_) => wsc_result::Protocol,
         Error::InvalidPayload(_) => wsc_result::InvalidPayload,
@@ -843,6 +848,37 @@ pub extern "C" fn wsc_client_set_tls_client_cert(
         let key = try_arg!(opt_c_str(key_path));
         let pass = try_arg!(opt_c_str(passphrase));
         to_result(c.set_tls_client_cert(cert, key, pass))
+    })
+}
+
+/// Connect through a proxy from the next connect on.
+///
+/// - `url`: NUL-terminated, `http://[user:pass@]host:port` (HTTP CONNECT;
+///   user and password, percent-encoded, go as Basic `Proxy-Authorization`)
+///   or `socks5://[user:pass@]host:port` (SOCKS5 with user/password
+///   authentication, RFC 1928/1929; the target's name is resolved by the
+///   proxy); NULL = connect directly. Copied.
+/// - `authorization`: HTTP only, a whole `Proxy-Authorization` header value
+///   (e.g. `Basic dXNlcjpwYXNz`) used instead of the URL's credentials; NULL
+///   = none. Copied.
+///
+/// A refused tunnel or bad credentials end the attempt with an `ERROR`
+/// event `WSC_RESULT_PROXY` whose text is the proxy's reason.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_ARGUMENT` (not such a URL, or CR/LF in `authorization`; see
+/// `wsc_last_error`); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_proxy(
+    client: *mut wsc_client,
+    url: *const c_char,
+    authorization: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let url = try_arg!(opt_c_str(url));
+        let auth = try_arg!(opt_c_str(authorization));
+        to_result(c.set_proxy(url, auth))
     })
 }
 
