@@ -21,6 +21,7 @@
 #   BENCH_MESSAGES=N       messages of the window scenario (default 200000)
 #   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here)
 #   BENCH_NO_BUILD=1       skip the builds (they must exist)
+#   BENCH_RESULTS=FILE     also write every RESULT line (with run=N) to FILE
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -154,6 +155,9 @@ for ((r = 1; r <= runs; r++)); do
     done
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${BENCH_RESULTS:-}" ]; then
+    cp "$tmp/results" "$BENCH_RESULTS"
+fi
 
 # ----------------------------------------------------------------- table
 echo
