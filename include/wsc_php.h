@@ -105,6 +105,11 @@ typedef enum {
    * protocol.
    */
   WSC_RESULT_PROXY = 21,
+  /**
+   * The context was created in another process before `fork()`: create
+   * a new context in this process (the old handles can only be freed).
+   */
+  WSC_RESULT_FORKED = 22,
 } wsc_result;
 
 /**

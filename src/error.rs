@@ -64,6 +64,10 @@ pub enum Error {
     /// The connection broke without a closing handshake (reset, EOF):
     /// close code 1006 semantics (RFC 6455 §7.1.5).
     ConnectionLost(String),
+    /// The context was created in another process, before `fork()`: its
+    /// threads do not exist in this one. Create a new context (and clients)
+    /// in the child; the old handles can only be freed.
+    Forked,
     /// A bug in wsc: a panic was caught at the C boundary.
     Panic(String),
 }
@@ -104,6 +108,9 @@ impl fmt::Display for Error {
             Error::MessageTooBig(s) => write!(f, "message too big: {s}"),
             Error::Timeout(s) => write!(f, "timeout: {s}"),
             Error::ConnectionLost(s) => write!(f, "connection lost: {s}"),
+            Error::Forked => f.write_str(
+                "the context was created before fork() in another process; create a new one in this process",
+            ),
             Error::Panic(s) => write!(f, "internal error (panic): {s}"),
         }
     }

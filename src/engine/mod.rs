@@ -12,6 +12,7 @@
 
 mod conn;
 mod fallback;
+mod fork;
 mod proxy;
 mod resolver;
 mod stream;
@@ -218,6 +219,8 @@ pub(crate) struct Shared {
     /// The fallback thread sleeps until a caller leaves `poll_event`.
     fallback_parked: AtomicBool,
     fallback: Mutex<Option<std::thread::Thread>>,
+    /// `fork::generation()` when the context was made.
+    fork_generation: u64,
 }
 
 impl Shared {
@@ -258,8 +261,15 @@ impl Shared {
         }
     }
 
+    /// True in a `fork()` child of the process that made the context.
+    fn forked(&self) -> bool {
+        fork::generation() != self.fork_generation
+    }
+
     fn check_open(&self) -> Result<()> {
-        if self.shutdown.load(Ordering::Acquire) {
+        if self.forked() {
+            Err(Error::Forked)
+        } else if self.shutdown.load(Ordering::Acquire) {
             Err(Error::ContextClosed)
         } else {
             Ok(())
@@ -332,6 +342,7 @@ impl Context {
             shutdown: AtomicBool::new(false),
             fallback_parked: AtomicBool::new(false),
             fallback: Mutex::new(None),
+            fork_generation: fork::generation(),
         });
         let handle = fallback::spawn(shared.clone())?;
         *shared.fallback.lock() = Some(handle.thread().clone());
@@ -366,6 +377,9 @@ impl Context {
     /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let s = &*self.shared;
+        if s.forked() {
+            return Err(Error::Forked);
+        }
         if let Ok(ev) = s.rx.try_recv() {
             return Ok(Some(ev));
         }
@@ -418,6 +432,14 @@ impl Context {
     pub fn shutdown(&self) {
         let s = &*self.shared;
         if s.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if s.forked() {
+            // In a fork() child: the threads do not exist here and a lock
+            // may be held forever; leave everything as it is (leaked) rather
+            // than lock, join or drop state that may be half-changed.
+            std::mem::forget(self.shared.clone());
+            std::mem::forget(self.fallback.lock().take());
             return;
         }
         {
@@ -733,6 +755,11 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
+        if self.shared.forked() {
+            // See `Context::shutdown`: never lock in a fork() child.
+            std::mem::forget(self.shared.clone());
+            return;
+        }
         let mut g = self.shared.lock();
         g.with_conn(self.id, |c, env| c.teardown(env));
         g.clients.remove(&self.id);

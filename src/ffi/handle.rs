@@ -11,7 +11,7 @@
 
 use super::wsc_event;
 use crate::engine::{Client, Context};
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockWriteGuard};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use tungstenite::Bytes;
@@ -38,8 +38,34 @@ pub(crate) enum Handle {
     Event(#[allow(dead_code)] Box<EventBox>),
 }
 
-static REGISTRY: LazyLock<RwLock<HashMap<usize, Handle>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+static REGISTRY: LazyLock<RwLock<HashMap<usize, Handle>>> = LazyLock::new(|| {
+    // SAFETY: the handlers take and release the registry lock around fork()
+    // so that a child never inherits it locked by a thread it lacks.
+    unsafe {
+        libc::pthread_atfork(
+            Some(lock_for_fork),
+            Some(unlock_after_fork),
+            Some(unlock_after_fork),
+        );
+    }
+    RwLock::new(HashMap::new())
+});
+
+thread_local! {
+    /// The registry's write guard, held by the thread that calls fork()
+    /// from the prepare handler until the parent or child handler. (In the
+    /// child, the only thread is the copy of that thread.)
+    static FORK_GUARD: std::cell::RefCell<Option<RwLockWriteGuard<'static, HashMap<usize, Handle>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+extern "C" fn lock_for_fork() {
+    FORK_GUARD.with(|g| *g.borrow_mut() = Some(REGISTRY.write()));
+}
+
+extern "C" fn unlock_after_fork() {
+    FORK_GUARD.with(|g| drop(g.borrow_mut().take()));
+}
 
 /// Registers a context and returns its C handle.
 pub(crate) fn register_context(ctx: Context) -> usize {

@@ -92,6 +92,9 @@ pub enum wsc_result {
     /// The proxy refused the tunnel or its authentication, or broke its
     /// protocol.
     Proxy = 21,
+    /// The context was created in another process before `fork()`: create
+    /// a new context in this process (the old handles can only be freed).
+    Forked = 22,
 }
 
 /// What an event reports (`wsc_event.event_type`).
@@ -236,6 +239,9 @@ pub extern "C" fn wsc_result_str(result: c_int) -> *const c_char {
         r if r == wsc_result::Timeout as c_int => c"a timeout expired",
         r if r == wsc_result::ConnectionLost as c_int => c"the connection broke without a closing handshake (1006)",
         r if r == wsc_result::Proxy as c_int => c"the proxy refused the tunnel or the credentials",
+        r if r == wsc_result::Forked as c_int => {
+            c"the context was created before fork() in another process; create a new one"
+        }
         _ => c"unknown result code",
     };
     s.as_ptr()
@@ -262,6 +268,7 @@ fn code_of(e: &Error) -> wsc_result {
         Error::Connect(_) => wsc_result::Connect,
         Error::Tls(_) => wsc_result::Tls,
         Error::Proxy(_) => wsc_result::Proxy,
+        Error::Forked => wsc_result::Forked,
         Error::Handshake(_) => wsc_result::Handshake,
         Error::Protocol(_) => wsc_result::Protocol,
         Error::InvalidPayload(_) => wsc_result::InvalidPayload,
