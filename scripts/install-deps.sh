@@ -21,6 +21,12 @@ if [ "$what" = test ]; then
   have phpunit || need_pkgs+=(phpunit)
   have valgrind || need_pkgs+=(valgrind)
   have openssl || need_pkgs+=(openssl)
+  # The TLS tests' server (tests/servers/tls_ws_server.py) runs on Debian's
+  # Python with its websockets package (bookworm: 10.4); the package pulls
+  # in python3.
+  pkg_installed python3-websockets || need_pkgs+=(python3-websockets)
+  # setsid (a child without a terminal in the passphrase-prompt tests).
+  have setsid || need_pkgs+=(util-linux)
 fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
