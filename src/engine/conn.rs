@@ -341,11 +341,7 @@ impl Conn {
                 } => self.drive_connecting(env, sock, addrs, next, addr),
                 State::Proxy(shake) => self.proxy_progress(env, shake.drive()),
                 State::Tls(mid) => match mid.handshake() {
-                    Ok(tls) => {
-                        env.emit(self.id, EventKind::Connected);
-                        self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
-                        true
-                    }
+                    Ok(tls) => self.tls_done(env, tls),
                     Err(native_tls::HandshakeError::WouldBlock(mid)) => {
                         self.state = State::Tls(Box::new(mid));
                         false
@@ -457,11 +453,7 @@ impl Conn {
                 .clone()
                 .unwrap_or_else(|| self.target.host.clone());
             match connector.connect(&name, sock) {
-                Ok(tls) => {
-                    env.emit(self.id, EventKind::Connected);
-                    self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
-                    true
-                }
+                Ok(tls) => self.tls_done(env, tls),
                 Err(native_tls::HandshakeError::WouldBlock(mid)) => {
                     self.state = State::Tls(Box::new(mid));
                     false
@@ -476,6 +468,26 @@ impl Conn {
             self.start_handshake(env, Stream::new(Inner::Plain(sock)));
             true
         }
+    }
+
+    /// The TLS handshake completed: check the name where native-tls could
+    /// not (chain verification off but name verification on, PHP's
+    /// `verify_peer => false, verify_peer_name => true`), then go on.
+    fn tls_done(&mut self, env: &mut Env, tls: native_tls::TlsStream<TcpStream>) -> bool {
+        if !self.opts.tls_verify_peer && self.opts.tls_verify_peer_name {
+            let name = self
+                .opts
+                .tls_peer_name
+                .clone()
+                .unwrap_or_else(|| self.target.host.clone());
+            if let Err(why) = check_certificate_name(&tls, &name) {
+                self.fail(env, Error::Tls(why));
+                return false;
+            }
+        }
+        env.emit(self.id, EventKind::Connected);
+        self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
+        true
     }
 
     fn tls_connector(&self) -> Result<native_tls::TlsConnector, native_tls::Error> {
@@ -579,6 +591,15 @@ impl Conn {
             Err(HandshakeError::Failure(e)) => {
                 let e = match Error::from(e) {
                     e @ (Error::Handshake(_) | Error::Tls(_)) => e,
+                    // TLS 1.3: a server that wants a client certificate
+                    // judges it after our handshake is done, then sends an
+                    // alert and closes; the alert is often lost to the reset
+                    // our request causes.
+                    Error::ConnectionLost(why) if self.tls() => Error::Tls(format!(
+                        "the server ended the connection right after the TLS handshake ({why}); \
+                         a server that requires a client certificate does so when none or an \
+                         unknown one is presented"
+                    )),
                     other => Error::Handshake(other.to_string()),
                 };
                 self.fail(env, e);
@@ -1136,4 +1157,73 @@ impl Conn {
             }
         }
     }
+}
+
+/// Checks that the server's certificate names `host` (RFC 6125: the DNS
+/// names or IP addresses of subjectAltName, a `*.` wildcard for one
+/// left-most label; the common name only when there is no subjectAltName).
+fn check_certificate_name(
+    tls: &native_tls::TlsStream<TcpStream>,
+    host: &str,
+) -> Result<(), String> {
+    let cert = tls
+        .peer_certificate()
+        .map_err(|e| e.to_string())?
+        .ok_or("the server sent no certificate")?;
+    let der = cert.to_der().map_err(|e| e.to_string())?;
+    let x509 = openssl::x509::X509::from_der(&der).map_err(|e| e.to_string())?;
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+    let dns_matches = |pattern: &str| {
+        let p = pattern.trim_end_matches('.').to_ascii_lowercase();
+        match p.strip_prefix("*.") {
+            Some(rest) => host
+                .split_once('.')
+                .is_some_and(|(l, r)| !l.is_empty() && r == rest),
+            None => p == host,
+        }
+    };
+    let mut names = Vec::new();
+    if let Some(sans) = x509.subject_alt_names() {
+        for san in &sans {
+            if let Some(d) = san.dnsname() {
+                if ip.is_none() && dns_matches(d) {
+                    return Ok(());
+                }
+                names.push(d.to_string());
+            } else if let Some(a) = san.ipaddress() {
+                let a: Option<IpAddr> = match a.len() {
+                    4 => <[u8; 4]>::try_from(a).ok().map(IpAddr::from),
+                    16 => <[u8; 16]>::try_from(a).ok().map(IpAddr::from),
+                    _ => None,
+                };
+                if let Some(a) = a {
+                    if Some(a) == ip {
+                        return Ok(());
+                    }
+                    names.push(a.to_string());
+                }
+            }
+        }
+    } else {
+        for cn in x509
+            .subject_name()
+            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        {
+            if let Ok(cn) = cn.data().to_string() {
+                if ip.is_none() && dns_matches(&cn) {
+                    return Ok(());
+                }
+                names.push(cn.to_string());
+            }
+        }
+    }
+    Err(format!(
+        "certificate name mismatch: the server's certificate is for {}, not {host}",
+        if names.is_empty() {
+            "no name".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
 }

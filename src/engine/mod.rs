@@ -802,13 +802,34 @@ fn load_identity(
         Some(k) => (read_file("client key", k)?, k),
         None => (cert_pem.clone(), cert),
     };
-    let pkey = match pass {
-        Some(p) => openssl::pkey::PKey::private_key_from_pem_passphrase(&key_pem, p.as_bytes()),
-        None => openssl::pkey::PKey::private_key_from_pem(&key_pem),
-    }
+    // Never `private_key_from_pem` without a passphrase: for an encrypted
+    // key OpenSSL would then prompt on the terminal (and a daemon hang).
+    let pkey = openssl::pkey::PKey::private_key_from_pem_passphrase(
+        &key_pem,
+        pass.unwrap_or("").as_bytes(),
+    )
     .map_err(|e| {
-        Error::InvalidArgument(format!("cannot load the private key {key_name:?}: {e}"))
+        let hint = if pass.is_none() {
+            " (encrypted? give its passphrase)"
+        } else {
+            ""
+        };
+        Error::InvalidArgument(format!(
+            "cannot load the private key {key_name:?}{hint}: {e}"
+        ))
     })?;
+    let leaf = openssl::x509::X509::from_pem(&cert_pem).map_err(|e| {
+        Error::InvalidArgument(format!("the client certificate {cert:?} is not PEM: {e}"))
+    })?;
+    if !leaf
+        .public_key()
+        .map(|k| k.public_eq(&pkey))
+        .unwrap_or(false)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "the private key {key_name:?} does not belong to the client certificate {cert:?}"
+        )));
+    }
     let pkcs8 = pkey
         .private_key_to_pem_pkcs8()
         .map_err(|e| Error::InvalidArgument(format!("cannot convert the private key: {e}")))?;
