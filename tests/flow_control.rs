@@ -43,10 +43,14 @@ fn paused_reading_holds_messages_back_until_resumed() {
     let (ctx, client, _) = open(&server.url("/"));
     client.pause_recv().unwrap();
     for i in 0..20 {
-        client.send(MessageType::Text, format!("m{i}").as_bytes()).unwrap();
+        client
+            .send(MessageType::Text, format!("m{i}").as_bytes())
+            .unwrap();
     }
     assert!(
-        ctx.poll_event(Some(Duration::from_millis(300))).unwrap().is_none(),
+        ctx.poll_event(Some(Duration::from_millis(300)))
+            .unwrap()
+            .is_none(),
         "no message while paused"
     );
     client.resume_recv().unwrap();
@@ -74,7 +78,10 @@ fn abort_closes_at_once_without_a_close_frame() {
     let (code, _, clean) = closed_of(seen.last().unwrap());
     assert_eq!((code, clean), (1006, false));
     assert_eq!(client.status().unwrap(), Status::Closed);
-    assert!(server.join().is_empty(), "no close frame reached the server");
+    assert!(
+        server.join().is_empty(),
+        "no close frame reached the server"
+    );
 }
 
 #[test]
@@ -87,7 +94,11 @@ fn cancel_reconnect_stops_a_pending_reconnect() {
     assert_eq!(client.status().unwrap(), Status::Connecting);
     client.cancel_reconnect().unwrap();
     assert_eq!(client.status().unwrap(), Status::Closed);
-    assert!(ctx.poll_event(Some(Duration::from_millis(700))).unwrap().is_none());
+    assert!(
+        ctx.poll_event(Some(Duration::from_millis(700)))
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -103,12 +114,18 @@ fn byte_counts_and_addresses_are_those_of_the_connection() {
     wait_for(&ctx, WAIT, is_message);
     let (read, written) = client.bytes().unwrap();
     // The request and the 101 response, then 11 bytes out and 7 in.
-    assert!(written > 100 && read > 100, "{read} read, {written} written");
+    assert!(
+        written > 100 && read > 100,
+        "{read} read, {written} written"
+    );
     let (peer, local) = client.addresses().unwrap();
     assert_eq!(peer.unwrap().to_string(), server.addr);
     assert_eq!(local.unwrap().ip().to_string(), "127.0.0.1");
     client.reconnect(Duration::ZERO).unwrap();
     wait_for(&ctx, WAIT, is_open);
     let (read2, written2) = client.bytes().unwrap();
-    assert!(read2 > read && written2 > written, "counts add up over reconnects");
+    assert!(
+        read2 > read && written2 > written,
+        "counts add up over reconnects"
+    );
 }
