@@ -561,6 +561,22 @@ wsc_result wsc_client_set_tls_client_cert(wsc_client *client,
 wsc_result wsc_client_set_proxy(wsc_client *client, const char *url, const char *authorization);
 
 /**
+ * Automatic reconnects with exponential backoff (off by default, as in
+ * Workerman, where the caller reconnects in onClose): after a connection
+ * ends or an attempt fails, unless the caller closed or aborted it, wsc
+ * connects again after `first_ms` milliseconds, doubled for each attempt
+ * in a row that does not open, up to `longest_ms`, less a random part of
+ * up to half (jitter). The `CLOSED` event still comes for each end; the
+ * status is then `CONNECTING`. `first_ms` 0 turns it off.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`longest_ms < first_ms`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_backoff(wsc_client *client,
+                                            uint32_t first_ms,
+                                            uint32_t longest_ms);
+
+/**
  * Dead-peer detection: after each ping this client sends, wait at most
  * `timeout_ms` milliseconds for a pong; when none comes, the connection
  * is closed without a closing handshake and reported as an `ERROR`

@@ -44,6 +44,13 @@ pub(crate) struct ClientOptions {
     /// A client certificate and key to present (PHP's `local_cert`,
     /// `local_pk`, `passphrase`). Default: none.
     pub(crate) tls_identity: Option<native_tls::Identity>,
+    /// Reconnect by itself after a connection ends or an attempt fails
+    /// (not after the caller's close or abort): (first delay, longest
+    /// delay). The delay doubles for each attempt in a row that does not
+    /// open, up to the longest, with jitter (a random part of up to half);
+    /// it starts over after an attempt opens. `None` = never (Workerman's
+    /// behaviour: the caller reconnects in onClose). Default: `None`.
+    pub(crate) reconnect_backoff: Option<(Duration, Duration)>,
     /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
     pub(crate) proxy: Option<crate::engine::Proxy>,
     /// Largest incoming message in bytes (the payload, fragments joined);
@@ -73,6 +80,7 @@ impl Default for ClientOptions {
             tls_peer_name: None,
             tls_identity: None,
             proxy: None,
+            reconnect_backoff: None,
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
         }

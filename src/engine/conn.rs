@@ -159,6 +159,12 @@ pub(crate) struct Conn {
     /// The addresses of the last TCP connection (kept after it closes).
     pub(crate) peer_addr: Option<SocketAddr>,
     pub(crate) local_addr: Option<SocketAddr>,
+    /// Attempts in a row that did not open (for the reconnect backoff).
+    failed_attempts: u32,
+    /// The caller closed or aborted: no automatic reconnect.
+    closed_by_caller: bool,
+    /// State of the jitter's random numbers (xorshift; not for security).
+    jitter: u64,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -209,6 +215,9 @@ impl Conn {
             bytes_written_before: 0,
             peer_addr: None,
             local_addr: None,
+            failed_attempts: 0,
+            closed_by_caller: false,
+            jitter: id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }
     }
 
@@ -233,6 +242,7 @@ impl Conn {
 
     /// `connect()`: start an attempt unless one is under way or open.
     pub(crate) fn connect(&mut self, env: &mut Env) {
+        self.closed_by_caller = false;
         match self.state {
             State::Initial | State::Closed | State::ReconnectWait => self.start(env),
             _ => {}
@@ -568,6 +578,7 @@ impl Conn {
                 ws.get_mut().watch_from(&rec[end..]);
                 self.written_at_open = ws.get_ref().bytes_written;
                 self.submitted = 0;
+                self.failed_attempts = 0;
                 env.emit(
                     self.id,
                     EventKind::Open {
@@ -798,6 +809,7 @@ impl Conn {
             env.emit(self.id, EventKind::Undelivered { message_type, data });
         }
         self.drop_pending(env);
+        self.schedule_backoff(env);
         env.emit(
             self.id,
             EventKind::Closed {
@@ -805,6 +817,35 @@ impl Conn {
                 reason,
                 clean,
             },
+        );
+    }
+
+    /// With a reconnect backoff set and the end not the caller's doing:
+    /// waits (first delay doubled per failed attempt in a row, up to the
+    /// longest, minus a random part of up to half) and connects again.
+    fn schedule_backoff(&mut self, env: &mut Env) {
+        let Some((first, longest)) = self.opts.reconnect_backoff else {
+            return;
+        };
+        if self.closed_by_caller {
+            return;
+        }
+        let factor = 1u32 << self.failed_attempts.min(20);
+        let delay = first.saturating_mul(factor).min(longest);
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
+        self.jitter ^= self.jitter << 13;
+        self.jitter ^= self.jitter >> 7;
+        self.jitter ^= self.jitter << 17;
+        let cut = delay.as_micros() as u64 / 2;
+        let cut = if cut == 0 { 0 } else { self.jitter % cut };
+        let delay = delay - Duration::from_micros(cut);
+        self.generation += 1;
+        self.state = State::ReconnectWait;
+        env.timers.push(
+            Instant::now() + delay,
+            self.id,
+            self.generation,
+            TimerKind::Reconnect,
         );
     }
 
@@ -942,6 +983,7 @@ impl Conn {
 
     /// Closes at once without a closing handshake (Workerman's `destroy`).
     pub(crate) fn abort(&mut self, env: &mut Env) {
+        self.closed_by_caller = true;
         match self.state {
             State::Initial | State::Closed => {}
             State::ReconnectWait => self.cancel_reconnect(env),
@@ -955,6 +997,7 @@ impl Conn {
     /// Cancels a pending reconnect (Workerman's `cancelReconnect`); messages
     /// queued for it come back as undelivered.
     pub(crate) fn cancel_reconnect(&mut self, env: &mut Env) {
+        self.closed_by_caller = true;
         if let State::ReconnectWait = self.state {
             self.teardown(env);
             self.drop_pending(env);
@@ -1006,6 +1049,7 @@ impl Conn {
     }
 
     pub(crate) fn close(&mut self, env: &mut Env, code: u16, reason: &str) -> crate::Result<()> {
+        self.closed_by_caller = true;
         let allowed = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
         if !allowed {
             return Err(Error::InvalidArgument(format!(
@@ -1060,6 +1104,7 @@ impl Conn {
     }
 
     pub(crate) fn reconnect(&mut self, env: &mut Env, delay: Duration) {
+        self.closed_by_caller = false;
         match self.state {
             State::Initial | State::Closed | State::ReconnectWait => {}
             State::Open(_) | State::Closing(_) => {

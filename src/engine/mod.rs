@@ -731,6 +731,31 @@ impl Client {
         self.with(|c, _| Ok((c.peer_addr, c.local_addr)))
     }
 
+    /// Reconnects by itself after a connection ends or an attempt fails
+    /// (not after [`Client::close`] or [`Client::abort`]): after `first_ms`
+    /// milliseconds, doubled for each attempt in a row that does not open,
+    /// up to `longest_ms`, less a random part of up to half (jitter, so
+    /// that many clients do not reconnect in step). `first_ms == 0` turns it
+    /// off (the default: Workerman's behaviour, where the caller reconnects).
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `longest_ms < first_ms`.
+    pub fn set_reconnect_backoff(&self, first_ms: u32, longest_ms: u32) -> Result<()> {
+        if first_ms > 0 && longest_ms < first_ms {
+            return Err(Error::InvalidArgument(format!(
+                "the longest reconnect delay ({longest_ms} ms) is below the first ({first_ms} ms)"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.reconnect_backoff = (first_ms > 0).then(|| {
+                (
+                    Duration::from_millis(first_ms.into()),
+                    Duration::from_millis(longest_ms.into()),
+                )
+            });
+            Ok(())
+        })
+    }
+
     /// Connect through a proxy from the next connect on: `url` is
     /// `http://[user:pass@]host:port` (HTTP CONNECT; user and password go
     /// as Basic `Proxy-Authorization`) or `socks5://[user:pass@]host:port`

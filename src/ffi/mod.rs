@@ -889,6 +889,28 @@ pub extern "C" fn wsc_client_set_proxy(
     })
 }
 
+/// Automatic reconnects with exponential backoff (off by default, as in
+/// Workerman, where the caller reconnects in onClose): after a connection
+/// ends or an attempt fails, unless the caller closed or aborted it, wsc
+/// connects again after `first_ms` milliseconds, doubled for each attempt
+/// in a row that does not open, up to `longest_ms`, less a random part of
+/// up to half (jitter). The `CLOSED` event still comes for each end; the
+/// status is then `CONNECTING`. `first_ms` 0 turns it off.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (`longest_ms < first_ms`); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_backoff(
+    client: *mut wsc_client,
+    first_ms: u32,
+    longest_ms: u32,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_reconnect_backoff(first_ms, longest_ms))
+    })
+}
+
 /// Dead-peer detection: after each ping this client sends, wait at most
 /// `timeout_ms` milliseconds for a pong; when none comes, the connection
 /// is closed without a closing handshake and reported as an `ERROR`
