@@ -27,6 +27,9 @@ if [ "$what" = test ]; then
   pkg_installed python3-websockets || need_pkgs+=(python3-websockets)
   # setsid (a child without a terminal in the passphrase-prompt tests).
   have setsid || need_pkgs+=(util-linux)
+  # Real proxies of php/tests/ProxyTest.php: HTTP CONNECT and SOCKS5.
+  have tinyproxy || need_pkgs+=(tinyproxy)
+  have microsocks || need_pkgs+=(microsocks)
 fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -25,22 +25,36 @@ use Wsc\Worker;
  * 1000); text messages must be valid UTF-8 both ways; `send()` before the
  * handshake keeps the order of the calls; header values with CR or LF are
  * refused with an exception instead of being dropped; pongs are always
- * sent by libwsc, also when onWebSocketPing is set.
+ * sent by libwsc, also when onWebSocketPing is set; the closing handshake
+ * completes by itself, also when onWebSocketClose is set.
  *
- * Not supported yet: `socket.bindto`, the `ssl` options other than
- * verify_peer, verify_peer_name, peer_name, cafile, local_cert, local_pk
- * and passphrase (others such as allow_self_signed, capath or ciphers are
- * ignored: verification stays as strict as without them), SOCKS5/HTTP
- * proxies, onBufferFull/onBufferDrain, onWebSocketClose,
- * pauseRecv/resumeRecv, destroy(), cancelReconnect() and the send-buffer
- * queries.
+ * Proxies (`proxyHttp`, `proxySocks5`) work for `ws://` and `wss://`; the
+ * tunnel is built by libwsc before TLS and the WebSocket handshake.
+ *
+ * Not supported: `socket.bindto` (refused by connect() with an
+ * exception), the `ssl` options other than verify_peer, verify_peer_name,
+ * peer_name, cafile, local_cert, local_pk and passphrase (others such as
+ * allow_self_signed, capath or ciphers are ignored: verification stays as
+ * strict as without them), `send($data, true)` (raw bytes: libwsc owns
+ * the socket) and getRecvBufferQueueSize().
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
  * reconnect, an internal registry holds it, so a connection kept only in
  * a local variable (as in Workerman's examples) keeps working. After
  * onClose, unless connect() or reConnect() was called, the registry lets
  * it go, and the native client is freed with the last reference.
+ *
+ * Like Workerman's connections, it accepts properties of the user's own
+ * (`$connection->userId = 42`).
+ *
+ * @property int $bytesRead    Bytes received over all connections of this object, the
+ *                             handshakes included (after TLS decryption), read live from
+ *                             libwsc (`wsc_client_bytes`) at each access; assigning a value
+ *                             (e.g. 0) makes the count go on from it.
+ * @property int $bytesWritten Bytes written to the socket, counted like $bytesRead (before
+ *                             TLS encryption); bytes still in the send buffer are not counted.
  */
+#[\AllowDynamicProperties]
 class AsyncTcpConnection
 {
     /** onError code: the connection attempt failed (Workerman's value). */
@@ -141,9 +155,12 @@ class AsyncTcpConnection
     public string $transport = 'tcp';
 
     /**
-     * send() refuses a message (returns false, onError SEND_FAIL) while
-     * this many bytes or more wait to be written (also before the
-     * handshake); in bytes. Applied by connect() and reConnect().
+     * The send buffer limit, in bytes (default 1 MiB,
+     * `$defaultMaxSendBufferSize`): the send() that makes the bytes
+     * waiting to be written reach it calls onBufferFull; while they are
+     * at or above it, send() refuses messages (returns false and calls
+     * onError SEND_FAIL, as Workerman does), also before the handshake.
+     * Takes effect at the next send(), connect() or reConnect().
      */
     public int $maxSendBufferSize;
 
@@ -155,16 +172,44 @@ class AsyncTcpConnection
     public int $maxPackageSize;
 
     /**
-     * Bytes received. Not counted yet by wsc: stays 0 (libwsc has no
-     * statistics call yet).
+     * Connect through this SOCKS5 proxy (RFC 1928), 'host:port' (an IPv6
+     * host in brackets; a `socks5://` prefix is accepted); '' (the
+     * default): no proxy. The proxy resolves the server's host name. Works
+     * for `ws://` and `wss://` (TLS runs inside the tunnel). Applied by
+     * connect() and reConnect(); setting both proxySocks5 and proxyHttp
+     * makes connect() throw.
      */
-    public int $bytesRead = 0;
+    public string $proxySocks5 = '';
 
     /**
-     * Bytes sent. Not counted yet by wsc: stays 0 (libwsc has no
-     * statistics call yet).
+     * The SOCKS5 user name (RFC 1929 user/password authentication, up to
+     * 255 bytes); '' (the default) offers no authentication.
      */
-    public int $bytesWritten = 0;
+    public string $proxySocks5Username = '';
+
+    /** The SOCKS5 password, used with $proxySocks5Username. */
+    public string $proxySocks5Password = '';
+
+    /**
+     * Connect through this HTTP proxy with `CONNECT host:port` (RFC 9110
+     * section 9.3.6), 'host:port' (an IPv6 host in brackets; an `http://`
+     * prefix is accepted); '' (the default): no proxy. Works for `ws://`
+     * and `wss://` (TLS runs inside the tunnel). Applied by connect() and
+     * reConnect().
+     */
+    public string $proxyHttp = '';
+
+    /**
+     * The HTTP proxy's credentials, in one of two forms:
+     * - a whole `Proxy-Authorization` header value, recognised by its
+     *   scheme and a space: `Basic dXNlcjpwYXNz`, `Bearer t0k3n`... sent as
+     *   given;
+     * - `user:password` (no space before the first colon): sent as
+     *   `Basic base64(user:password)` (RFC 7617).
+     * '' (the default): none. A value with CR or LF, or in neither form,
+     * makes connect() throw \InvalidArgumentException.
+     */
+    public string $proxyAuthorization = '';
 
     /**
      * Emitted when TCP (and TLS) is established, before the WebSocket
@@ -218,8 +263,30 @@ class AsyncTcpConnection
     public $onClose = null;
 
     /**
+     * Emitted when the send buffer reached $maxSendBufferSize:
+     * `function (AsyncTcpConnection $connection)`; from now on send()
+     * refuses messages (false, onError SEND_FAIL) until onBufferDrain.
+     * Called from inside the send() that filled it, as in Workerman (or
+     * from the loop, when libwsc noticed it first). Once per filling.
+     *
+     * @var callable|null
+     */
+    public $onBufferFull = null;
+
+    /**
+     * Emitted when everything queued has been written to the socket again,
+     * after a send() that had to queue (returned null) on an open
+     * connection or after onBufferFull: `function (AsyncTcpConnection $connection)`.
+     *
+     * @var callable|null
+     */
+    public $onBufferDrain = null;
+
+    /**
      * Emitted when a ping arrived: `function (AsyncTcpConnection $connection, string $payload)`.
-     * libwsc has already answered it with a pong.
+     * libwsc has already answered it with a pong carrying the same payload
+     * (Workerman leaves the pong to this callback when it is set; wsc
+     * always sends it, as RFC 6455 section 5.5.2 requires).
      *
      * @var callable|null
      */
@@ -267,7 +334,31 @@ class AsyncTcpConnection
     /** @var array<int, AsyncTcpConnection> connections that must stay alive, by id */
     private static array $registry = [];
 
+    /**
+     * Every connection object still referenced somewhere, by id: events of
+     * a connection the registry let go (e.g. the undelivered messages after
+     * cancelReconnect()) still reach it while the user holds it.
+     *
+     * @var array<int, \WeakReference<AsyncTcpConnection>>
+     */
+    private static array $all = [];
+
     private NativeHandle $client;
+
+    /** onBufferFull was called and onBufferDrain has not followed yet. */
+    private bool $bufferFullReported = false;
+
+    /** @var array{0: int, 1: int} the limits last given to libwsc: [maxPackageSize, maxSendBufferSize] */
+    private array $appliedLimits = [0, 0];
+
+    /** @var array{bytesRead: int, bytesWritten: int} subtracted from libwsc's counts (assignments) */
+    private array $bytesOffset = ['bytesRead' => 0, 'bytesWritten' => 0];
+
+    /** @var array{bytesRead: int, bytesWritten: int} the last counts read, kept after the client is freed */
+    private array $bytesLast = ['bytesRead' => 0, 'bytesWritten' => 0];
+
+    /** The proxy of the current attempt, for error messages ('' for none). */
+    private string $proxyInUse = '';
 
     /** @var array{scheme: string, host: string, port?: int, path?: string, query?: string} */
     private array $url;
@@ -289,7 +380,9 @@ class AsyncTcpConnection
      *                                            local_cert, local_pk, passphrase
      *                                            (files are read by connect(), which
      *                                            throws \InvalidArgumentException for a
-     *                                            bad one)
+     *                                            bad one); `socket.bindto` other than
+     *                                            '0:0' makes connect() throw (not
+     *                                            supported)
      *
      * @throws \InvalidArgumentException when the address does not parse, has another scheme
      *                                   (tcp://, http://...), no host, or a fragment
@@ -336,6 +429,56 @@ class AsyncTcpConnection
         }
         $this->maxSendBufferSize = self::$defaultMaxSendBufferSize;
         $this->maxPackageSize = self::$defaultMaxPackageSize;
+        self::$all[$this->id] = \WeakReference::create($this);
+    }
+
+    /**
+     * Forgets the connection in the table of live objects; the native
+     * client is freed by its handle.
+     */
+    public function __destruct()
+    {
+        if (isset($this->id)) {
+            unset(self::$all[$this->id]);
+        }
+    }
+
+    /**
+     * Reads $bytesRead and $bytesWritten (live from libwsc); any other
+     * undefined property gives PHP's usual warning and null.
+     */
+    public function __get(string $name): mixed
+    {
+        if ($name === 'bytesRead' || $name === 'bytesWritten') {
+            return $this->byteCount($name);
+        }
+        trigger_error('Undefined property: ' . self::class . '::$' . $name, E_USER_WARNING);
+        return null;
+    }
+
+    /**
+     * Assigning $bytesRead or $bytesWritten makes the count go on from
+     * that value; any other name becomes a property of the user's own.
+     */
+    public function __set(string $name, mixed $value): void
+    {
+        if ($name === 'bytesRead' || $name === 'bytesWritten') {
+            if (!is_int($value)) {
+                throw new \TypeError("{$name} must be an int, got " . get_debug_type($value));
+            }
+            $this->bytesOffset[$name] += $this->byteCount($name) - $value;
+            $this->bytesLast[$name] = $value;
+            return;
+        }
+        $this->{$name} = $value;
+    }
+
+    /**
+     * True for $bytesRead and $bytesWritten, false for other undefined names.
+     */
+    public function __isset(string $name): bool
+    {
+        return $name === 'bytesRead' || $name === 'bytesWritten';
     }
 
     /**
@@ -343,13 +486,15 @@ class AsyncTcpConnection
      * handshake; progress arrives as onConnect, onWebSocketConnect, or
      * onError(CONNECT_FAIL) then onClose. Applies the properties first
      * (headers, websocketOrigin, websocketClientProtocol,
-     * websocketPingInterval, transport and verify_peer, maxPackageSize,
-     * maxSendBufferSize). Ignored while connecting or open; cancels a
-     * pending reConnect() delay and connects now.
+     * websocketPingInterval, transport and the `ssl` options,
+     * maxPackageSize, maxSendBufferSize, proxySocks5 or proxyHttp). Ignored
+     * while connecting or open; cancels a pending reConnect() delay and
+     * connects now.
      *
      * @throws \InvalidArgumentException for a bad header (named in the message),
-     *                                   a negative ping interval, a bad transport
-     *                                   or a refused `ssl` option (named)
+     *                                   a negative ping interval, a bad transport,
+     *                                   a refused `ssl` option (named), a malformed
+     *                                   proxy setting or `socket.bindto`
      * @throws \LogicException           when the connection was freed (Worker stopped)
      */
     public function connect(): void
@@ -395,11 +540,22 @@ class AsyncTcpConnection
             $buffer = $ffi->new("uint8_t[{$len}]");
             FFI::memcpy($buffer, $data, $len);
         }
+        $this->applyLimits();
         $status = $ffi->new('wsc_send_status');
         $result = $ffi->wsc_client_send($this->client->pointer(), $type, $buffer, $len, FFI::addr($status));
         switch ($result) {
             case $lib->constant('WSC_RESULT_OK'):
-                return $status->cdata === $lib->constant('WSC_SEND_STATUS_WRITTEN') ? true : null;
+                if ($status->cdata === $lib->constant('WSC_SEND_STATUS_WRITTEN')) {
+                    return true;
+                }
+                // Workerman calls onBufferFull from inside the send() that
+                // filled the buffer; libwsc's BUFFER_FULL event comes later
+                // and is then ignored (handleEvent).
+                if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
+                    $this->bufferFullReported = true;
+                    $this->emit('onBufferFull');
+                }
+                return null;
             case $lib->constant('WSC_RESULT_NOT_CONNECTED'):
             case $lib->constant('WSC_RESULT_CONTEXT_CLOSED'):
                 return false;
@@ -421,23 +577,49 @@ class AsyncTcpConnection
     /**
      * Closes the connection: sends `$data` first when given, then starts
      * the closing handshake (close frame 1000, RFC 6455 section 7.1.2); onClose
-     * follows when it completed (at most 5 s). Before the handshake
+     * follows when it completed (at most 5 s). Messages already accepted
+     * by send() are written before the close frame. Before the handshake
      * completed it ends the attempt at once (messages queued by send()
      * come back through onUndelivered or onError SEND_FAIL). Cancels a
      * pending reConnect(). Ignored when already closing or closed.
      *
-     * @param string|null $data a last message to send first
+     * @param mixed $data a last message to send first (null: none)
+     * @param bool  $raw  Workerman's raw flag; true is refused, as by send()
+     *
+     * @throws \InvalidArgumentException when $raw is true
      */
-    public function close(mixed $data = null): void
+    public function close(mixed $data = null, bool $raw = false): void
     {
         if ($this->client->isFreed()) {
             return;
         }
         if ($data !== null) {
-            $this->send((string) $data);
+            $this->send((string) $data, $raw);
         }
         $lib = Library::get();
         $lib->check($lib->ffi->wsc_client_close($this->client->pointer(), 1000, null, 0), 'wsc_client_close');
+    }
+
+    /**
+     * Closes the connection at once, without the closing handshake and
+     * without writing what is still in the send buffer (Workerman's
+     * destroy()); onClose follows from the loop (close code 1006). Each
+     * message not written comes back through onUndelivered (or onError
+     * SEND_FAIL when onUndelivered is not set): Workerman drops them
+     * silently. Cancels a pending reConnect(). Ignored before connect()
+     * and when closed.
+     */
+    public function destroy(): void
+    {
+        if ($this->client->isFreed()) {
+            return;
+        }
+        $lib = Library::get();
+        $result = $lib->ffi->wsc_client_abort($this->client->pointer());
+        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            $lib->check($result, 'wsc_client_abort');
+        }
+        $this->releaseIfIdle();
     }
 
     /**
@@ -461,6 +643,47 @@ class AsyncTcpConnection
         self::$registry[$this->id] = $this;
         $lib = Library::get();
         $lib->check($lib->ffi->wsc_client_reconnect($this->client->pointer(), $ms), 'wsc_client_reconnect');
+    }
+
+    /**
+     * Cancels a pending reConnect($after) (Workerman's cancelReconnect());
+     * the connection stays closed. Messages queued for that attempt come
+     * back through onUndelivered (or onError SEND_FAIL). Ignored when no
+     * reconnect is pending.
+     */
+    public function cancelReconnect(): void
+    {
+        if ($this->client->isFreed()) {
+            return;
+        }
+        $lib = Library::get();
+        $result = $lib->ffi->wsc_client_cancel_reconnect($this->client->pointer());
+        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            $lib->check($result, 'wsc_client_cancel_reconnect');
+        }
+        $this->releaseIfIdle();
+    }
+
+    /**
+     * Stops reading from the socket (Workerman's pauseRecv()): no onMessage
+     * (nor ping, pong or close frame callbacks) until resumeRecv(); what the
+     * server sends waits in the kernel's buffers, and once they are full
+     * the server feels it through TCP flow control. Sending goes on. Lasts
+     * until resumeRecv() or the end of the current connection (a reconnect
+     * reads again).
+     */
+    public function pauseRecv(): void
+    {
+        $this->callIfAlive('wsc_client_pause_recv');
+    }
+
+    /**
+     * Reads again after pauseRecv() (Workerman's resumeRecv()): the messages
+     * that waited arrive at once, in order, none lost.
+     */
+    public function resumeRecv(): void
+    {
+        $this->callIfAlive('wsc_client_resume_recv');
     }
 
     /**
@@ -507,33 +730,114 @@ class AsyncTcpConnection
     }
 
     /**
-     * The port of the address; when none is given, 443 for `wss://` or
-     * transport 'ssl', else 80.
+     * The server's port: of the current or last TCP connection (the proxy's
+     * when one is used, as in Workerman); before any, the port of the
+     * address, by default 443 for `wss://` or transport 'ssl', else 80.
      */
     public function getRemotePort(): int
     {
+        $address = $this->socketAddress(false);
+        if ($address !== null) {
+            return $address[1];
+        }
         if (isset($this->url['port'])) {
             return $this->url['port'];
         }
-        return $this->url['scheme'] === 'wss' || $this->transport === 'ssl' ? 443 : 80;
+        return $this->url['scheme'] === 'wss' || strtolower($this->transport) === 'ssl' ? 443 : 80;
     }
 
     /**
-     * "host:port" of the address (from the URL, not the resolved address).
+     * "ip:port" of the server ("[ip6]:port" for IPv6) of the current or
+     * last TCP connection (the proxy's when one is used, as in Workerman);
+     * before any, "host:port" of the address.
      */
     public function getRemoteAddress(): string
     {
+        $address = $this->socketAddress(false);
+        if ($address !== null) {
+            return self::joinAddress($address[0], $address[1]);
+        }
         return $this->getRemoteHost() . ':' . $this->getRemotePort();
     }
 
     /**
-     * The host of the address when it is an IP address (without brackets),
-     * else '' (wsc does not report the resolved address yet).
+     * The server's IP address (IPv6 without brackets) of the current or last
+     * TCP connection (the proxy's when one is used, as in Workerman); before
+     * any, the host of the address (as Workerman, which may be a name).
      */
     public function getRemoteIp(): string
     {
-        $host = trim($this->url['host'], '[]');
-        return filter_var($host, FILTER_VALIDATE_IP) !== false ? $host : '';
+        $address = $this->socketAddress(false);
+        return $address !== null ? $address[0] : trim($this->url['host'], '[]');
+    }
+
+    /**
+     * Our IP address of the current or last TCP connection (IPv6 without
+     * brackets); '' before any.
+     */
+    public function getLocalIp(): string
+    {
+        return $this->socketAddress(true)[0] ?? '';
+    }
+
+    /**
+     * Our port of the current or last TCP connection; 0 before any.
+     */
+    public function getLocalPort(): int
+    {
+        return $this->socketAddress(true)[1] ?? 0;
+    }
+
+    /**
+     * "ip:port" of our end of the current or last TCP connection; '' before any.
+     */
+    public function getLocalAddress(): string
+    {
+        $address = $this->socketAddress(true);
+        return $address === null ? '' : self::joinAddress($address[0], $address[1]);
+    }
+
+    /**
+     * True when getRemoteIp() is an IPv4 address.
+     */
+    public function isIpV4(): bool
+    {
+        return filter_var($this->getRemoteIp(), FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false;
+    }
+
+    /**
+     * True when getRemoteIp() is an IPv6 address.
+     */
+    public function isIpV6(): bool
+    {
+        return filter_var($this->getRemoteIp(), FILTER_VALIDATE_IP, FILTER_FLAG_IPV6) !== false;
+    }
+
+    /**
+     * The bytes accepted by send() and not yet written to the socket (queued
+     * before the handshake, or waiting for the socket); 0 once freed.
+     */
+    public function getSendBufferQueueSize(): int
+    {
+        if ($this->client->isFreed()) {
+            return 0;
+        }
+        $lib = Library::get();
+        $out = $lib->ffi->new('size_t');
+        $result = $lib->ffi->wsc_client_bytes($this->client->pointer(), null, null, FFI::addr($out));
+        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            return 0;
+        }
+        $lib->check($result, 'wsc_client_bytes');
+        return (int) $out->cdata;
+    }
+
+    /**
+     * True when nothing accepted by send() waits to be written.
+     */
+    public function bufferIsEmpty(): bool
+    {
+        return $this->getSendBufferQueueSize() === 0;
     }
 
     /**
@@ -575,7 +879,8 @@ class AsyncTcpConnection
      */
     public static function dispatchEvent(array $event): void
     {
-        $connection = self::$registry[$event['client']] ?? null;
+        $id = $event['client'];
+        $connection = self::$registry[$id] ?? self::$all[$id]?->get();
         $connection?->handleEvent($event);
     }
 
@@ -645,6 +950,12 @@ class AsyncTcpConnection
             case $lib->constant('WSC_EVENT_TYPE_OPEN'):
                 $this->openedInAttempt = true;
                 $this->emit('onWebSocketConnect', new Response($event['data']));
+                // The buffer filled before the handshake (onBufferFull from
+                // send()) and the handshake's flush wrote it all.
+                if ($this->bufferFullReported && $this->bufferIsEmpty()) {
+                    $this->bufferFullReported = false;
+                    $this->emit('onBufferDrain');
+                }
                 break;
             case $lib->constant('WSC_EVENT_TYPE_TEXT'):
                 $this->lastMessageType = Ws::BINARY_TYPE_BLOB;
@@ -664,9 +975,30 @@ class AsyncTcpConnection
                 $code = (int) $event['closeCode'];
                 $this->emit('onWebSocketClose', $code === 1005 ? '' : pack('n', $code) . $event['data']);
                 break;
+            case $lib->constant('WSC_EVENT_TYPE_BUFFER_FULL'):
+                if (!$this->bufferFullReported) {
+                    $this->bufferFullReported = true;
+                    $this->emit('onBufferFull');
+                }
+                break;
+            case $lib->constant('WSC_EVENT_TYPE_BUFFER_DRAIN'):
+                $this->bufferFullReported = false;
+                $this->emit('onBufferDrain');
+                break;
             case $lib->constant('WSC_EVENT_TYPE_ERROR'):
                 $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
                 $message = $event['data'] !== '' ? $event['data'] : $lib->resultText($event['error']);
+                $toProxy = [
+                    $lib->constant('WSC_RESULT_CONNECT'),
+                    $lib->constant('WSC_RESULT_DNS'),
+                    $lib->constant('WSC_RESULT_TIMEOUT'),
+                ];
+                if (
+                    $code === self::CONNECT_FAIL && $this->proxyInUse !== ''
+                    && in_array($event['error'], $toProxy, true)
+                ) {
+                    $message .= " (connecting to the proxy {$this->proxyInUse})";
+                }
                 $this->emit('onError', $code, $message);
                 break;
             case $lib->constant('WSC_EVENT_TYPE_UNDELIVERED'):
@@ -674,14 +1006,14 @@ class AsyncTcpConnection
                     $this->emit('onUndelivered', $event['data']);
                 } else {
                     $this->emit('onError', self::SEND_FAIL, sprintf(
-                        'a message of %d bytes was not delivered: the connection attempt ended '
-                        . 'before the handshake completed',
+                        'a message of %d bytes was not delivered: the connection ended before it was written',
                         strlen($event['data']),
                     ));
                 }
                 break;
             case $lib->constant('WSC_EVENT_TYPE_CLOSED'):
                 $this->openedInAttempt = false;
+                $this->bufferFullReported = false;
                 $this->closeCode = $event['closeCode'];
                 $this->closeReason = $event['data'];
                 $this->emit('onClose');
@@ -774,15 +1106,246 @@ class AsyncTcpConnection
         $pongMs = min((int) round($this->websocketPongTimeout * 1000), 0xffffffff);
         $lib->check($ffi->wsc_client_set_pong_timeout($client, $pongMs), 'wsc_client_set_pong_timeout');
 
+        $bindto = $this->socketContext['socket']['bindto'] ?? null;
+        if ($bindto !== null && !in_array($bindto, ['0:0', '0.0.0.0:0', '[::]:0'], true)) {
+            throw new \InvalidArgumentException(sprintf(
+                "the socket context option socket.bindto (%s) is not supported by wsc: libwsc chooses the "
+                . "local address and port itself; remove the option (or use '0:0')",
+                json_encode($bindto),
+            ));
+        }
         $this->applyTls($lib, $client);
+        $this->applyProxy($lib, $client);
+        $this->appliedLimits = [0, 0];
+        $this->applyLimits();
+    }
 
+    /**
+     * Gives libwsc maxPackageSize and maxSendBufferSize when they changed
+     * since the last time (libwsc applies them at once).
+     *
+     * @throws \InvalidArgumentException when one is below 1
+     */
+    private function applyLimits(): void
+    {
+        $limits = [$this->maxPackageSize, $this->maxSendBufferSize];
+        if ($limits === $this->appliedLimits) {
+            return;
+        }
         if ($this->maxPackageSize < 1 || $this->maxSendBufferSize < 1) {
             throw new \InvalidArgumentException('maxPackageSize and maxSendBufferSize must be at least 1 byte');
         }
+        $lib = Library::get();
         $lib->check(
-            $ffi->wsc_client_set_limits($client, $this->maxPackageSize, $this->maxSendBufferSize),
+            $lib->ffi->wsc_client_set_limits($this->client->pointer(), $limits[0], $limits[1]),
             'wsc_client_set_limits',
         );
+        $this->appliedLimits = $limits;
+    }
+
+    /**
+     * Gives libwsc the proxy of proxySocks5 or proxyHttp (or none).
+     *
+     * @throws \InvalidArgumentException for a malformed proxy address or authorization
+     */
+    private function applyProxy(Library $lib, CData $client): void
+    {
+        $socks = trim($this->proxySocks5);
+        $http = trim($this->proxyHttp);
+        $url = null;
+        $authorization = null;
+        if ($socks !== '' && $http !== '') {
+            throw new \InvalidArgumentException(
+                'proxySocks5 and proxyHttp are both set: a connection goes through one proxy, set only one of them'
+            );
+        }
+        if ($socks !== '') {
+            $hostPort = self::proxyHostPort($socks, 'socks5', 'proxySocks5');
+            $credentials = '';
+            if ($this->proxySocks5Username !== '' || $this->proxySocks5Password !== '') {
+                $credentials = rawurlencode($this->proxySocks5Username) . ':'
+                    . rawurlencode($this->proxySocks5Password) . '@';
+            }
+            $url = "socks5://{$credentials}{$hostPort}";
+            $this->proxyInUse = "proxySocks5 = '{$socks}'";
+        } elseif ($http !== '') {
+            $hostPort = self::proxyHostPort($http, 'http', 'proxyHttp');
+            $url = "http://{$hostPort}";
+            $authorization = $this->proxyAuthorizationHeader();
+            $this->proxyInUse = "proxyHttp = '{$http}'";
+        } else {
+            $this->proxyInUse = '';
+        }
+        if (!$lib->hasFunction('wsc_client_set_proxy')) {
+            if ($url !== null) {
+                throw new \InvalidArgumentException(
+                    'proxies need wsc_client_set_proxy(), which this libwsc build lacks: '
+                    . 'rebuild it with `cargo build --release`'
+                );
+            }
+            return;
+        }
+        $result = $lib->ffi->wsc_client_set_proxy($client, $url, $authorization);
+        if (
+            $result === $lib->constant('WSC_RESULT_INVALID_ARGUMENT')
+            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
+        ) {
+            throw new \InvalidArgumentException(
+                "the proxy ({$this->proxyInUse}) was refused: " . $lib->describe($result)
+            );
+        }
+        $lib->check($result, 'wsc_client_set_proxy');
+    }
+
+    /**
+     * 'host:port' of a proxy property ('host:port', '[ip6]:port', or the
+     * same after `$scheme://`).
+     *
+     * @throws \InvalidArgumentException naming the property when it is malformed
+     */
+    private static function proxyHostPort(string $value, string $scheme, string $property): string
+    {
+        $prefix = $scheme . '://';
+        $rest = strncasecmp($value, $prefix, strlen($prefix)) === 0 ? substr($value, strlen($prefix)) : $value;
+        $parts = str_contains($rest, '://') || str_contains($rest, "\0") ? false : parse_url($prefix . $rest);
+        if (
+            $parts === false || !isset($parts['host'], $parts['port']) || isset($parts['user'])
+            || isset($parts['query']) || isset($parts['fragment']) || rtrim($parts['path'] ?? '', '/') !== ''
+        ) {
+            $hint = $scheme === 'socks5'
+                ? 'the credentials go in proxySocks5Username and proxySocks5Password'
+                : 'the credentials go in proxyAuthorization';
+            throw new \InvalidArgumentException(
+                "{$property} '{$value}' is not 'host:port' (e.g. '127.0.0.1:1080', '[::1]:1080'); {$hint}"
+            );
+        }
+        return $parts['host'] . ':' . $parts['port'];
+    }
+
+    /**
+     * The `Proxy-Authorization` value of proxyAuthorization, null for none.
+     *
+     * @throws \InvalidArgumentException when it is in neither accepted form
+     */
+    private function proxyAuthorizationHeader(): ?string
+    {
+        $value = $this->proxyAuthorization;
+        if ($value === '') {
+            return null;
+        }
+        if (strpbrk($value, "\r\n\0") !== false) {
+            throw new \InvalidArgumentException(
+                'proxyAuthorization refused: it contains CR, LF or NUL (that would allow request smuggling)'
+            );
+        }
+        // A header value: an auth-scheme token, a space, credentials (RFC 9110 section 11.4).
+        if (preg_match('/^[!#$%&\'*+.^_`|~0-9A-Za-z-]+ +\S/', $value) === 1) {
+            return $value;
+        }
+        if (str_contains($value, ':')) {
+            return 'Basic ' . base64_encode($value);
+        }
+        throw new \InvalidArgumentException(
+            "proxyAuthorization must be 'user:password' or a whole Proxy-Authorization value "
+            . "such as 'Basic dXNlcjpwYXNz'"
+        );
+    }
+
+    /**
+     * Calls a `wsc_client_*(client)` function unless the client was freed
+     * or its context closed.
+     */
+    private function callIfAlive(string $function): void
+    {
+        if ($this->client->isFreed()) {
+            return;
+        }
+        $lib = Library::get();
+        $result = $lib->ffi->{$function}($this->client->pointer());
+        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            $lib->check($result, $function);
+        }
+    }
+
+    /**
+     * Lets the registry go of a connection that is closed (or never
+     * connected) and has nothing pending; its remaining events still reach
+     * it while the user holds it.
+     */
+    private function releaseIfIdle(): void
+    {
+        $status = $this->getStatus();
+        if ($status === self::STATUS_CLOSED || $status === self::STATUS_INITIAL) {
+            unset(self::$registry[$this->id]);
+        }
+    }
+
+    /**
+     * libwsc's count of bytes read or written, minus what assignments took off.
+     *
+     * @param 'bytesRead'|'bytesWritten' $name
+     */
+    private function byteCount(string $name): int
+    {
+        if (!$this->client->isFreed()) {
+            $lib = Library::get();
+            $read = $lib->ffi->new('uint64_t');
+            $written = $lib->ffi->new('uint64_t');
+            $result = $lib->ffi->wsc_client_bytes(
+                $this->client->pointer(),
+                FFI::addr($read),
+                FFI::addr($written),
+                null,
+            );
+            if ($result === $lib->constant('WSC_RESULT_OK')) {
+                $this->bytesLast = [
+                    'bytesRead' => (int) $read->cdata - $this->bytesOffset['bytesRead'],
+                    'bytesWritten' => (int) $written->cdata - $this->bytesOffset['bytesWritten'],
+                ];
+            } elseif ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+                $lib->check($result, 'wsc_client_bytes');
+            }
+        }
+        return $this->bytesLast[$name];
+    }
+
+    /**
+     * One end of the current or last TCP connection: [ip (IPv6 without
+     * brackets), port]; null before any.
+     *
+     * @return array{0: string, 1: int}|null
+     */
+    private function socketAddress(bool $local): ?array
+    {
+        if ($this->client->isFreed()) {
+            return null;
+        }
+        $lib = Library::get();
+        $buffer = $lib->ffi->new('char[64]');
+        $result = $lib->ffi->wsc_client_address($this->client->pointer(), $local, $buffer, 64);
+        if ($result !== $lib->constant('WSC_RESULT_OK')) {
+            if (
+                $result !== $lib->constant('WSC_RESULT_NOT_CONNECTED')
+                && $result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')
+            ) {
+                $lib->check($result, 'wsc_client_address');
+            }
+            return null;
+        }
+        $text = FFI::string($buffer);
+        $colon = strrpos($text, ':');
+        if ($colon === false) {
+            return null;
+        }
+        return [trim(substr($text, 0, $colon), '[]'), (int) substr($text, $colon + 1)];
+    }
+
+    /**
+     * "ip:port", with brackets around an IPv6 address.
+     */
+    private static function joinAddress(string $ip, int $port): string
+    {
+        return (str_contains($ip, ':') ? "[{$ip}]" : $ip) . ':' . $port;
     }
 
     /**
