@@ -150,7 +150,8 @@ final class TlsTest extends WscTestCase
             self::ssl(['verify_peer' => false]),
         ));
         $message = $this->expectConnectFail($rec, $con);
-        self::assertStringContainsString('hostname mismatch', $message);
+        // OpenSSL says "(hostname mismatch)"; a check of libwsc's own may word it otherwise.
+        self::assertStringContainsString('name mismatch', $message);
     }
 
     public function testVerifyPeerFalseWithTheRightNameOpens(): void

@@ -143,15 +143,33 @@ def serve_websocket(tls):
             return
 
 
+def lingering_close(sock):
+    """Closes after the peer has had what was sent (the TLS alert): stop
+    writing, then read until the peer closes (at most 2 s). Closing with
+    unread bytes (the client's HTTP request, sent right after its TLS 1.3
+    handshake) would make the kernel send a reset, which can destroy the
+    alert in the client's receive buffer before the client reads it."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0.5)
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end and sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    sock.close()
+
+
 def handle(raw, ctx):
     raw.settimeout(IO_TIMEOUT)
+    tls = ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
     try:
         # The handshake runs here, on the blocking socket: on failure
         # OpenSSL sends the alert before the socket is closed.
-        tls = ctx.wrap_socket(raw, server_side=True)
+        tls.do_handshake()
     except (OSError, ssl.SSLError) as e:
         log("TLS handshake failed: {}".format(e))
-        raw.close()
+        lingering_close(tls)
         return
     try:
         serve_websocket(tls)
