@@ -29,6 +29,11 @@ pub(crate) struct Stream {
     /// The watch found invalid UTF-8: the next read fails (so that the
     /// messages before the bad bytes are still parsed and delivered).
     poisoned: bool,
+    /// While recording: the response head (normalized for tungstenite, see
+    /// `normalize_head`) and what came behind it, still to be handed out.
+    head_out: Option<(Vec<u8>, usize)>,
+    /// The response head has been handed to tungstenite.
+    head_released: bool,
 }
 
 impl Stream {
@@ -40,7 +45,53 @@ impl Stream {
             bytes_written: 0,
             watch: None,
             poisoned: false,
+            head_out: None,
+            head_released: false,
         }
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = match &mut self.inner {
+            Inner::Plain(s) => s.read(buf)?,
+            Inner::Tls(s) => s.read(buf)?,
+        };
+        self.bytes_read += n as u64;
+        Ok(n)
+    }
+
+    /// While recording: reads until the whole response head is there, then
+    /// prepares it (normalized) for tungstenite. `WouldBlock` passes up.
+    fn gather_head(&mut self) -> io::Result<()> {
+        let mut tmp = [0u8; 2048];
+        loop {
+            let rec = self.record.as_ref().expect("recording");
+            if rec.windows(4).any(|w| w == b"\r\n\r\n") {
+                self.head_out = Some((normalize_head(rec), 0));
+                break;
+            }
+            if rec.len() > MAX_RESPONSE_HEAD {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the handshake response head exceeds {MAX_RESPONSE_HEAD} bytes"),
+                ));
+            }
+            let so_far = rec.len();
+            let n = self.read_inner(&mut tmp)?;
+            let rec = self.record.as_mut().expect("recording");
+            debug_assert_eq!(rec.len(), so_far);
+            if n == 0 {
+                // The server closed before its head ended: hand over what
+                // came, tungstenite reports it.
+                self.head_out = Some((rec.clone(), 0));
+                break;
+            }
+            self.record
+                .as_mut()
+                .expect("recording")
+                .extend_from_slice(&tmp[..n]);
+        }
+        self.head_released = true;
+        Ok(())
     }
 
     /// Starts the UTF-8 watch with the bytes that arrived behind the
@@ -60,11 +111,19 @@ impl Read for Stream {
         if self.poisoned {
             return Err(io::Error::new(io::ErrorKind::InvalidData, Utf8Violation));
         }
-        let n = match &mut self.inner {
-            Inner::Plain(s) => s.read(buf)?,
-            Inner::Tls(s) => s.read(buf)?,
-        };
-        self.bytes_read += n as u64;
+        if self.record.is_some() && !self.head_released {
+            self.gather_head()?;
+        }
+        if let Some((out, pos)) = &mut self.head_out {
+            let n = buf.len().min(out.len() - *pos);
+            buf[..n].copy_from_slice(&out[*pos..*pos + n]);
+            *pos += n;
+            if *pos == out.len() {
+                self.head_out = None;
+            }
+            return Ok(n);
+        }
+        let n = self.read_inner(buf)?;
         if let Some(w) = &mut self.watch
             && !w.feed(&buf[..n])
         {
@@ -73,16 +132,42 @@ impl Read for Stream {
         }
         if let Some(rec) = &mut self.record {
             rec.extend_from_slice(&buf[..n]);
-            let head_done = rec.windows(4).any(|w| w == b"\r\n\r\n");
-            if rec.len() > MAX_RESPONSE_HEAD && !head_done {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("the handshake response head exceeds {MAX_RESPONSE_HEAD} bytes"),
-                ));
-            }
         }
         Ok(n)
     }
+}
+
+/// The response head as tungstenite should see it: a `Connection` header
+/// whose token list includes `upgrade` among others (RFC 6455 §4.1 and RFC
+/// 9110 §7.6.1 allow `Connection: keep-alive, Upgrade`) becomes
+/// `Connection: Upgrade`, since tungstenite 0.30 compares the whole value.
+/// Everything else, and the bytes behind the head, stay as they are.
+fn normalize_head(raw: &[u8]) -> Vec<u8> {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
+        return raw.to_vec();
+    };
+    let Ok(head) = std::str::from_utf8(&raw[..end]) else {
+        return raw.to_vec();
+    };
+    let mut out = String::with_capacity(end);
+    for line in head.split_inclusive("\r\n") {
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("connection")
+        {
+            let v = value.trim();
+            let listed = v
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+            if listed && !v.eq_ignore_ascii_case("upgrade") {
+                out.push_str("Connection: Upgrade\r\n");
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&raw[end..]);
+    bytes
 }
 
 impl Write for Stream {
@@ -292,6 +377,25 @@ mod tests {
         let mut compressed = frame(true, 1, &[0xc0, 0xaf]);
         compressed[0] |= 0x40; // RSV1
         assert_eq!(first_failure(&compressed), None);
+    }
+
+    #[test]
+    fn a_connection_token_list_with_upgrade_is_normalized_and_the_rest_kept() {
+        let raw = b"HTTP/1.1 101 OK\r\nconnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x02hi";
+        let n = super::normalize_head(raw);
+        assert_eq!(
+            n,
+            b"HTTP/1.1 101 OK\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x02hi"
+                .to_vec()
+        );
+        let plain = b"HTTP/1.1 101 OK\r\nConnection: upgrade\r\n\r\n";
+        assert_eq!(super::normalize_head(plain), plain.to_vec());
+        let other = b"HTTP/1.1 101 OK\r\nConnection: keep-alive\r\n\r\n";
+        assert_eq!(
+            super::normalize_head(other),
+            other.to_vec(),
+            "no upgrade token: left for tungstenite to refuse"
+        );
     }
 
     #[test]
