@@ -14,6 +14,8 @@
 //!   `binary:<payload>` (a text message);
 //! - `/report-pings`: echo, and answer each ping also with `ping:<payload>`;
 //! - `/close/NNNN`: send a close frame with code NNNN, reason `bye`;
+//! - `/ping`: right after the handshake send a ping with payload
+//!   `hello-ping`, then echo;
 //! - `/stall/MS`: after the handshake, read nothing for MS milliseconds
 //!   (the client's send buffer fills), then read and discard everything;
 //! - `/no-pong`: after the handshake, read and ignore everything (pings
@@ -185,6 +187,10 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             .map(|(n, v)| format!("{}:{}", json_string(n), json_string(v)))
             .collect();
         ws.send(Message::text(format!("{{{}}}", fields.join(","))))
+            .map_err(std::io::Error::other)?;
+    }
+    if path == "/ping" {
+        ws.send(Message::Ping("hello-ping".into()))
             .map_err(std::io::Error::other)?;
     }
     if let Some(code) = path.strip_prefix("/close/") {

@@ -142,3 +142,17 @@ fn pending_reconnect_is_cancelled_by_close() {
     assert!(!seen.iter().any(is_open), "{seen:?}");
     assert_eq!(client.status().unwrap(), Status::Closed);
 }
+
+#[test]
+fn a_ping_from_the_server_is_reported_and_answered() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/ping"));
+    let ev = wait_event(&ctx, WAIT, |e| matches!(e.kind, wsc::EventKind::Ping(_)));
+    match ev.kind {
+        wsc::EventKind::Ping(p) => assert_eq!(&p[..], b"hello-ping"),
+        _ => unreachable!(),
+    }
+    // The pong went out by itself; the connection still echoes.
+    client.send(wsc::MessageType::Text, b"after ping").unwrap();
+    assert_eq!(text_of(&wait_event(&ctx, WAIT, is_message)), "after ping");
+}
