@@ -880,7 +880,7 @@ class AsyncTcpConnection
     public static function dispatchEvent(array $event): void
     {
         $id = $event['client'];
-        $connection = self::$registry[$id] ?? self::$all[$id]?->get();
+        $connection = self::$registry[$id] ?? (self::$all[$id] ?? null)?->get();
         $connection?->handleEvent($event);
     }
 

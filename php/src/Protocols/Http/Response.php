@@ -13,8 +13,18 @@ namespace Wsc\Protocols\Http;
  * is what Workerman 4 passes as a string: `echo $response;` prints
  * `HTTP/1.1 101 Switching Protocols` and the headers. It also offers the
  * accessors of Workerman 5's `Workerman\Protocols\Http\Response` that make
- * sense for a received head. Unlike Workerman 5, it never shows headers
- * the server did not send.
+ * sense for a received head: getStatusCode(), getReasonPhrase(),
+ * getProtocolVersion(), getHeader() (names compared case-insensitively,
+ * where Workerman 5 needs the exact spelling), getHeaders() and rawBody().
+ * Unlike Workerman 5, it never shows headers the server did not send
+ * (Content-Type, Content-Length). Workerman 5's setters (withHeader(),
+ * withStatus(), withBody()...) are left out: they build responses to send,
+ * and this one was received.
+ *
+ * Workerman 4 code that passes `$response` to string functions (strpos,
+ * explode...) works unchanged in files without `declare(strict_types=1)`
+ * (PHP converts the object to its string form); with strict types, write
+ * `(string) $response`.
  */
 final class Response implements \Stringable
 {
@@ -112,6 +122,15 @@ final class Response implements \Stringable
     public function hasHeader(string $name): bool
     {
         return isset($this->headers[strtolower($name)]);
+    }
+
+    /**
+     * The body: always '' (the answer to the opening handshake has none;
+     * Workerman 5's rawBody()).
+     */
+    public function rawBody(): string
+    {
+        return '';
     }
 
     /**
