@@ -506,7 +506,10 @@ class AsyncTcpConnection
     }
 
     /**
-     * Sends one message of type $websocketType.
+     * Sends one message of type $websocketType. When it had to queue and
+     * the send buffer reached $maxSendBufferSize, onBufferFull is called
+     * before send() returns (as in Workerman); onBufferDrain follows once
+     * everything queued is written.
      *
      * @param string $data the payload, in bytes (text must be valid UTF-8)
      * @param bool   $raw  Workerman writes raw bytes to the socket when true; wsc
