@@ -201,6 +201,43 @@ final class WorkermanApiMethodsTest extends WorkermanApiTestCase
     }
 
     /**
+     * Row `destroy()` as Workerman code uses it: inside a callback, on a
+     * connection held by no variable (only by wsc's registry); onClose
+     * still comes, then the connection is released.
+     */
+    public function testMethodDestroyInACallbackOfAnUnreferencedConnectionStillGivesOnClose(): void
+    {
+        $rec = new Recorder();
+        (function () use ($rec): void {
+            $con = self::recorded('/', $rec, [
+                'onWebSocketConnect' => fn (AsyncTcpConnection $c) => $c->destroy(),
+            ]);
+            $con->connect();
+        })();
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
+        self::assertSame(['onConnect', 'onWebSocketConnect', 'onClose'], $rec->names());
+        self::assertSame(0, AsyncTcpConnection::countAlive());
+    }
+
+    /**
+     * Row `destroy()` during a reConnect($after) delay: the reconnect is
+     * cancelled; no second onClose (the connection was already closed).
+     */
+    public function testMethodDestroyDuringAReconnectDelayCancelsIt(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/', $rec);
+        self::open($con, $rec);
+        $con->reConnect(0.3);
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose of the open connection');
+        $con->destroy();
+        self::assertSame(AsyncTcpConnection::STATUS_CLOSED, $con->getStatus());
+        self::assertFalse(Worker::loopFor(0.6, fn () => count($rec->events) > 3), 'no reconnect, no second onClose');
+        self::assertSame(['onConnect', 'onWebSocketConnect', 'onClose'], $rec->names());
+        self::assertSame(0, AsyncTcpConnection::countAlive());
+    }
+
+    /**
      * Rows `pauseRecv()` / `resumeRecv()`: while paused nothing is read
      * (the echoes wait, and the server, which cannot write them back,
      * stops reading: our send buffer fills); after resumeRecv() every

@@ -609,20 +609,32 @@ class AsyncTcpConnection
      * destroy()); onClose follows from the loop (close code 1006). Each
      * message not written comes back through onUndelivered (or onError
      * SEND_FAIL when onUndelivered is not set): Workerman drops them
-     * silently. Cancels a pending reConnect(). Ignored before connect()
-     * and when closed.
+     * silently. During a reConnect($after) delay it cancels the reconnect
+     * (the connection is already closed: no second onClose). Ignored
+     * before connect() and when closed.
      */
     public function destroy(): void
     {
         if ($this->client->isFreed()) {
             return;
         }
-        $lib = Library::get();
-        $result = $lib->ffi->wsc_client_abort($this->client->pointer());
-        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            $lib->check($result, 'wsc_client_abort');
+        $status = $this->getStatus();
+        if ($status === self::STATUS_INITIAL || $status === self::STATUS_CLOSED) {
+            return;
         }
-        $this->releaseIfIdle();
+        if ($status === self::STATUS_CONNECTING) {
+            // Waiting for a reConnect($after): the connection is already
+            // gone (its onClose came), only the timer is left, and no
+            // CLOSED event will come to release it from the registry.
+            $this->callIfAlive('wsc_client_cancel_reconnect');
+            if ($this->getStatus() === self::STATUS_CLOSED) {
+                unset(self::$registry[$this->id]);
+                return;
+            }
+        }
+        // An attempt or an open connection: onClose follows from the loop,
+        // and the registry keeps the connection until then.
+        $this->callIfAlive('wsc_client_abort');
     }
 
     /**
