@@ -512,6 +512,17 @@ wsc_result wsc_client_set_tls_verify(wsc_client *client, bool verify_peer, bool 
 wsc_result wsc_client_set_tls_ca_file(wsc_client *client, const char *path);
 
 /**
+ * Accept a self-signed server certificate while still checking its name
+ * (PHP's `allow_self_signed`): chain verification forgives only a
+ * certificate that is self-signed (`X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`);
+ * any other fault still fails. Default false. UNSAFE unless the
+ * certificate is trusted by other means. Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_allow_self_signed(wsc_client *client, bool allow);
+
+/**
  * The name sent as SNI and checked against the server's certificate
  * (PHP's `peer_name`); NULL = the URL's host.
  *

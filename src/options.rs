@@ -24,7 +24,7 @@ pub(crate) struct ClientOptions {
     /// taken as dead: the connection is closed (1006) and an error reported.
     /// `None` = no check. Default 10 s.
     pub(crate) pong_timeout: Option<Duration>,
-    /// Use TLS (native-tls, OpenSSL on Linux) even for a `ws://` URL, as
+    /// Use TLS (OpenSSL) even for a `ws://` URL, as
     /// Workerman's `transport = 'ssl'` does; a URL without a port then uses
     /// 443. `wss://` always uses TLS. Default: false.
     pub(crate) tls: bool,
@@ -37,13 +37,17 @@ pub(crate) struct ClientOptions {
     pub(crate) tls_verify_peer_name: bool,
     /// Trust exactly these CA certificates instead of the system's roots
     /// (PHP's `cafile`). Default: none, the system's roots.
-    pub(crate) tls_ca: Vec<native_tls::Certificate>,
+    pub(crate) tls_ca: Vec<openssl::x509::X509>,
+    /// Accept a server certificate that is self-signed (verification's
+    /// only complaint being `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`), the
+    /// name check still on (PHP's `allow_self_signed`). Default: false.
+    pub(crate) tls_allow_self_signed: bool,
     /// The name used for SNI and the certificate name check (PHP's
     /// `peer_name`). Default: the URL's host.
     pub(crate) tls_peer_name: Option<String>,
     /// A client certificate and key to present (PHP's `local_cert`,
     /// `local_pk`, `passphrase`). Default: none.
-    pub(crate) tls_identity: Option<native_tls::Identity>,
+    pub(crate) tls_identity: Option<TlsIdentity>,
     /// Reconnect by itself after a connection ends or an attempt fails
     /// (not after the caller's close or abort): (first delay, longest
     /// delay). The delay doubles for each attempt in a row that does not
@@ -79,10 +83,22 @@ impl Default for ClientOptions {
             tls_ca: Vec::new(),
             tls_peer_name: None,
             tls_identity: None,
+            tls_allow_self_signed: false,
             proxy: None,
             reconnect_backoff: None,
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
         }
     }
+}
+
+/// A client certificate with its chain and private key.
+#[derive(Clone)]
+pub(crate) struct TlsIdentity {
+    /// The client's certificate.
+    pub(crate) cert: openssl::x509::X509,
+    /// The certificates that follow it in the file (its chain).
+    pub(crate) chain: Vec<openssl::x509::X509>,
+    /// Its private key (decrypted).
+    pub(crate) key: openssl::pkey::PKey<openssl::pkey::Private>,
 }

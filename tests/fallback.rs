@@ -113,9 +113,10 @@ fn context_fd_becomes_readable_when_the_fallback_thread_queues_an_event() {
         read_close_frame(&mut s);
     });
     let (ctx, client, _) = open(&server.url("/"));
-    // Once the fallback thread has taken over, an idle context's fd is not
+    // Once the fallback thread has taken over (10 ms after the last
+    // poll_event, more on a loaded machine), an idle context's fd is not
     // readable (an outer loop waiting on it would spin).
-    std::thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(Duration::from_millis(200));
     assert!(!readable_within(ctx.fd(), 0), "nothing waits yet");
     go_tx.send(()).unwrap();
     // An outer event loop waits on the fd, not in poll_event.

@@ -107,7 +107,7 @@ enum State {
         addr: SocketAddr,
     },
     Proxy(Box<Shake>),
-    Tls(Box<native_tls::MidHandshakeTlsStream<TcpStream>>),
+    Tls(Box<openssl::ssl::MidHandshakeSslStream<TcpStream>>),
     Handshaking(Box<MidHandshake<ClientHandshake<Stream>>>),
     Open(Box<WebSocket<Stream>>),
     Closing(Box<WebSocket<Stream>>),
@@ -350,17 +350,10 @@ impl Conn {
                     addr,
                 } => self.drive_connecting(env, sock, addrs, next, addr),
                 State::Proxy(shake) => self.proxy_progress(env, shake.drive()),
-                State::Tls(mid) => match mid.handshake() {
-                    Ok(tls) => self.tls_done(env, tls),
-                    Err(native_tls::HandshakeError::WouldBlock(mid)) => {
-                        self.state = State::Tls(Box::new(mid));
-                        false
-                    }
-                    Err(native_tls::HandshakeError::Failure(e)) => {
-                        self.fail(env, Error::Tls(e.to_string()));
-                        false
-                    }
-                },
+                State::Tls(mid) => {
+                    let r = mid.handshake();
+                    self.tls_result(env, r)
+                }
                 State::Handshaking(mid) => {
                     let r = mid.handshake();
                     self.handshake_result(env, r);
@@ -449,41 +442,67 @@ impl Conn {
     /// TCP reaches the target (directly or through the proxy's tunnel):
     /// TLS if wanted, then the opening handshake.
     fn tunnel_ready(&mut self, env: &mut Env, sock: TcpStream) -> bool {
-        if self.tls() {
-            let connector = match self.tls_connector() {
-                Ok(c) => c,
-                Err(e) => {
-                    self.fail(env, Error::Tls(e.to_string()));
-                    return false;
-                }
-            };
-            let name = self
-                .opts
-                .tls_peer_name
-                .clone()
-                .unwrap_or_else(|| self.target.host.clone());
-            match connector.connect(&name, sock) {
-                Ok(tls) => self.tls_done(env, tls),
-                Err(native_tls::HandshakeError::WouldBlock(mid)) => {
-                    self.state = State::Tls(Box::new(mid));
-                    false
-                }
-                Err(native_tls::HandshakeError::Failure(e)) => {
-                    self.fail(env, Error::Tls(e.to_string()));
-                    false
-                }
-            }
-        } else {
+        if !self.tls() {
             env.emit(self.id, EventKind::Connected);
             self.start_handshake(env, Stream::new(Inner::Plain(sock)));
-            true
+            return true;
+        }
+        let o = &self.opts;
+        let name = o
+            .tls_peer_name
+            .clone()
+            .unwrap_or_else(|| self.target.host.clone());
+        let r = self.tls_connector().and_then(|c| {
+            c.configure().map(|conf| {
+                conf.use_server_name_indication(true)
+                    .verify_hostname(o.tls_verify_peer && o.tls_verify_peer_name)
+            })
+        });
+        match r {
+            Ok(conf) => {
+                let r = conf.connect(&name, sock);
+                self.tls_result(env, r)
+            }
+            Err(e) => {
+                self.fail(env, Error::Tls(e.to_string()));
+                false
+            }
         }
     }
 
-    /// The TLS handshake completed: check the name where native-tls could
-    /// not (chain verification off but name verification on, PHP's
+    fn tls_result(
+        &mut self,
+        env: &mut Env,
+        r: Result<openssl::ssl::SslStream<TcpStream>, openssl::ssl::HandshakeError<TcpStream>>,
+    ) -> bool {
+        use openssl::ssl::HandshakeError as H;
+        match r {
+            Ok(tls) => self.tls_done(env, tls),
+            Err(H::WouldBlock(mid)) => {
+                self.state = State::Tls(Box::new(mid));
+                false
+            }
+            Err(H::Failure(mid)) => {
+                let verify = mid.ssl().verify_result();
+                let why = if verify == openssl::x509::X509VerifyResult::OK {
+                    mid.error().to_string()
+                } else {
+                    format!("{} ({})", mid.error(), verify.error_string())
+                };
+                self.fail(env, Error::Tls(why));
+                false
+            }
+            Err(H::SetupFailure(e)) => {
+                self.fail(env, Error::Tls(e.to_string()));
+                false
+            }
+        }
+    }
+
+    /// The TLS handshake completed: check the name where OpenSSL did not
+    /// (chain verification off but name verification on, PHP's
     /// `verify_peer => false, verify_peer_name => true`), then go on.
-    fn tls_done(&mut self, env: &mut Env, tls: native_tls::TlsStream<TcpStream>) -> bool {
+    fn tls_done(&mut self, env: &mut Env, tls: openssl::ssl::SslStream<TcpStream>) -> bool {
         if !self.opts.tls_verify_peer && self.opts.tls_verify_peer_name {
             let name = self
                 .opts
@@ -500,21 +519,40 @@ impl Conn {
         true
     }
 
-    fn tls_connector(&self) -> Result<native_tls::TlsConnector, native_tls::Error> {
+    /// The OpenSSL client context for this client's TLS options, which map
+    /// one to one onto PHP's `ssl` context options.
+    fn tls_connector(&self) -> Result<openssl::ssl::SslConnector, openssl::error::ErrorStack> {
+        use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
         let o = &self.opts;
-        let mut b = native_tls::TlsConnector::builder();
-        b.danger_accept_invalid_certs(!o.tls_verify_peer)
-            .danger_accept_invalid_hostnames(!o.tls_verify_peer_name);
+        // SslConnector::builder sets the system's default roots and modern
+        // protocol and cipher defaults.
+        let mut b = SslConnector::builder(SslMethod::tls_client())?;
         if !o.tls_ca.is_empty() {
-            b.disable_built_in_roots(true);
+            // PHP's cafile: exactly these roots.
+            let mut store = openssl::x509::store::X509StoreBuilder::new()?;
             for c in &o.tls_ca {
-                b.add_root_certificate(c.clone());
+                store.add_cert(c.clone())?;
             }
+            b.set_cert_store(store.build());
         }
         if let Some(id) = &o.tls_identity {
-            b.identity(id.clone());
+            b.set_certificate(&id.cert)?;
+            for c in &id.chain {
+                b.add_extra_chain_cert(c.clone())?;
+            }
+            b.set_private_key(&id.key)?;
+            b.check_private_key()?;
         }
-        b.build()
+        if !o.tls_verify_peer {
+            b.set_verify(SslVerifyMode::NONE);
+        } else if o.tls_allow_self_signed {
+            // PHP's allow_self_signed: forgive only a self-signed server
+            // certificate (the name is still checked).
+            b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| {
+                ok || ctx.error().as_raw() == openssl_sys_self_signed()
+            });
+        }
+        Ok(b.build())
     }
 
     fn ws_config(&self) -> WebSocketConfig {
@@ -1208,15 +1246,13 @@ impl Conn {
 /// names or IP addresses of subjectAltName, a `*.` wildcard for one
 /// left-most label; the common name only when there is no subjectAltName).
 fn check_certificate_name(
-    tls: &native_tls::TlsStream<TcpStream>,
+    tls: &openssl::ssl::SslStream<TcpStream>,
     host: &str,
 ) -> Result<(), String> {
-    let cert = tls
+    let x509 = tls
+        .ssl()
         .peer_certificate()
-        .map_err(|e| e.to_string())?
         .ok_or("the server sent no certificate")?;
-    let der = cert.to_der().map_err(|e| e.to_string())?;
-    let x509 = openssl::x509::X509::from_der(&der).map_err(|e| e.to_string())?;
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
     let dns_matches = |pattern: &str| {
@@ -1271,4 +1307,9 @@ fn check_certificate_name(
             names.join(", ")
         }
     ))
+}
+
+/// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT` (OpenSSL's x509_vfy.h: 18).
+fn openssl_sys_self_signed() -> i32 {
+    18
 }

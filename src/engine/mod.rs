@@ -563,6 +563,17 @@ impl Client {
         })
     }
 
+    /// Accept a self-signed server certificate while still checking its
+    /// name (PHP's `allow_self_signed`): chain verification forgives only
+    /// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`. Unsafe unless the
+    /// certificate is pinned by other means.
+    pub fn set_tls_allow_self_signed(&self, allow: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_allow_self_signed = allow;
+            Ok(())
+        })
+    }
+
     /// The name for SNI and the certificate name check (PHP's `peer_name`);
     /// `None` = the URL's host.
     pub fn set_tls_peer_name(&self, name: Option<&str>) -> Result<()> {
@@ -796,7 +807,7 @@ fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidArgument(format!("cannot read the {what} {path:?}: {e}")))
 }
 
-fn load_ca_file(path: &str) -> Result<Vec<native_tls::Certificate>> {
+fn load_ca_file(path: &str) -> Result<Vec<openssl::x509::X509>> {
     let pem = read_file("CA file", path)?;
     let certs = openssl::x509::X509::stack_from_pem(&pem)
         .map_err(|e| Error::InvalidArgument(format!("the CA file {path:?} is not PEM: {e}")))?;
@@ -805,23 +816,14 @@ fn load_ca_file(path: &str) -> Result<Vec<native_tls::Certificate>> {
             "the CA file {path:?} holds no certificate"
         )));
     }
-    certs
-        .iter()
-        .map(|c| {
-            let der = c
-                .to_der()
-                .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-            native_tls::Certificate::from_der(&der)
-                .map_err(|e| Error::InvalidArgument(e.to_string()))
-        })
-        .collect()
+    Ok(certs)
 }
 
 fn load_identity(
     cert: &str,
     key: Option<&str>,
     pass: Option<&str>,
-) -> Result<native_tls::Identity> {
+) -> Result<crate::options::TlsIdentity> {
     let cert_pem = read_file("client certificate", cert)?;
     let (key_pem, key_name) = match key {
         Some(k) => (read_file("client key", k)?, k),
@@ -843,8 +845,15 @@ fn load_identity(
             "cannot load the private key {key_name:?}{hint}: {e}"
         ))
     })?;
-    let leaf = openssl::x509::X509::from_pem(&cert_pem).map_err(|e| {
-        Error::InvalidArgument(format!("the client certificate {cert:?} is not PEM: {e}"))
+    let mut certs = openssl::x509::X509::stack_from_pem(&cert_pem)
+        .map_err(|e| {
+            Error::InvalidArgument(format!("the client certificate {cert:?} is not PEM: {e}"))
+        })?
+        .into_iter();
+    let leaf = certs.next().ok_or_else(|| {
+        Error::InvalidArgument(format!(
+            "the client certificate file {cert:?} holds no certificate"
+        ))
     })?;
     if !leaf
         .public_key()
@@ -855,11 +864,10 @@ fn load_identity(
             "the private key {key_name:?} does not belong to the client certificate {cert:?}"
         )));
     }
-    let pkcs8 = pkey
-        .private_key_to_pem_pkcs8()
-        .map_err(|e| Error::InvalidArgument(format!("cannot convert the private key: {e}")))?;
-    native_tls::Identity::from_pkcs8(&cert_pem, &pkcs8).map_err(|e| {
-        Error::InvalidArgument(format!("cannot use the client certificate {cert:?}: {e}"))
+    Ok(crate::options::TlsIdentity {
+        cert: leaf,
+        chain: certs.collect(),
+        key: pkey,
     })
 }
 

@@ -1,4 +1,4 @@
-//! The byte stream under tungstenite: plain TCP or native-tls over a
+//! The byte stream under tungstenite: plain TCP or OpenSSL TLS over a
 //! non-blocking mio socket, with byte counters and a recorder that keeps the
 //! raw handshake response.
 
@@ -12,7 +12,7 @@ pub(crate) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 pub(crate) enum Inner {
     Plain(TcpStream),
-    Tls(Box<native_tls::TlsStream<TcpStream>>),
+    Tls(Box<openssl::ssl::SslStream<TcpStream>>),
 }
 
 /// A connection's stream as tungstenite sees it.

@@ -813,6 +813,24 @@ pub extern "C" fn wsc_client_set_tls_ca_file(
     })
 }
 
+/// Accept a self-signed server certificate while still checking its name
+/// (PHP's `allow_self_signed`): chain verification forgives only a
+/// certificate that is self-signed (`X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`);
+/// any other fault still fails. Default false. UNSAFE unless the
+/// certificate is trusted by other means. Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_allow_self_signed(
+    client: *mut wsc_client,
+    allow: bool,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_tls_allow_self_signed(allow))
+    })
+}
+
 /// The name sent as SNI and checked against the server's certificate
 /// (PHP's `peer_name`); NULL = the URL's host.
 ///
