@@ -9,7 +9,7 @@ need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
-# Build: a C compiler, OpenSSL headers for native-tls, pkg-config.
+# Build: a C compiler, OpenSSL headers (the openssl crate), pkg-config.
 have cc || need_pkgs+=(gcc libc6-dev)
 pkg_installed libssl-dev || need_pkgs+=(libssl-dev)
 have pkg-config || need_pkgs+=(pkg-config)
@@ -30,6 +30,9 @@ if [ "$what" = test ]; then
   # Real proxies of php/tests/ProxyTest.php: HTTP CONNECT and SOCKS5.
   have tinyproxy || need_pkgs+=(tinyproxy)
   have microsocks || need_pkgs+=(microsocks)
+  # The Autobahn gate (scripts/autobahn.sh): its installer makes a Python 2.7
+  # virtualenv from a Python 3 venv (and needs PyPI once).
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_pkgs+=(python3-venv); fi
 fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
