@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test lint test-rust test-c test-php bench php-autoload deps deps-demo clean
+.PHONY: all build demo test lint test-rust test-c test-php test-autobahn bench php-autoload deps deps-demo clean
 
 all: build
 
@@ -26,9 +26,14 @@ php-autoload:
 demo: deps-demo build php-autoload
 	scripts/demo.sh
 
-## test: everything CI runs: lints, Rust, C (ASan + valgrind) and PHP tests
-test: deps build php-autoload lint test-rust test-c test-php
+## test: everything CI runs: lints, Rust, C (ASan + valgrind), PHP tests,
+## and the Autobahn conformance gate (mandatory in CI, where ../shared is
+## present; skipped with a message elsewhere when it is missing)
+test: deps build php-autoload lint test-rust test-c test-php test-autobahn
 	@echo "==> all test suites passed"
+
+test-autobahn: build php-autoload
+	AUTOBAHN_OPTIONAL=$(if $(CI),0,1) scripts/autobahn.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
