@@ -33,9 +33,9 @@ use Wsc\Worker;
  *
  * Not supported: `socket.bindto` (refused by connect() with an
  * exception), the `ssl` options other than verify_peer, verify_peer_name,
- * peer_name, cafile, local_cert, local_pk and passphrase (others such as
- * allow_self_signed, capath or ciphers are ignored: verification stays as
- * strict as without them), `send($data, true)` (raw bytes: libwsc owns
+ * allow_self_signed, peer_name, cafile, local_cert, local_pk and
+ * passphrase (others such as capath or ciphers are ignored: verification
+ * stays as strict as without them), `send($data, true)` (raw bytes: libwsc owns
  * the socket) and getRecvBufferQueueSize().
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
@@ -376,7 +376,10 @@ class AsyncTcpConnection
      *                                            (port 80, or 443 for wss/ssl, by default)
      * @param array<string, mixed> $socketContext PHP stream context options; wsc reads
      *                                            `ssl`: verify_peer, verify_peer_name
-     *                                            (false: UNSAFE), peer_name, cafile,
+     *                                            (false: UNSAFE), allow_self_signed
+     *                                            (true: accepts a self-signed server
+     *                                            certificate, the name still checked),
+     *                                            peer_name, cafile,
      *                                            local_cert, local_pk, passphrase
      *                                            (files are read by connect(), which
      *                                            throws \InvalidArgumentException for a
@@ -1386,9 +1389,15 @@ class AsyncTcpConnection
             'peer_name' => 'wsc_client_set_tls_peer_name',
             'cafile' => 'wsc_client_set_tls_ca_file',
             'local_cert' => 'wsc_client_set_tls_client_cert',
+            'allow_self_signed' => 'wsc_client_set_tls_allow_self_signed',
         ];
+        $allowSelfSigned = (bool) ($ssl['allow_self_signed'] ?? false);
         foreach ($calls as $option => $function) {
-            $used = $option === 'verify_peer_name' ? !$verifyPeerName : isset($ssl[$option]);
+            $used = match ($option) {
+                'verify_peer_name' => !$verifyPeerName,
+                'allow_self_signed' => $allowSelfSigned,
+                default => isset($ssl[$option]),
+            };
             if ($used && !$lib->hasFunction($function)) {
                 throw new \InvalidArgumentException(
                     "the socket context option ssl.{$option} needs {$function}(), which this libwsc build lacks: "
@@ -1400,6 +1409,12 @@ class AsyncTcpConnection
             $lib->check(
                 $ffi->wsc_client_set_tls_verify($client, $verifyPeer, $verifyPeerName),
                 'wsc_client_set_tls_verify',
+            );
+        }
+        if ($lib->hasFunction('wsc_client_set_tls_allow_self_signed')) {
+            $lib->check(
+                $ffi->wsc_client_set_tls_allow_self_signed($client, $allowSelfSigned),
+                'wsc_client_set_tls_allow_self_signed',
             );
         }
         $strings = [];
