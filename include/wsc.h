@@ -393,6 +393,37 @@ wsc_result wsc_context_poll_event(wsc_context *context,
                                   const wsc_event **out_event);
 
 /**
+ * Like `wsc_context_poll_event`, then takes the events already queued
+ * without waiting, up to `capacity` in all: one call drains a batch (fewer
+ * calls per event for FFI callers such as PHP).
+ *
+ * - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+ * - `out_events`: a caller-owned array of `capacity` pointers; the first
+ *   `*out_count` receive events, each owned by the caller and freed with
+ *   `wsc_event_free` (or all at once with `wsc_events_free`).
+ * - `out_count`: receives the number of events, 0 when the timeout passed
+ *   or a signal interrupted the wait.
+ *
+ * Thread-safe as `wsc_context_poll_event`. Results: `OK`;
+ * `NULL_ARGUMENT`; `INVALID_ARGUMENT` (`capacity` 0); `INVALID_HANDLE`;
+ * `CONTEXT_CLOSED`; `FORKED`; `IO`.
+ */
+wsc_result wsc_context_poll_events(wsc_context *context,
+                                   int32_t timeout_ms,
+                                   const wsc_event **out_events,
+                                   size_t capacity,
+                                   size_t *out_count);
+
+/**
+ * Frees `count` events of an array filled by `wsc_context_poll_events`.
+ * NULL entries are skipped; each entry is checked as by `wsc_event_free`.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (`events` NULL with `count` > 0);
+ * `INVALID_HANDLE` (an entry was not a live event; the others are freed).
+ */
+wsc_result wsc_events_free(const wsc_event *const *events, size_t count);
+
+/**
  * Frees an event returned by `wsc_context_poll_event`, with its data.
  *
  * - `event`: NULL is a no-op.

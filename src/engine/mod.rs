@@ -420,6 +420,28 @@ impl Context {
         }
     }
 
+    /// Like [`Context::poll_event`], then takes up to `max - 1` more events
+    /// that are already queued, without waiting or doing more I/O: one call
+    /// drains a batch. Empty when the timeout passed (or a signal came).
+    ///
+    /// Errors: as [`Context::poll_event`].
+    pub fn poll_events(&self, timeout: Option<Duration>, max: usize) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        if max == 0 {
+            return Ok(out);
+        }
+        if let Some(first) = self.poll_event(timeout)? {
+            out.push(first);
+            while out.len() < max {
+                match self.shared.rx.try_recv() {
+                    Ok(ev) => out.push(ev),
+                    Err(_) => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The context's file descriptor (the epoll fd): readable whenever
     /// `poll_event(Some(Duration::ZERO))` has work to do. Owned by the
     /// context; valid until it is dropped.

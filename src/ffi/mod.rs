@@ -588,6 +588,85 @@ fn event_box(ev: crate::Event) -> Box<EventBox> {
     })
 }
 
+/// Like `wsc_context_poll_event`, then takes the events already queued
+/// without waiting, up to `capacity` in all: one call drains a batch (fewer
+/// calls per event for FFI callers such as PHP).
+///
+/// - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+/// - `out_events`: a caller-owned array of `capacity` pointers; the first
+///   `*out_count` receive events, each owned by the caller and freed with
+///   `wsc_event_free` (or all at once with `wsc_events_free`).
+/// - `out_count`: receives the number of events, 0 when the timeout passed
+///   or a signal interrupted the wait.
+///
+/// Thread-safe as `wsc_context_poll_event`. Results: `OK`;
+/// `NULL_ARGUMENT`; `INVALID_ARGUMENT` (`capacity` 0); `INVALID_HANDLE`;
+/// `CONTEXT_CLOSED`; `FORKED`; `IO`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_poll_events(
+    context: *mut wsc_context,
+    timeout_ms: i32,
+    out_events: *mut *const wsc_event,
+    capacity: usize,
+    out_count: *mut usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let ctx = try_context!(context);
+        if out_events.is_null() || out_count.is_null() {
+            return wsc_result::NullArgument;
+        }
+        if capacity == 0 || capacity > isize::MAX as usize / std::mem::size_of::<usize>() {
+            return result_of(&Error::InvalidArgument(
+                "capacity must be at least 1".into(),
+            ));
+        }
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        match ctx.poll_events(timeout, capacity) {
+            Ok(events) => {
+                let n = events.len();
+                for (i, ev) in events.into_iter().enumerate() {
+                    // SAFETY: the caller gives `capacity` writable slots and
+                    // poll_events returned at most `capacity` events.
+                    unsafe {
+                        out_events
+                            .add(i)
+                            .write(handle::register_event(event_box(ev)))
+                    };
+                }
+                put(out_count, n);
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
+    })
+}
+
+/// Frees `count` events of an array filled by `wsc_context_poll_events`.
+/// NULL entries are skipped; each entry is checked as by `wsc_event_free`.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (`events` NULL with `count` > 0);
+/// `INVALID_HANDLE` (an entry was not a live event; the others are freed).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_events_free(events: *const *const wsc_event, count: usize) -> wsc_result {
+    ffi_boundary!({
+        if count == 0 {
+            return wsc_result::Ok;
+        }
+        if events.is_null() {
+            return wsc_result::NullArgument;
+        }
+        let mut result = wsc_result::Ok;
+        for i in 0..count {
+            // SAFETY: the caller gives `count` readable entries.
+            let ev = unsafe { events.add(i).read() };
+            if !ev.is_null() && handle::remove(ev as usize, Kind::Event).is_none() {
+                result = wsc_result::InvalidHandle;
+            }
+        }
+        result
+    })
+}
+
 /// Frees an event returned by `wsc_context_poll_event`, with its data.
 ///
 /// - `event`: NULL is a no-op.
