@@ -584,14 +584,17 @@ fn client_certificate_with_key_file_opens() {
     expect_echo_and_clean_close(&ctx, &client);
 }
 
-#[test]
-fn client_certificate_and_key_in_one_file_opens() {
+/// Connects to the server that requires a client certificate with the
+/// given certificate, key file and passphrase, and checks that the server
+/// saw the client's certificate.
+fn opens_with_client_cert(cert: &str, key: Option<&str>, passphrase: Option<&str>) {
     let pki = Pki::new();
     let server = client_cert_server(&pki);
     let ctx = Context::new().unwrap();
+    let key = key.map(|k| pki.path(k));
     let _client = connect(&ctx, &server.wss("/info"), |c| {
         c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
-        c.set_tls_client_cert(&pki.path("client-combined.pem"), None, None)
+        c.set_tls_client_cert(&pki.path(cert), key.as_deref(), passphrase)
             .unwrap();
     });
     let info = session_info(&ctx);
@@ -603,46 +606,21 @@ fn client_certificate_and_key_in_one_file_opens() {
 }
 
 #[test]
+fn client_certificate_and_key_in_one_file_opens() {
+    opens_with_client_cert("client-combined.pem", None, None);
+}
+
+#[test]
 fn encrypted_pkcs8_key_with_the_right_passphrase_opens() {
-    let pki = Pki::new();
-    let server = client_cert_server(&pki);
-    let ctx = Context::new().unwrap();
-    let _client = connect(&ctx, &server.wss("/info"), |c| {
-        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
-        c.set_tls_client_cert(
-            &pki.path("client.pem"),
-            Some(&pki.path("client-encrypted.key")),
-            Some(PASSPHRASE),
-        )
-        .unwrap();
-    });
-    let info = session_info(&ctx);
-    assert_eq!(
-        info_field(&info, "client_cert").as_deref(),
-        Some("wsc test client"),
-        "{info}"
-    );
+    opens_with_client_cert("client.pem", Some("client-encrypted.key"), Some(PASSPHRASE));
 }
 
 #[test]
 fn encrypted_traditional_key_with_the_right_passphrase_opens() {
-    let pki = Pki::new();
-    let server = client_cert_server(&pki);
-    let ctx = Context::new().unwrap();
-    let _client = connect(&ctx, &server.wss("/info"), |c| {
-        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
-        c.set_tls_client_cert(
-            &pki.path("client.pem"),
-            Some(&pki.path("client-encrypted-traditional.key")),
-            Some(PASSPHRASE),
-        )
-        .unwrap();
-    });
-    let info = session_info(&ctx);
-    assert_eq!(
-        info_field(&info, "client_cert").as_deref(),
-        Some("wsc test client"),
-        "{info}"
+    opens_with_client_cert(
+        "client.pem",
+        Some("client-encrypted-traditional.key"),
+        Some(PASSPHRASE),
     );
 }
 

@@ -876,15 +876,16 @@ impl Conn {
         self.jitter ^= self.jitter << 17;
         let cut = delay.as_micros() as u64 / 2;
         let cut = if cut == 0 { 0 } else { self.jitter % cut };
-        let delay = delay - Duration::from_micros(cut);
+        self.reconnect_after(env, delay - Duration::from_micros(cut));
+    }
+
+    /// Waits `delay`, then connects (the state `ReconnectWait`).
+    fn reconnect_after(&mut self, env: &mut Env, delay: Duration) {
         self.generation += 1;
         self.state = State::ReconnectWait;
-        env.timers.push(
-            Instant::now() + delay,
-            self.id,
-            self.generation,
-            TimerKind::Reconnect,
-        );
+        let at = Instant::now() + delay;
+        env.timers
+            .push(at, self.id, self.generation, TimerKind::Reconnect);
     }
 
     /// Bytes written to the socket since the connection opened.
@@ -1154,14 +1155,7 @@ impl Conn {
         if delay.is_zero() {
             self.start(env);
         } else {
-            self.generation += 1;
-            self.state = State::ReconnectWait;
-            env.timers.push(
-                Instant::now() + delay,
-                self.id,
-                self.generation,
-                TimerKind::Reconnect,
-            );
+            self.reconnect_after(env, delay);
         }
     }
 
