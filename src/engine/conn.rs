@@ -323,6 +323,13 @@ impl Conn {
                     };
                     return;
                 }
+                Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+                    last_err = Some(Error::Io(format!(
+                        "{addr}: too many open files: the limit is {}; raise the hard limit \
+                         (ulimit -Hn, or LimitNOFILE= for a systemd service)",
+                        super::open_files_limit()
+                    )));
+                }
                 Err(e) => last_err = Some(Error::Connect(format!("{addr}: {e}"))),
             }
         }

@@ -314,6 +314,7 @@ impl Context {
     /// Errors: [`Error::Io`] when the poller, its waker or the thread cannot
     /// be created (e.g. the open-files limit).
     pub fn new() -> Result<Context> {
+        raise_open_files_limit();
         let poll = Poll::new().map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
         let waker = Arc::new(
             Waker::new(poll.registry(), WAKE).map_err(|e| Error::Io(format!("eventfd: {e}")))?,
@@ -822,6 +823,38 @@ impl Drop for Client {
         g.with_conn(self.id, |c, env| c.teardown(env));
         g.clients.remove(&self.id);
     }
+}
+
+/// Raises the process's open-files soft limit to its hard limit, once: one
+/// process holds thousands of connections, one fd each, and the usual soft
+/// limit is 1024. Where the hard limit is lower than needed, opening a
+/// socket fails with a message saying how to raise it.
+fn raise_open_files_limit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+                lim.rlim_cur = lim.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+        }
+    });
+}
+
+/// The open-files limit now, for error messages.
+pub(crate) fn open_files_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct we pass.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    lim.rlim_cur as u64
 }
 
 fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
