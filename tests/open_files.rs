@@ -13,7 +13,7 @@ fn limits() -> (u64, u64) {
     };
     // SAFETY: getrlimit fills the struct.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    (lim.rlim_cur as u64, lim.rlim_max as u64)
+    (lim.rlim_cur, lim.rlim_max)
 }
 
 /// One test: using up every fd must not race with other tests of this

@@ -854,7 +854,7 @@ pub(crate) fn open_files_limit() -> u64 {
     };
     // SAFETY: getrlimit fills the struct we pass.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
