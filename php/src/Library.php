@@ -50,6 +50,12 @@ final class Library
 
     private ?NativeHandle $context = null;
 
+    /** @var resource|null the stream of contextStream(), a dup() of the context fd */
+    private $contextStream = null;
+
+    /** The context that $contextStream belongs to. */
+    private ?NativeHandle $contextStreamOf = null;
+
     /**
      * @param FFI                $ffi         the loaded library
      * @param array<string, int>   $constants   `WSC_*` enum values from wsc.h
@@ -392,7 +398,84 @@ final class Library
      */
     public function freeContext(): void
     {
+        if ($this->contextStream !== null) {
+            if (class_exists(EventLoop\Registry::class, false)) {
+                EventLoop\Registry::contextFreed();
+            }
+            if (is_resource($this->contextStream)) {
+                fclose($this->contextStream);
+            }
+            $this->contextStream = null;
+            $this->contextStreamOf = null;
+        }
         $this->context?->free();
+    }
+
+    /**
+     * The file descriptor of the shared context (`wsc_context_fd`), for an
+     * event loop that watches fds: it is readable whenever events are
+     * waiting (then call `Worker::pollPending()`, which drains them).
+     * It belongs to the context: never read, write or close it. Creates
+     * the context when there is none.
+     *
+     * @throws NativeException when the context cannot be created
+     */
+    public function contextFd(): int
+    {
+        $out = $this->ffi->new('int');
+        $this->check($this->ffi->wsc_context_fd($this->context(), FFI::addr($out)), 'wsc_context_fd');
+        return (int) $out->cdata;
+    }
+
+    /**
+     * The context fd as a PHP stream, for `stream_select()` and the event
+     * loops that take streams (Workerman, ReactPHP, Revolt): readable
+     * whenever events are waiting; after it turns readable, call
+     * `Worker::pollPending()`. Never read from it or write to it.
+     *
+     * It is `fopen('php://fd/N', 'r')`, which dup()s the fd: the stream
+     * holds a second descriptor of the same epoll instance, and closing
+     * the stream closes only that copy, never the context's fd. The same
+     * stream is returned until freeContext() (which closes it); a new
+     * context gets a new stream. `php://fd` exists only in the CLI SAPI.
+     * The copy is not close-on-exec: a program started with proc_open()
+     * or exec() inherits it (harmless: it can only watch the epoll set).
+     *
+     * @return resource
+     *
+     * @throws NativeException   when the context cannot be created
+     * @throws LibraryException  when PHP cannot open php://fd (not the CLI SAPI)
+     */
+    public function contextStream()
+    {
+        $fd = $this->contextFd();
+        if ($this->contextStream !== null) {
+            if ($this->contextStreamOf === $this->context && is_resource($this->contextStream)) {
+                return $this->contextStream;
+            }
+            if (is_resource($this->contextStream)) {
+                fclose($this->contextStream);
+            }
+            $this->contextStream = null;
+        }
+        $error = null;
+        set_error_handler(static function (int $no, string $message) use (&$error): bool {
+            $error = $message;
+            return true;
+        });
+        try {
+            $stream = fopen("php://fd/{$fd}", 'r');
+        } finally {
+            restore_error_handler();
+        }
+        if ($stream === false) {
+            throw new LibraryException(
+                "cannot open php://fd/{$fd} for the wsc context fd: " . ($error ?? 'fopen failed')
+                . ' (php://fd exists only in the CLI SAPI; use Worker::loopOnce() elsewhere)'
+            );
+        }
+        $this->contextStreamOf = $this->context;
+        return $this->contextStream = $stream;
     }
 
     private static function open(?string $libraryPath, ?string $includeDir): self

@@ -104,6 +104,11 @@ class Worker
      * waiting at most 1 s for the closing handshakes, without calling
      * their callbacks) and frees them, deletes the timers, and returns.
      *
+     * Inside a running Workerman worker process (Workerman's own
+     * `Worker::runAll()` forked it), Workerman's loop already drives the
+     * connections (see `Wsc\EventLoop\Workerman`): runAll() then only
+     * runs the onWorkerStart callbacks and returns at once.
+     *
      * The command line is Workerman's: no command or `start` runs; `-d`
      * (daemon) is refused, and other commands (`stop`, `restart`,
      * `reload`, `status`, `connections`) are not supported: both print a
@@ -121,6 +126,16 @@ class Worker
     {
         if (self::$running) {
             throw new \LogicException('Worker::runAll() is already running');
+        }
+        if (EventLoop\Workerman::isRunning()) {
+            // Inside a Workerman worker process its loop drives libwsc (see
+            // EventLoop\Workerman): run the start callbacks and step aside.
+            foreach (self::$workers as $worker) {
+                if ($worker->onWorkerStart !== null) {
+                    self::safeCall("onWorkerStart of worker '{$worker->name}'", $worker->onWorkerStart, $worker);
+                }
+            }
+            return;
         }
         self::checkCommandLine($argv ?? ($_SERVER['argv'] ?? []));
         foreach (self::$workers as $worker) {
@@ -220,6 +235,40 @@ class Worker
         Timer::runDue();
         if (function_exists('pcntl_signal_dispatch')) {
             pcntl_signal_dispatch();
+        }
+        return $count;
+    }
+
+    /**
+     * Dispatches every event that is ready now, without waiting (a wsc
+     * addition, for other event loops): calls `wsc_context_poll_event`
+     * with timeout 0 until it returns no event, at most `$limit` events,
+     * and hands each to its connection's callbacks. Call it when the
+     * context stream (`Library::get()->contextStream()`) turns readable;
+     * the adapters of `Wsc\EventLoop` do. When it stops at `$limit`, the
+     * stream stays readable, so a level-triggered loop calls it again.
+     * Does not run `Wsc\Timer` timers or signal handlers (loopOnce() does).
+     * Without a context (no connection yet, or freed) it returns 0.
+     *
+     * @param int $limit the most events to dispatch in one call
+     *
+     * @return int the number of events dispatched
+     *
+     * @throws NativeException when polling fails
+     */
+    public static function pollPending(int $limit = self::DRAIN_LIMIT): int
+    {
+        if (!Library::get()->hasContext()) {
+            return 0;
+        }
+        $count = 0;
+        while ($count < $limit) {
+            $event = self::pollEvent(0);
+            if ($event === null) {
+                break;
+            }
+            AsyncTcpConnection::dispatchEvent($event);
+            $count++;
         }
         return $count;
     }
