@@ -173,8 +173,9 @@ typedef enum {
    */
   WSC_EVENT_TYPE_BUFFER_FULL = 11,
   /**
-   * Everything queued has been written to the socket; comes once after a
-   * send that returned `QUEUED` on an open connection. No data.
+   * Everything queued has been written to the socket; comes once after
+   * sends that returned `QUEUED` (on the open connection, or before the
+   * handshake: then after `OPEN`). No data.
    */
   WSC_EVENT_TYPE_BUFFER_DRAIN = 12,
 } wsc_event_type;

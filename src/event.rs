@@ -78,9 +78,9 @@ pub enum EventKind {
     /// (`max_send_buffer_size`); further sends are refused until it drains
     /// (Workerman's `onBufferFull`).
     BufferFull,
-    /// Everything queued on the open connection has been written to the
-    /// socket (Workerman's `onBufferDrain`); comes once after a send that
-    /// had to queue.
+    /// Everything queued has been written to the socket (Workerman's
+    /// `onBufferDrain`); comes once after sends that had to queue: on the
+    /// open connection, or before the handshake (then after `Open`).
     BufferDrain,
     /// The connection is gone, whatever the reason (Workerman's `onClose`).
     Closed {

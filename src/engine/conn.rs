@@ -665,6 +665,10 @@ impl Conn {
 
     /// Writes the messages queued before the handshake, in order.
     fn flush_pending(&mut self, env: &mut Env) {
+        // Sends were queued (they returned Queued): report the drain once
+        // all of it is written, as after any queued send (Workerman calls
+        // onBufferDrain after flushing what was sent before the connect).
+        self.drain_wanted |= !self.pending.is_empty();
         while let Some((t, data)) = self.pending.pop_front() {
             self.pending_bytes -= data.len();
             let len = data.len();
@@ -690,6 +694,11 @@ impl Conn {
             return self.lost(env, Error::from(e));
         }
         self.prune_unwritten();
+        if self.drain_wanted && self.buffered() == 0 {
+            self.drain_wanted = false;
+            self.full_reported = false;
+            env.emit(self.id, EventKind::BufferDrain);
+        }
     }
 
     /// Bytes accepted but not yet written to the socket.
@@ -993,6 +1002,10 @@ impl Conn {
                 }
                 self.pending_bytes += data.len();
                 self.pending.push_back((t, Bytes::copy_from_slice(data)));
+                if !self.full_reported && self.pending_bytes >= self.opts.max_send_buffer_size {
+                    self.full_reported = true;
+                    env.emit(self.id, EventKind::BufferFull);
+                }
                 Ok(SendStatus::Queued)
             }
         }

@@ -135,8 +135,9 @@ pub enum wsc_event_type {
     /// (`wsc_client_set_limits`); sends are refused with `BUFFER_FULL` until
     /// it drains. No data.
     BufferFull = 11,
-    /// Everything queued has been written to the socket; comes once after a
-    /// send that returned `QUEUED` on an open connection. No data.
+    /// Everything queued has been written to the socket; comes once after
+    /// sends that returned `QUEUED` (on the open connection, or before the
+    /// handshake: then after `OPEN`). No data.
     BufferDrain = 12,
 }
 

@@ -316,6 +316,8 @@ static inline const char *event_name(int t)
     case WSC_EVENT_TYPE_CLOSED: return "CLOSED";
     case WSC_EVENT_TYPE_UNDELIVERED: return "UNDELIVERED";
     case WSC_EVENT_TYPE_CLOSE_FRAME: return "CLOSE_FRAME";
+    case WSC_EVENT_TYPE_BUFFER_FULL: return "BUFFER_FULL";
+    case WSC_EVENT_TYPE_BUFFER_DRAIN: return "BUFFER_DRAIN";
     default: return "?";
     }
 }

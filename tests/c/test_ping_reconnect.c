@@ -171,6 +171,9 @@ int main(void)
         FREE_EVENT(ev);
     }
     if (expect_open(ctx, id, 5000)) {
+        /* The message queued meanwhile was written right after OPEN. */
+        ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_BUFFER_DRAIN, 5000);
+        if (ev) FREE_EVENT(ev);
         expect_headers(ctx);
         ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_TEXT, 5000);
         if (ev) {

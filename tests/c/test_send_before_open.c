@@ -115,6 +115,9 @@ int main(void)
     if (ev) FREE_EVENT(ev);
     ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_OPEN, 5000);
     if (ev) FREE_EVENT(ev);
+    /* The queue is written right after OPEN: BUFFER_DRAIN says so. */
+    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_BUFFER_DRAIN, 5000);
+    if (ev) FREE_EVENT(ev);
     /* /opcode answers "text:<p>" or "binary:<p>": the order and the type
      * of every queued message are visible. */
     for (i = 0; i < N_QUEUED; i++) {

@@ -6,6 +6,7 @@ namespace Wsc\Connection;
 
 use FFI;
 use FFI\CData;
+use Wsc\EventLoop\Registry;
 use Wsc\Library;
 use Wsc\NativeHandle;
 use Wsc\Protocols\Http\Response;
@@ -504,6 +505,9 @@ class AsyncTcpConnection
     {
         $this->applyOptions();
         self::$registry[$this->id] = $this;
+        // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
+        // make that loop watch the context (again).
+        Registry::connecting();
         $lib = Library::get();
         $lib->check($lib->ffi->wsc_client_connect($this->client->pointer()), 'wsc_client_connect');
     }
@@ -659,6 +663,9 @@ class AsyncTcpConnection
         $ms = min($ms, 0xffffffff);
         $this->applyOptions();
         self::$registry[$this->id] = $this;
+        // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
+        // make that loop watch the context (again).
+        Registry::connecting();
         $lib = Library::get();
         $lib->check($lib->ffi->wsc_client_reconnect($this->client->pointer(), $ms), 'wsc_client_reconnect');
     }
@@ -968,12 +975,6 @@ class AsyncTcpConnection
             case $lib->constant('WSC_EVENT_TYPE_OPEN'):
                 $this->openedInAttempt = true;
                 $this->emit('onWebSocketConnect', new Response($event['data']));
-                // The buffer filled before the handshake (onBufferFull from
-                // send()) and the handshake's flush wrote it all.
-                if ($this->bufferFullReported && $this->bufferIsEmpty()) {
-                    $this->bufferFullReported = false;
-                    $this->emit('onBufferDrain');
-                }
                 break;
             case $lib->constant('WSC_EVENT_TYPE_TEXT'):
                 $this->lastMessageType = Ws::BINARY_TYPE_BLOB;
