@@ -39,7 +39,10 @@ fn sends_before_open_are_queued_then_delivered_in_order() {
     // The queue was written right after Open: BufferDrain comes first
     // (Workerman's onBufferDrain after flushing what was sent early).
     let first = wait_event(&ctx, WAIT, |_| true);
-    assert!(matches!(first.kind, wsc::EventKind::BufferDrain), "{first:?}");
+    assert!(
+        matches!(first.kind, wsc::EventKind::BufferDrain),
+        "{first:?}"
+    );
     let mut got = Vec::new();
     while got.len() < 4 {
         got.push(text_of(&wait_event(&ctx, WAIT, |_| true)));
