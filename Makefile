@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test lint test-rust test-c test-php test-autobahn bench php-autoload deps deps-demo clean
+.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn bench php-autoload deps deps-demo clean
 
 all: build
 
@@ -29,7 +29,7 @@ demo: deps-demo build php-autoload
 ## test: everything CI runs: lints, Rust, C (ASan + valgrind), PHP tests,
 ## and the Autobahn conformance gate (mandatory in CI, where ../shared is
 ## present; skipped with a message elsewhere when it is missing)
-test: deps build php-autoload lint test-rust test-c test-php test-autobahn
+test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn
 	@echo "==> all test suites passed"
 
 test-autobahn: build php-autoload
@@ -45,6 +45,11 @@ test-rust:
 
 test-c: build
 	tests/c/run.sh
+
+## test-examples: examples/epoll_client.c and examples/python_client.py
+## against the echo server (tests/examples/run.sh)
+test-examples: build
+	tests/examples/run.sh
 
 test-php: build php-autoload
 	phpunit -c php/phpunit.xml.dist

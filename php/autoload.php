@@ -18,4 +18,3 @@ spl_autoload_register(static function (string $class): void {
     }
 });
 
-require_once __DIR__ . '/src/constants.php';

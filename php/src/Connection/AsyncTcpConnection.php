@@ -394,6 +394,7 @@ class AsyncTcpConnection
      */
     public function __construct(private readonly string $remoteAddress, private readonly array $socketContext = [])
     {
+        self::defineWorkerman4Constants();
         $url = str_contains($remoteAddress, "\0") ? false : parse_url($remoteAddress);
         if ($url === false || !isset($url['scheme'], $url['host'])) {
             throw new \InvalidArgumentException(
@@ -959,6 +960,24 @@ class AsyncTcpConnection
     public static function countAlive(): int
     {
         return count(self::$registry);
+    }
+
+    /**
+     * Defines Workerman 4's global onError constants WORKERMAN_CONNECT_FAIL
+     * (1) and WORKERMAN_SEND_FAIL (2) unless they exist, at the first
+     * construction rather than at autoload: inside a Workerman 4 process
+     * Workerman declares them itself (unconditionally) when its Worker
+     * class loads, which comes first there, so the two never clash.
+     * Workerman 5 code uses the class constants, which this class has.
+     */
+    private static function defineWorkerman4Constants(): void
+    {
+        if (!defined('WORKERMAN_CONNECT_FAIL')) {
+            define('WORKERMAN_CONNECT_FAIL', self::CONNECT_FAIL);
+        }
+        if (!defined('WORKERMAN_SEND_FAIL')) {
+            define('WORKERMAN_SEND_FAIL', self::SEND_FAIL);
+        }
     }
 
     /**
