@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs the C test programs (tests/c/test_*.c) against
-# target/release/libwsc.so, in two modes:
+# target/release/libwsc.so, in three modes:
 #   asan:     cc -fsanitize=address,undefined, leak detection on
 #   valgrind: cc without sanitizers, run under valgrind --leak-check=full
+#   leak:     test_leak only, cc -O2 without sanitizers, its full counts
+#             and RSS bound (WSC_LEAK_MODE=rss; WSC_LONG=1 for 10x)
 # Usage: tests/c/run.sh [test_name ...]      (default: every test)
-#   WSC_C_MODES="asan valgrind"  the modes to run (default both)
+#   WSC_C_MODES="asan valgrind leak"  the modes to run (default all three)
 # Assumes `cargo build --release` ran (the Makefile does it first).
 # Prints "N passed, M failed" (test programs x modes) last; exits non-zero
 # when anything failed.
@@ -23,9 +25,9 @@ for f in "$lib" "$server"; do
 done
 
 cc="${CC:-cc}"
-modes="${WSC_C_MODES:-asan valgrind}"
+modes="${WSC_C_MODES:-asan valgrind leak}"
 build="$root/tests/c/build"
-mkdir -p "$build/asan" "$build/plain" "$build/logs"
+mkdir -p "$build/asan" "$build/plain" "$build/leak" "$build/logs"
 
 if [ "$#" -gt 0 ]; then
     tests=("$@")
@@ -57,7 +59,11 @@ run() {
     local log="$build/logs/$name.$mode.log"
     local start end rc
     start=$(date +%s)
-    timeout --kill-after=5 120 "$@" >"$log" 2>&1
+    local limit=120
+    if [ "$mode" = leak ] && [ "${WSC_LONG:-}" = 1 ]; then
+        limit=1200
+    fi
+    timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1
     rc=$?
     end=$(date +%s)
     local summary
@@ -112,6 +118,20 @@ for mode in $modes; do
                 failed=$((failed + 1))
                 failures+=("$t (plain: does not compile)")
                 echo "FAIL  $t valgrind: does not compile"
+            fi
+        done
+        ;;
+    leak)
+        for t in "${tests[@]}"; do
+            [ "$t" = test_leak ] || continue
+            if compile "$build/leak/$t" "tests/c/$t.c" -O2; then
+                run "$t" leak env WSC_LEAK_MODE=rss "$build/leak/$t"
+                # The figures: RSS, fds and threads before and after.
+                grep -E ' in [0-9]+ ms$|: RSS ' "$build/logs/$t.leak.log" | sed 's/^/      /'
+            else
+                failed=$((failed + 1))
+                failures+=("$t (leak: does not compile)")
+                echo "FAIL  $t leak: does not compile"
             fi
         done
         ;;

@@ -4,12 +4,16 @@
  * handle of the wrong kind, calls on freed handles, freeing a client with
  * its events queued, freeing the context while clients and events exist
  * (the clients answer CONTEXT_CLOSED, an event taken before stays
- * readable), wsc_result_str for every code, an invalid message type.
+ * readable), wsc_result_str for every code, an invalid message type;
+ * NULL for the functions added later (TLS, proxy, timeouts, backoff,
+ * pause/resume, abort, cancel_reconnect, bytes, address, batch polling)
+ * and wsc_last_error per thread.
  * ASan/LSan and valgrind check that none of it crashes or leaks.
  */
 #include "common.h"
 
 #include <limits.h>
+#include <pthread.h>
 
 #define N_MSG 5
 
@@ -83,6 +87,110 @@ static void null_arguments(wsc_context *ctx, wsc_client *c, const char *url)
     CHECK(status == WSC_STATUS_INITIAL);
 }
 
+/* wsc_last_error on a thread that never failed: "" (copied: the string
+ * is the thread's own and goes with it). */
+static void *last_error_of_fresh_thread(void *arg)
+{
+    char *out = arg;
+    const char *e = wsc_last_error();
+    snprintf(out, 64, "%s", e != NULL ? e : "(null)");
+    return NULL;
+}
+
+/* NULL for every pointer argument of the functions added after
+ * null_arguments() was written; out-parameters stay untouched. */
+static void null_arguments_newer(wsc_context *ctx, wsc_client *c)
+{
+    uint64_t r = 77, w = 77;
+    size_t sb = 77, count = 77;
+    char buf[64];
+    const wsc_event *evs[4] = {NULL, NULL, NULL, NULL};
+
+    /* wsc_last_error: never NULL; says why the last failure on this thread
+     * failed; per thread. */
+    CHECK(wsc_last_error() != NULL);
+    CHECK_RC(wsc_client_set_header(c, "Bad Name", "v"), WSC_RESULT_INVALID_HEADER);
+    CHECK_MSG(wsc_last_error() != NULL && strstr(wsc_last_error(), "header") != NULL,
+              "wsc_last_error after INVALID_HEADER: '%s'", wsc_last_error());
+    {
+        pthread_t th;
+        char other[64] = "unset";
+        REQUIRE(pthread_create(&th, NULL, last_error_of_fresh_thread, other) == 0);
+        pthread_join(th, NULL);
+        CHECK_MSG(other[0] == '\0', "another thread's wsc_last_error is '%s', expected \"\"",
+                  other);
+    }
+
+    CHECK_RC(wsc_client_set_tls_verify(NULL, true, true), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_tls_allow_self_signed(NULL, false), WSC_RESULT_NULL_ARGUMENT);
+
+    CHECK_RC(wsc_client_set_tls_ca_file(NULL, "/nonexistent.pem"), WSC_RESULT_NULL_ARGUMENT);
+    /* NULL path = the system's roots again. */
+    CHECK_RC(wsc_client_set_tls_ca_file(c, NULL), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_set_tls_ca_file(c, "/nonexistent/ca.pem"), WSC_RESULT_INVALID_ARGUMENT);
+    CHECK_MSG(wsc_last_error()[0] != '\0', "no wsc_last_error text for an unreadable CA file");
+
+    CHECK_RC(wsc_client_set_tls_peer_name(NULL, "example.org"), WSC_RESULT_NULL_ARGUMENT);
+    /* NULL name = the URL's host. */
+    CHECK_RC(wsc_client_set_tls_peer_name(c, NULL), WSC_RESULT_OK);
+
+    CHECK_RC(wsc_client_set_tls_client_cert(NULL, "/nonexistent.pem", NULL, NULL),
+             WSC_RESULT_NULL_ARGUMENT);
+    /* cert_path is required; key_path and passphrase may be NULL. */
+    CHECK_RC(wsc_client_set_tls_client_cert(c, NULL, NULL, NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_tls_client_cert(c, NULL, "/nonexistent.key", "pw"),
+             WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_tls_client_cert(c, "/nonexistent/cert.pem", NULL, NULL),
+             WSC_RESULT_INVALID_ARGUMENT);
+
+    CHECK_RC(wsc_client_set_pong_timeout(NULL, 100), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_close_timeout(NULL, 100), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_close_timeout(c, 0), WSC_RESULT_INVALID_ARGUMENT);
+
+    CHECK_RC(wsc_client_set_proxy(NULL, "http://127.0.0.1:1", NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_proxy(NULL, NULL, NULL), WSC_RESULT_NULL_ARGUMENT);
+    /* NULL url = connect directly; NULL authorization = none. */
+    CHECK_RC(wsc_client_set_proxy(c, NULL, NULL), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_set_proxy(c, NULL, "Basic eDp5"), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_set_proxy(c, "ftp://127.0.0.1:1", NULL), WSC_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(wsc_client_set_proxy(c, NULL, NULL), WSC_RESULT_OK);
+
+    CHECK_RC(wsc_client_set_reconnect_backoff(NULL, 100, 1000), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_set_reconnect_backoff(c, 1000, 100), WSC_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(wsc_client_set_reconnect_backoff(c, 0, 0), WSC_RESULT_OK);
+
+    CHECK_RC(wsc_client_pause_recv(NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_resume_recv(NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_abort(NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_cancel_reconnect(NULL), WSC_RESULT_NULL_ARGUMENT);
+
+    CHECK_RC(wsc_client_bytes(NULL, &r, &w, &sb), WSC_RESULT_NULL_ARGUMENT);
+    CHECK(r == 77 && w == 77 && sb == 77);
+    /* Each out-parameter may be NULL. */
+    CHECK_RC(wsc_client_bytes(c, NULL, NULL, NULL), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_bytes(c, &r, NULL, NULL), WSC_RESULT_OK);
+    CHECK(r == 0);
+
+    memset(buf, '#', sizeof buf);
+    CHECK_RC(wsc_client_address(NULL, false, buf, sizeof buf), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_address(NULL, true, buf, sizeof buf), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_address(c, false, NULL, 48), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_address(c, true, NULL, 0), WSC_RESULT_NULL_ARGUMENT);
+    /* Never connected: no address yet, and buf is not written. */
+    CHECK_RC(wsc_client_address(c, false, buf, sizeof buf), WSC_RESULT_NOT_CONNECTED);
+    CHECK(buf[0] == '#' && buf[sizeof buf - 1] == '#');
+
+    /* Batch polling. */
+    CHECK_RC(wsc_context_poll_events(NULL, 0, evs, 4, &count), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_context_poll_events(ctx, 0, NULL, 4, &count), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_context_poll_events(ctx, 0, evs, 4, NULL), WSC_RESULT_NULL_ARGUMENT);
+    CHECK(count == 77 && evs[0] == NULL);
+    CHECK_RC(wsc_context_poll_events(ctx, 0, evs, 0, &count), WSC_RESULT_INVALID_ARGUMENT);
+    CHECK_RC(wsc_events_free(NULL, 0), WSC_RESULT_OK);
+    CHECK_RC(wsc_events_free(NULL, 3), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_events_free(evs, 4), WSC_RESULT_OK); /* all NULL: skipped */
+}
+
 static void result_strings(void)
 {
     int r;
@@ -130,6 +238,33 @@ static void client_calls_fail(wsc_client *c, wsc_result want)
     CHECK_RC(wsc_client_ping(c, NULL, 0), want);
     CHECK_RC(wsc_client_close(c, 1000, NULL, 0), want);
     CHECK_RC(wsc_client_reconnect(c, 10), want);
+    /* The functions added later. */
+    {
+        uint64_t r = 5, w = 5;
+        size_t sb = 5;
+        char buf[48];
+        memset(buf, '#', sizeof buf);
+        CHECK_RC(wsc_client_set_tls_verify(c, true, true), want);
+        CHECK_RC(wsc_client_set_tls_allow_self_signed(c, false), want);
+        CHECK_RC(wsc_client_set_tls_ca_file(c, NULL), want);
+        CHECK_RC(wsc_client_set_tls_peer_name(c, NULL), want);
+        /* Arguments are checked before the context (as by set_header): a
+         * missing file answers INVALID_ARGUMENT on a freed context. */
+        CHECK_RC(wsc_client_set_tls_client_cert(c, "/nonexistent.pem", NULL, NULL),
+                 want == WSC_RESULT_CONTEXT_CLOSED ? WSC_RESULT_INVALID_ARGUMENT : want);
+        CHECK_RC(wsc_client_set_proxy(c, NULL, NULL), want);
+        CHECK_RC(wsc_client_set_reconnect_backoff(c, 0, 0), want);
+        CHECK_RC(wsc_client_set_pong_timeout(c, 100), want);
+        CHECK_RC(wsc_client_set_close_timeout(c, 100), want);
+        CHECK_RC(wsc_client_pause_recv(c), want);
+        CHECK_RC(wsc_client_resume_recv(c), want);
+        CHECK_RC(wsc_client_abort(c), want);
+        CHECK_RC(wsc_client_cancel_reconnect(c), want);
+        CHECK_RC(wsc_client_bytes(c, &r, &w, &sb), want);
+        CHECK(r == 5 && w == 5 && sb == 5);
+        CHECK_RC(wsc_client_address(c, false, buf, sizeof buf), want);
+        CHECK(buf[0] == '#');
+    }
 }
 
 /* Connects c, sends N_MSG messages while connecting, and lets the fallback
@@ -158,8 +293,10 @@ int main(void)
     int fd, i, n;
     char url[128];
     static const uint32_t bad_types[] = {0, 3, 8, 9, 10, 0xffffffffu};
-    static const int expected_types[2 + N_MSG] = {
-        WSC_EVENT_TYPE_CONNECTED, WSC_EVENT_TYPE_OPEN, WSC_EVENT_TYPE_TEXT,
+    /* The messages were sent before the handshake: BUFFER_DRAIN follows OPEN
+     * once they are written. */
+    static const int expected_types[3 + N_MSG] = {
+        WSC_EVENT_TYPE_CONNECTED, WSC_EVENT_TYPE_OPEN, WSC_EVENT_TYPE_BUFFER_DRAIN, WSC_EVENT_TYPE_TEXT,
         WSC_EVENT_TYPE_TEXT, WSC_EVENT_TYPE_TEXT, WSC_EVENT_TYPE_TEXT, WSC_EVENT_TYPE_TEXT,
     };
 
@@ -170,6 +307,7 @@ int main(void)
     REQUIRE_RC(wsc_context_new(&ctx), WSC_RESULT_OK);
     REQUIRE_RC(wsc_client_new(ctx, url, &c), WSC_RESULT_OK);
     null_arguments(ctx, c, url);
+    null_arguments_newer(ctx, c);
 
     /* An invalid message type. */
     for (i = 0; i < (int)(sizeof bad_types / sizeof bad_types[0]); i++) {
@@ -241,13 +379,13 @@ int main(void)
             break;
         }
         CHECK(ev->client_id == id);
-        if (n < 2 + N_MSG) {
+        if (n < 3 + N_MSG) {
             CHECK_MSG((int)ev->event_type == expected_types[n],
                       "queued event %d is %s, expected %s", n,
                       event_name((int)ev->event_type), event_name(expected_types[n]));
-            if (n >= 2) {
+            if (n >= 3) {
                 char buf[16];
-                snprintf(buf, sizeof buf, "m%d", n - 2);
+                snprintf(buf, sizeof buf, "m%d", n - 3);
                 CHECK(data_is(ev, buf, strlen(buf)));
             }
         } else {
@@ -255,8 +393,8 @@ int main(void)
         }
         FREE_EVENT(ev);
     }
-    CHECK_MSG(n == 2 + N_MSG, "%d events of the freed client, expected %d (all queued)",
-              n, 2 + N_MSG);
+    CHECK_MSG(n == 3 + N_MSG, "%d events of the freed client, expected %d (all queued)",
+              n, 3 + N_MSG);
 
     /* Free the context while clients and queued events exist. */
     REQUIRE_RC(wsc_context_new(&ctx2), WSC_RESULT_OK);
