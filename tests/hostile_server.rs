@@ -298,3 +298,67 @@ fn bytes_after_the_servers_close_frame_are_ignored() {
     assert_eq!((code, clean), (1000, true), "{:#?}", kinds(&seen));
     assert!(!seen.iter().any(is_error), "{:#?}", kinds(&seen));
 }
+
+#[test]
+fn pings_during_the_closing_handshake_leave_the_send_buffer_empty() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    // We close; the server answers with pings before its close frame. No
+    // pong is due after our close frame (RFC 6455 §5.5.1: nothing after a
+    // close frame), so nothing waits to be written: the send buffer is 0.
+    let server = RawServer::start(|mut s| {
+        accept_ws(&mut s);
+        let ours = read_close_frame(&mut s);
+        for _ in 0..3 {
+            s.write_all(&frame(0x89, b"", None)).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        s.write_all(&frame(0x88, &[0x03, 0xe8], None)).unwrap();
+        ours.close_code()
+    });
+    let (ctx, client, _) = open(&server.url("/"));
+    client.close(1000, "").unwrap();
+    for _ in 0..3 {
+        wait_event(&ctx, WAIT, |e| matches!(e.kind, EventKind::Ping(_)));
+    }
+    let buffered = client.send_buffer_size().unwrap();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    assert_eq!(server.join(), Some(1000));
+    assert_eq!(closed_of(seen.last().unwrap()), (1000, String::new(), true));
+    assert_eq!(
+        buffered, 0,
+        "the send buffer counts {buffered} bytes while closing: pongs that tungstenite does not \
+         send after our close frame are counted as queued (conn.rs drive_open, Message::Ping)"
+    );
+}
+
+#[test]
+fn a_close_frame_without_a_code_leaves_the_send_buffer_empty() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    // The server closes with an empty close frame (1005); the client echoes
+    // an empty close frame (6 bytes on the wire) and waits for TCP to end:
+    // meanwhile nothing waits to be written.
+    let server = RawServer::start(|mut s| {
+        accept_ws(&mut s);
+        s.write_all(&frame(0x88, b"", None)).unwrap();
+        let echo = read_close_frame(&mut s);
+        std::thread::sleep(Duration::from_millis(300));
+        echo.payload.len()
+    });
+    let (ctx, client, _) = open(&server.url("/"));
+    let ev = wait_event(&ctx, WAIT, |e| {
+        matches!(e.kind, EventKind::CloseFrame { .. })
+    });
+    assert!(matches!(ev.kind, EventKind::CloseFrame { code: 1005, .. }));
+    // Let the echo be written.
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = ctx.poll_event(Some(Duration::from_millis(10)));
+    let buffered = client.send_buffer_size().unwrap();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    assert_eq!(server.join(), 0, "the echoed close frame is empty");
+    assert_eq!(closed_of(seen.last().unwrap()).0, 1005);
+    assert_eq!(
+        buffered, 0,
+        "the send buffer counts {buffered} bytes while closing: the echo of an empty close frame \
+         is counted as a 2-byte status code (conn.rs drive_open, Message::Close)"
+    );
+}

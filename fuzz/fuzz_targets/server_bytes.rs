@@ -11,7 +11,8 @@
 //! - bit 3: the client answers every message with a message;
 //! - bit 4: the client starts the closing handshake after `Open`;
 //! - bit 5: the server closes at once (reset) instead of half-closing;
-//! - bit 6: the server writes in two parts with a pause.
+//! - bit 6: the server writes in two parts with a pause;
+//! - bit 7: the client pauses reading at `Open` and resumes 2 ms later.
 //!
 //! Checked: nothing panics, every input ends in `Closed` within the
 //! deadline, the events are in the documented order (see
@@ -34,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         small_limits: flags & 4 != 0,
         echo_back: flags & 8 != 0,
         close_after_open: flags & 16 != 0,
+        pause_after_open: flags & 128 != 0,
     };
     let server = ServerPlan {
         hard_close: flags & 32 != 0,

@@ -136,6 +136,8 @@ pub struct ClientPlan {
     pub echo_back: bool,
     /// Start the closing handshake after `Open`.
     pub close_after_open: bool,
+    /// Pause reading at `Open` and resume 2 ms later.
+    pub pause_after_open: bool,
 }
 
 /// The payload of the queued message.
@@ -171,13 +173,22 @@ pub fn run(plan: ClientPlan, setup: impl FnOnce(&Client), script: Script) {
     client.connect().expect("connect");
     let deadline = Instant::now() + INPUT_DEADLINE;
     let mut events = Vec::new();
+    let mut resume_at: Option<Instant> = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(
             !left.is_zero(),
             "no Closed within {INPUT_DEADLINE:?}; events so far: {events:#?}"
         );
-        let Some(ev) = h.ctx.poll_event(Some(left)).expect("poll_event") else {
+        if resume_at.is_some_and(|t| Instant::now() >= t) {
+            resume_at = None;
+            client.resume_recv().expect("resume_recv");
+        }
+        let wait = match resume_at {
+            Some(_) => left.min(Duration::from_millis(1)),
+            None => left,
+        };
+        let Some(ev) = h.ctx.poll_event(Some(wait)).expect("poll_event") else {
             continue;
         };
         assert_eq!(
@@ -187,8 +198,14 @@ pub fn run(plan: ClientPlan, setup: impl FnOnce(&Client), script: Script) {
         );
         let closed = matches!(ev.kind, EventKind::Closed { .. });
         match &ev.kind {
-            EventKind::Open { .. } if plan.close_after_open => {
-                let _ = client.close(1000, "fuzz");
+            EventKind::Open { .. } if plan.close_after_open || plan.pause_after_open => {
+                if plan.pause_after_open {
+                    client.pause_recv().expect("pause_recv");
+                    resume_at = Some(Instant::now() + Duration::from_millis(2));
+                }
+                if plan.close_after_open {
+                    let _ = client.close(1000, "fuzz");
+                }
             }
             EventKind::Message { message_type, data } if plan.echo_back => {
                 // Refusals are fine (closing, buffer full); panics are not.
