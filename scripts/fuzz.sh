@@ -87,7 +87,9 @@ for target in "${targets[@]}"; do
     corpus_files="$(find "$work" "$seed" -type f | wc -l)"
     corpus_bytes="$(cat "$work"/* "$seed"/* 2>/dev/null | wc -c)"
     cov="$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')"
-    line="$target: ${execs:-?} executions in ${seconds}s, corpus $corpus_files inputs ($corpus_bytes bytes; seed $(find "$seed" -type f | wc -l)), coverage ${cov:-?} edges"
+    # libFuzzer's own corpus (distinct features), e.g. "1989/439Kb".
+    corp="$(grep -oE 'corp: [0-9]+/[0-9]+[a-zA-Z]*' "$log" | tail -n 1 | awk '{print $2}')"
+    line="$target: ${execs:-?} executions in ${seconds}s, corpus ${corp:-?} (libFuzzer; $corpus_files files, $corpus_bytes bytes on disk, seed $(find "$seed" -type f | wc -l)), coverage ${cov:-?} edges"
     if [ "$rc" -ne 0 ]; then
         status=1
         line="$line, FAILED (exit $rc)"
