@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn bench php-autoload deps deps-demo clean
+.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench php-autoload deps deps-demo clean
 
 all: build
 
@@ -29,7 +29,7 @@ demo: deps-demo build php-autoload
 ## test: everything CI runs: lints, Rust, C (ASan + valgrind), PHP tests,
 ## and the Autobahn conformance gate (mandatory in CI, where ../shared is
 ## present; skipped with a message elsewhere when it is missing)
-test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn
+test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn test-fuzz
 	@echo "==> all test suites passed"
 
 test-autobahn: build php-autoload
@@ -68,3 +68,16 @@ bench: deps-demo build php-autoload
 clean:
 	$(CARGO) clean
 	rm -rf php/vendor tests/c/build
+
+## test-fuzz: the hostile-server fuzz target (libFuzzer via cargo-fuzz,
+## installed from crates.io when missing) for a bounded 60 s in CI
+test-fuzz:
+	scripts/fuzz.sh 60 server_bytes
+
+## fuzz: both fuzz targets, FUZZ_SECONDS each (default 600)
+fuzz:
+	scripts/fuzz.sh $${FUZZ_SECONDS:-600} all
+
+## soak: an hour of random faults (not in CI); SOAK_SECONDS to change it
+soak: build
+	scripts/soak.sh $${SOAK_SECONDS:-3600}
