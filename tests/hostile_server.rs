@@ -362,3 +362,47 @@ fn a_close_frame_without_a_code_leaves_the_send_buffer_empty() {
          is counted as a 2-byte status code (conn.rs drive_open, Message::Close)"
     );
 }
+
+#[test]
+fn a_flooding_server_is_held_back_while_the_caller_does_not_poll() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    // The server sends 64 KiB messages as fast as it can (up to 512 MiB, or
+    // until a write has blocked for 2 s); the caller polls nothing for
+    // 3 s. Workerman reads nothing while its worker is busy, so TCP flow
+    // control holds the server back; wsc's fallback thread must not read
+    // without bound into the event queue either.
+    let server = RawServer::start(|mut s| {
+        accept_ws(&mut s);
+        s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+        let f = frame(0x82, &[b'f'; 64 * 1024], None);
+        let mut written = 0usize;
+        while written < 512 << 20 {
+            match s.write_all(&f) {
+                Ok(()) => written += f.len(),
+                Err(_) => break,
+            }
+        }
+        written
+    });
+    let (ctx, client, _) = open(&server.url("/"));
+    let before = rss();
+    std::thread::sleep(Duration::from_secs(3));
+    let growth = rss() as i64 - before as i64;
+    let queued = client.bytes().unwrap().0;
+    client.abort().unwrap();
+    drop(ctx);
+    let written = server.join();
+    println!(
+        "flood: the server wrote {} MiB, the client read {} MiB while nobody polled; RSS grew by \
+         {} MiB",
+        written >> 20,
+        queued >> 20,
+        growth >> 20
+    );
+    assert!(
+        growth < 64 << 20,
+        "RSS grew by {} MiB in 3 s without a poll: the fallback thread reads whatever the server \
+         sends into the event queue, without bound (no back-pressure while the caller is busy)",
+        growth >> 20
+    );
+}
