@@ -371,6 +371,10 @@ final class Library
      */
     public function context(): CData
     {
+        $pointer = $this->context?->pointer;
+        if ($pointer !== null) {
+            return $pointer;
+        }
         if ($this->context === null || $this->context->isFreed()) {
             $out = $this->ffi->new('wsc_context*');
             $this->check($this->ffi->wsc_context_new(FFI::addr($out)), 'wsc_context_new');
@@ -398,6 +402,11 @@ final class Library
      */
     public function freeContext(): void
     {
+        if (class_exists(Connection\AsyncTcpConnection::class, false)) {
+            // Events taken from the context and not dispatched yet go with it,
+            // as wsc_context_free drops the queued ones.
+            Connection\AsyncTcpConnection::dropPendingEvents();
+        }
         if ($this->contextStream !== null) {
             if (class_exists(EventLoop\Registry::class, false)) {
                 EventLoop\Registry::contextFreed();

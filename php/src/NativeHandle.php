@@ -18,7 +18,12 @@ use FFI\CData;
  */
 final class NativeHandle
 {
-    private ?CData $pointer;
+    /**
+     * The native pointer, null once freed. Public for the hot paths
+     * (`send`, the event loop), which read it without a method call; only
+     * this class writes it.
+     */
+    public ?CData $pointer;
 
     /** @var \Closure(CData): void */
     private \Closure $free;

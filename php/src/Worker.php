@@ -4,7 +4,6 @@ declare(strict_types=1);
 
 namespace Wsc;
 
-use FFI;
 use Wsc\Connection\AsyncTcpConnection;
 use Wsc\Exception\NativeException;
 
@@ -80,6 +79,9 @@ class Worker
 
     private static int $stopCode = 0;
 
+    /** Whether pcntl_signal_dispatch() exists (null: not looked up yet). */
+    private static ?bool $signalDispatch = null;
+
     /**
      * @param string|null          $socketName   must be null or empty: wsc listens on nothing
      * @param array<string, mixed> $contextOption ignored (Workerman's listen context)
@@ -114,9 +116,10 @@ class Worker
      * `reload`, `status`, `connections`) are not supported: both print a
      * message on STDERR and exit with code 64.
      *
-     * Each loop turn waits in `wsc_context_poll_event` until the next event
-     * or the next Timer (no timer: until an event), dispatches the events
-     * that are ready, runs the due timers and the pending signal handlers.
+     * Each loop turn waits in `wsc_context_poll_events` until the next event
+     * or the next Timer (no timer: until an event), takes that event and
+     * every other one already queued in the same call, dispatches them,
+     * runs the due timers and the pending signal handlers.
      *
      * @param list<string>|null $argv the command line; null: `$_SERVER['argv']`
      *
@@ -211,8 +214,10 @@ class Worker
     /**
      * One loop turn without runAll() (a wsc addition, for scripts and tests
      * that drive the loop themselves): waits up to `$timeoutMs` for an
-     * event, dispatches it and every other ready event (at most 1024),
-     * runs the due timers and the pending signal handlers.
+     * event, dispatches it and every other event that was ready with it
+     * (one `wsc_context_poll_events` call, at most 1024 events; events
+     * left over by an earlier turn that stopped early go first, without
+     * waiting), runs the due timers and the pending signal handlers.
      *
      * @param int $timeoutMs milliseconds to wait for the first event; 0: do
      *                       not wait; negative: until an event arrives
@@ -223,17 +228,9 @@ class Worker
      */
     public static function loopOnce(int $timeoutMs): int
     {
-        $count = 0;
-        $event = self::pollEvent($timeoutMs);
-        while ($event !== null) {
-            AsyncTcpConnection::dispatchEvent($event);
-            if (self::$stopRequested || ++$count >= self::DRAIN_LIMIT) {
-                break;
-            }
-            $event = self::pollEvent(0);
-        }
+        $count = AsyncTcpConnection::dispatchEvents($timeoutMs, self::DRAIN_LIMIT, self::$stopRequested);
         Timer::runDue();
-        if (function_exists('pcntl_signal_dispatch')) {
+        if (self::$signalDispatch ??= function_exists('pcntl_signal_dispatch')) {
             pcntl_signal_dispatch();
         }
         return $count;
@@ -241,9 +238,9 @@ class Worker
 
     /**
      * Dispatches every event that is ready now, without waiting (a wsc
-     * addition, for other event loops): calls `wsc_context_poll_event`
-     * with timeout 0 until it returns no event, at most `$limit` events,
-     * and hands each to its connection's callbacks. Call it when the
+     * addition, for other event loops): takes them with one
+     * `wsc_context_poll_events` call with timeout 0, at most `$limit`
+     * events, and hands each to its connection's callbacks. Call it when the
      * context stream (`Library::get()->contextStream()`) turns readable;
      * the adapters of `Wsc\EventLoop` do. When it stops at `$limit`, the
      * stream stays readable, so a level-triggered loop calls it again.
@@ -258,19 +255,11 @@ class Worker
      */
     public static function pollPending(int $limit = self::DRAIN_LIMIT): int
     {
-        if (!Library::get()->hasContext()) {
+        if ($limit < 1 || !Library::get()->hasContext()) {
             return 0;
         }
-        $count = 0;
-        while ($count < $limit) {
-            $event = self::pollEvent(0);
-            if ($event === null) {
-                break;
-            }
-            AsyncTcpConnection::dispatchEvent($event);
-            $count++;
-        }
-        return $count;
+        $never = false;
+        return AsyncTcpConnection::dispatchEvents(0, $limit, $never);
     }
 
     /**
@@ -321,7 +310,8 @@ class Worker
     }
 
     /**
-     * Polls the shared context once.
+     * Takes the next event (left from the last poll, or polled from the
+     * shared context), without dispatching it.
      *
      * @internal
      *
@@ -333,29 +323,7 @@ class Worker
      */
     public static function pollEvent(int $timeoutMs): ?array
     {
-        $lib = Library::get();
-        $ffi = $lib->ffi;
-        $out = $ffi->new('wsc_event*');
-        $timeoutMs = max(-1, min($timeoutMs, 0x7fffffff));
-        $result = $ffi->wsc_context_poll_event($lib->context(), $timeoutMs, FFI::addr($out));
-        $lib->check($result, 'wsc_context_poll_event');
-        if (FFI::isNull($out)) {
-            return null;
-        }
-        try {
-            $len = (int) $out->data_len;
-            return [
-                'type' => (int) $out->event_type,
-                'client' => (int) $out->client_id,
-                'data' => $len > 0 ? FFI::string($out->data, $len) : '',
-                'messageType' => (int) $out->message_type,
-                'error' => (int) $out->error,
-                'closeCode' => (int) $out->close_code,
-                'clean' => (bool) $out->clean,
-            ];
-        } finally {
-            $ffi->wsc_event_free($out);
-        }
+        return AsyncTcpConnection::takeEvent($timeoutMs);
     }
 
     /**
@@ -394,7 +362,15 @@ class Worker
         return true;
     }
 
-    private static function reportException(\Throwable $e, string $where): void
+    /**
+     * Reports an exception thrown by a user callback: to `$onException`,
+     * else to STDERR.
+     *
+     * @internal used by safeCall() and by the connections' callbacks
+     *
+     * @param string $where what to call the callback, e.g. "onMessage of connection #3"
+     */
+    public static function reportException(\Throwable $e, string $where): void
     {
         $handler = self::$onException;
         if ($handler !== null) {

@@ -7,6 +7,7 @@ namespace Wsc\Connection;
 use FFI;
 use FFI\CData;
 use Wsc\EventLoop\Registry;
+use Wsc\Exception\NativeException;
 use Wsc\Library;
 use Wsc\NativeHandle;
 use Wsc\Protocols\Http\Response;
@@ -344,6 +345,62 @@ class AsyncTcpConnection
      */
     private static array $all = [];
 
+    /** The most events taken from libwsc in one `wsc_context_poll_events` call. */
+    private const BATCH = 1024;
+
+    /** libwsc, cached for the hot paths by init(); null until the first use. */
+    private static ?FFI $ffi = null;
+
+    /**
+     * The events taken from libwsc by the last poll (`const wsc_event
+     * *[BATCH]`), owned by this class: [$eventsNext, $eventsEnd) wait to
+     * be dispatched. Every dispatch loop, also one nested in a callback,
+     * takes the next event from here before polling again, so the events
+     * of a connection keep their order. All of them are freed in one
+     * `wsc_events_free` call as soon as the last one was taken (its data
+     * copied), so $eventsEnd is 0 or above $eventsNext.
+     */
+    private static ?CData $events = null;
+
+    private static int $eventsNext = 0;
+
+    private static int $eventsEnd = 0;
+
+    /** `size_t`: the number of events the last poll returned. */
+    private static ?CData $pollCount = null;
+
+    /** FFI::addr($pollCount), made once. */
+    private static ?CData $pollCountAddress = null;
+
+    /** libwsc has wsc_context_poll_events and wsc_events_free. */
+    private static bool $pollMany = false;
+
+    /** `wsc_send_status`, the out parameter of every send(), and its address. */
+    private static ?CData $sendStatus = null;
+
+    private static ?CData $sendStatusAddress = null;
+
+    // wsc.h's values, read once by init() (Library::constant()).
+    private static int $resultNotConnected = -1;
+    private static int $resultContextClosed = -1;
+    private static int $resultBufferFull = -1;
+    private static int $resultInvalidUtf8 = -1;
+    private static int $sendWritten = -1;
+    private static int $messageText = -1;
+    private static int $messageBinary = -1;
+    private static int $eventConnected = -1;
+    private static int $eventOpen = -1;
+    private static int $eventText = -1;
+    private static int $eventBinary = -1;
+    private static int $eventPing = -1;
+    private static int $eventPong = -1;
+    private static int $eventCloseFrame = -1;
+    private static int $eventBufferFull = -1;
+    private static int $eventBufferDrain = -1;
+    private static int $eventError = -1;
+    private static int $eventUndelivered = -1;
+    private static int $eventClosed = -1;
+
     private NativeHandle $client;
 
     /** onBufferFull was called and onBufferDrain has not followed yet. */
@@ -435,6 +492,9 @@ class AsyncTcpConnection
         $this->maxSendBufferSize = self::$defaultMaxSendBufferSize;
         $this->maxPackageSize = self::$defaultMaxPackageSize;
         self::$all[$this->id] = \WeakReference::create($this);
+        if (self::$ffi === null) {
+            self::init();
+        }
     }
 
     /**
@@ -539,48 +599,56 @@ class AsyncTcpConnection
                 'send($data, true): raw sends are not supported, libwsc owns the socket and frames every message'
             );
         }
-        $type = $this->messageType();
-        if ($this->client->isFreed()) {
+        $websocketType = $this->websocketType;
+        if ($websocketType === Ws::BINARY_TYPE_ARRAYBUFFER) {
+            $type = self::$messageBinary;
+        } elseif ($websocketType === Ws::BINARY_TYPE_BLOB) {
+            $type = self::$messageText;
+        } else {
+            $type = $this->messageType(); // throws
+        }
+        $client = $this->client->pointer;
+        if ($client === null) {
             return false;
         }
-        $lib = Library::get();
-        $ffi = $lib->ffi;
+        if ($this->maxPackageSize !== $this->appliedLimits[0] || $this->maxSendBufferSize !== $this->appliedLimits[1]) {
+            $this->applyLimits();
+        }
         $len = strlen($data);
         $buffer = null;
         if ($len > 0) {
-            $buffer = $ffi->new("uint8_t[{$len}]");
+            $buffer = self::$ffi->new("uint8_t[{$len}]");
             FFI::memcpy($buffer, $data, $len);
         }
-        $this->applyLimits();
-        $status = $ffi->new('wsc_send_status');
-        $result = $ffi->wsc_client_send($this->client->pointer(), $type, $buffer, $len, FFI::addr($status));
+        $result = self::$ffi->wsc_client_send($client, $type, $buffer, $len, self::$sendStatusAddress);
+        if ($result === 0) { // WSC_RESULT_OK, as in Library::check()
+            if (self::$sendStatus->cdata === self::$sendWritten) {
+                return true;
+            }
+            // Workerman calls onBufferFull from inside the send() that
+            // filled the buffer; libwsc's BUFFER_FULL event comes later
+            // and is then ignored (handleEvent).
+            if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
+                $this->bufferFullReported = true;
+                $this->emit('onBufferFull');
+            }
+            return null;
+        }
         switch ($result) {
-            case $lib->constant('WSC_RESULT_OK'):
-                if ($status->cdata === $lib->constant('WSC_SEND_STATUS_WRITTEN')) {
-                    return true;
-                }
-                // Workerman calls onBufferFull from inside the send() that
-                // filled the buffer; libwsc's BUFFER_FULL event comes later
-                // and is then ignored (handleEvent).
-                if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
-                    $this->bufferFullReported = true;
-                    $this->emit('onBufferFull');
-                }
-                return null;
-            case $lib->constant('WSC_RESULT_NOT_CONNECTED'):
-            case $lib->constant('WSC_RESULT_CONTEXT_CLOSED'):
+            case self::$resultNotConnected:
+            case self::$resultContextClosed:
                 return false;
-            case $lib->constant('WSC_RESULT_BUFFER_FULL'):
+            case self::$resultBufferFull:
                 $this->emit('onError', self::SEND_FAIL, "send buffer full and drop package ({$len} bytes; "
                     . "maxSendBufferSize is {$this->maxSendBufferSize} bytes)");
                 return false;
-            case $lib->constant('WSC_RESULT_INVALID_UTF8'):
+            case self::$resultInvalidUtf8:
                 $this->emit('onError', self::SEND_FAIL, "message of {$len} bytes not sent: it is not valid UTF-8, "
                     . 'which a text message (websocketType = Ws::BINARY_TYPE_BLOB) must be; '
                     . 'set $connection->websocketType = Ws::BINARY_TYPE_ARRAYBUFFER to send binary data');
                 return false;
             default:
-                $lib->check($result, 'wsc_client_send');
+                Library::get()->check($result, 'wsc_client_send');
                 return false;
         }
     }
@@ -899,7 +967,7 @@ class AsyncTcpConnection
     /**
      * Hands one polled event to its connection's callbacks.
      *
-     * @internal called by the Worker loop
+     * @internal
      *
      * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
      */
@@ -908,6 +976,114 @@ class AsyncTcpConnection
         $id = $event['client'];
         $connection = self::$registry[$id] ?? (self::$all[$id] ?? null)?->get();
         $connection?->handleEvent($event);
+    }
+
+    /**
+     * The dispatch loop: takes the events left from the last poll, or, when
+     * none is left, waits up to `$timeoutMs` and takes the first event and
+     * every other one already queued in one `wsc_context_poll_events` call,
+     * then hands them to their connections' callbacks in order, until none
+     * is left, `$limit` were dispatched, or `$stop` turned true (checked
+     * after each event). Events left over stay for the next call (of any
+     * dispatch loop, also one nested in a callback).
+     *
+     * @internal the loop of Worker::loopOnce() and Worker::pollPending()
+     *
+     * @param int  $timeoutMs milliseconds to wait when nothing is left; 0: do not
+     *                        wait; negative: until an event arrives
+     * @param int  $limit     the most events to dispatch, >= 1
+     * @param bool $stop      read after each event (a reference: a callback may set it)
+     *
+     * @return int the number of events dispatched
+     *
+     * @throws NativeException when polling fails
+     */
+    public static function dispatchEvents(int $timeoutMs, int $limit, bool &$stop): int
+    {
+        if (self::$eventsEnd === 0 && !self::fetchEvents($timeoutMs, $limit)) {
+            return 0;
+        }
+        $events = self::$events;
+        $binary = self::$eventBinary;
+        $text = self::$eventText;
+        $count = 0;
+        do {
+            // Read again after every callback: a loop nested in it takes events too.
+            $next = self::$eventsNext;
+            $native = $events[$next];
+            $type = $native->event_type;
+            $id = $native->client_id;
+            if ($type === $binary || $type === $text) {
+                $len = $native->data_len;
+                $data = $len > 0 ? FFI::string($native->data, $len) : '';
+                $event = null;
+            } else {
+                $data = '';
+                $event = self::eventArray($native);
+            }
+            if (++$next < self::$eventsEnd) {
+                self::$eventsNext = $next;
+            } else {
+                self::freeEvents();
+            }
+            $connection = self::$registry[$id] ?? (self::$all[$id] ?? null)?->get();
+            if ($connection !== null) {
+                if ($event === null) {
+                    // A message: handleEvent() and emit() inlined, the hot path.
+                    $connection->lastMessageType = $type === $binary
+                        ? Ws::BINARY_TYPE_ARRAYBUFFER
+                        : Ws::BINARY_TYPE_BLOB;
+                    $fn = $connection->onMessage;
+                    if ($fn !== null) {
+                        try {
+                            $fn($connection, $data);
+                        } catch (\Throwable $e) {
+                            $connection->reportCallbackException($e, 'onMessage');
+                        }
+                    }
+                } else {
+                    $connection->handleEvent($event);
+                }
+            }
+            $count++;
+        } while ($count < $limit && !$stop && self::$eventsEnd !== 0);
+        return $count;
+    }
+
+    /**
+     * The next event, taken from those left from the last poll or polled
+     * (waiting up to `$timeoutMs`), as an array; not dispatched.
+     *
+     * @internal Worker::pollEvent()
+     *
+     * @return array<string, int|string|bool>|null the event (keys type, client, data,
+     *         messageType, error, closeCode, clean); null when the timeout passed
+     *         or a signal interrupted the wait
+     *
+     * @throws NativeException when polling fails
+     */
+    public static function takeEvent(int $timeoutMs): ?array
+    {
+        if (self::$eventsEnd === 0 && !self::fetchEvents($timeoutMs, self::BATCH)) {
+            return null;
+        }
+        $event = self::eventArray(self::$events[self::$eventsNext]);
+        if (++self::$eventsNext >= self::$eventsEnd) {
+            self::freeEvents();
+        }
+        return $event;
+    }
+
+    /**
+     * Frees the events taken from libwsc, the dispatched ones and those
+     * not dispatched yet (the context is being freed: its queued events
+     * are dropped too).
+     *
+     * @internal called by Library::freeContext()
+     */
+    public static function dropPendingEvents(): void
+    {
+        self::freeEvents();
     }
 
     /**
@@ -981,49 +1157,182 @@ class AsyncTcpConnection
     }
 
     /**
+     * Caches libwsc, wsc.h's values and the C buffers of the hot paths.
+     */
+    private static function init(): void
+    {
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        self::$events = $ffi->new('const wsc_event *[' . self::BATCH . ']');
+        self::$pollCount = $ffi->new('size_t');
+        self::$pollCountAddress = FFI::addr(self::$pollCount);
+        self::$sendStatus = $ffi->new('wsc_send_status');
+        self::$sendStatusAddress = FFI::addr(self::$sendStatus);
+        self::$pollMany = $lib->hasFunction('wsc_context_poll_events')
+            && $lib->hasFunction('wsc_events_free');
+        self::$resultNotConnected = $lib->constant('WSC_RESULT_NOT_CONNECTED');
+        self::$resultContextClosed = $lib->constant('WSC_RESULT_CONTEXT_CLOSED');
+        self::$resultBufferFull = $lib->constant('WSC_RESULT_BUFFER_FULL');
+        self::$resultInvalidUtf8 = $lib->constant('WSC_RESULT_INVALID_UTF8');
+        self::$sendWritten = $lib->constant('WSC_SEND_STATUS_WRITTEN');
+        self::$messageText = $lib->constant('WSC_MESSAGE_TYPE_TEXT');
+        self::$messageBinary = $lib->constant('WSC_MESSAGE_TYPE_BINARY');
+        self::$eventConnected = $lib->constant('WSC_EVENT_TYPE_CONNECTED');
+        self::$eventOpen = $lib->constant('WSC_EVENT_TYPE_OPEN');
+        self::$eventText = $lib->constant('WSC_EVENT_TYPE_TEXT');
+        self::$eventBinary = $lib->constant('WSC_EVENT_TYPE_BINARY');
+        self::$eventPing = $lib->constant('WSC_EVENT_TYPE_PING');
+        self::$eventPong = $lib->constant('WSC_EVENT_TYPE_PONG');
+        self::$eventCloseFrame = $lib->constant('WSC_EVENT_TYPE_CLOSE_FRAME');
+        self::$eventBufferFull = $lib->constant('WSC_EVENT_TYPE_BUFFER_FULL');
+        self::$eventBufferDrain = $lib->constant('WSC_EVENT_TYPE_BUFFER_DRAIN');
+        self::$eventError = $lib->constant('WSC_EVENT_TYPE_ERROR');
+        self::$eventUndelivered = $lib->constant('WSC_EVENT_TYPE_UNDELIVERED');
+        self::$eventClosed = $lib->constant('WSC_EVENT_TYPE_CLOSED');
+        self::$ffi = $ffi;
+    }
+
+    /**
+     * Polls the shared context once into $events (empty): waits up to
+     * `$timeoutMs` for the first event, takes the others already queued,
+     * at most `$limit` (and BATCH) in all.
+     *
+     * @return bool false when no event came (timeout, or a signal)
+     *
+     * @throws NativeException when polling fails
+     */
+    private static function fetchEvents(int $timeoutMs, int $limit): bool
+    {
+        if (self::$ffi === null) {
+            self::init();
+        }
+        $ffi = self::$ffi;
+        $lib = Library::get();
+        $context = $lib->context();
+        if ($timeoutMs < -1) {
+            $timeoutMs = -1;
+        } elseif ($timeoutMs > 0x7fffffff) {
+            $timeoutMs = 0x7fffffff;
+        }
+        if (self::$pollMany) {
+            $result = $ffi->wsc_context_poll_events(
+                $context,
+                $timeoutMs,
+                self::$events,
+                $limit < self::BATCH ? $limit : self::BATCH,
+                self::$pollCountAddress,
+            );
+            if ($result !== 0) {
+                $lib->check($result, 'wsc_context_poll_events');
+            }
+            $count = self::$pollCount->cdata;
+        } else {
+            // A libwsc without batches: one event per call.
+            $out = $ffi->new('wsc_event*');
+            $lib->check($ffi->wsc_context_poll_event($context, $timeoutMs, FFI::addr($out)), 'wsc_context_poll_event');
+            if (FFI::isNull($out)) {
+                return false;
+            }
+            self::$events[0] = $out;
+            $count = 1;
+        }
+        self::$eventsNext = 0;
+        self::$eventsEnd = $count;
+        return $count > 0;
+    }
+
+    /**
+     * Frees every event in $events, dispatched or not, in one call.
+     */
+    private static function freeEvents(): void
+    {
+        $count = self::$eventsEnd;
+        self::$eventsEnd = 0;
+        self::$eventsNext = 0;
+        if ($count === 0) {
+            return;
+        }
+        if (self::$pollMany) {
+            self::$ffi->wsc_events_free(self::$events, $count);
+        } else {
+            for ($i = 0; $i < $count; $i++) {
+                self::$ffi->wsc_event_free(self::$events[$i]);
+            }
+        }
+    }
+
+    /**
+     * A native event as an array, its data copied.
+     *
+     * @return array<string, int|string|bool>
+     */
+    private static function eventArray(CData $native): array
+    {
+        $len = (int) $native->data_len;
+        return [
+            'type' => (int) $native->event_type,
+            'client' => (int) $native->client_id,
+            'data' => $len > 0 ? FFI::string($native->data, $len) : '',
+            'messageType' => (int) $native->message_type,
+            'error' => (int) $native->error,
+            'closeCode' => (int) $native->close_code,
+            'clean' => (bool) $native->clean,
+        ];
+    }
+
+    /**
+     * Reports an exception thrown by one of this connection's callbacks
+     * (the report names it: "onMessage of connection #3 (ws://...)").
+     */
+    private function reportCallbackException(\Throwable $e, string $callback): void
+    {
+        Worker::reportException($e, "{$callback} of connection #{$this->id} ({$this->remoteAddress})");
+    }
+
+    /**
      * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
      */
     private function handleEvent(array $event): void
     {
-        $lib = Library::get();
         $type = $event['type'];
         switch ($type) {
-            case $lib->constant('WSC_EVENT_TYPE_CONNECTED'):
+            case self::$eventConnected:
                 $this->emit('onConnect');
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_OPEN'):
+            case self::$eventOpen:
                 $this->openedInAttempt = true;
                 $this->emit('onWebSocketConnect', new Response($event['data']));
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_TEXT'):
+            case self::$eventText:
                 $this->lastMessageType = Ws::BINARY_TYPE_BLOB;
                 $this->emit('onMessage', $event['data']);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_BINARY'):
+            case self::$eventBinary:
                 $this->lastMessageType = Ws::BINARY_TYPE_ARRAYBUFFER;
                 $this->emit('onMessage', $event['data']);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_PING'):
+            case self::$eventPing:
                 $this->emit('onWebSocketPing', $event['data']);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_PONG'):
+            case self::$eventPong:
                 $this->emit('onWebSocketPong', $event['data']);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_CLOSE_FRAME'):
+            case self::$eventCloseFrame:
                 $code = (int) $event['closeCode'];
                 $this->emit('onWebSocketClose', $code === 1005 ? '' : pack('n', $code) . $event['data']);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_BUFFER_FULL'):
+            case self::$eventBufferFull:
                 if (!$this->bufferFullReported) {
                     $this->bufferFullReported = true;
                     $this->emit('onBufferFull');
                 }
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_BUFFER_DRAIN'):
+            case self::$eventBufferDrain:
                 $this->bufferFullReported = false;
                 $this->emit('onBufferDrain');
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_ERROR'):
+            case self::$eventError:
+                $lib = Library::get();
                 $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
                 $message = $event['data'] !== '' ? $event['data'] : $lib->resultText($event['error']);
                 $toProxy = [
@@ -1039,7 +1348,7 @@ class AsyncTcpConnection
                 }
                 $this->emit('onError', $code, $message);
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_UNDELIVERED'):
+            case self::$eventUndelivered:
                 if ($this->onUndelivered !== null) {
                     $this->emit('onUndelivered', $event['data']);
                 } else {
@@ -1049,7 +1358,7 @@ class AsyncTcpConnection
                     ));
                 }
                 break;
-            case $lib->constant('WSC_EVENT_TYPE_CLOSED'):
+            case self::$eventClosed:
                 $this->openedInAttempt = false;
                 $this->bufferFullReported = false;
                 $this->closeCode = $event['closeCode'];
@@ -1070,7 +1379,12 @@ class AsyncTcpConnection
     {
         $fn = $this->{$callback};
         if ($fn !== null) {
-            Worker::safeCall("{$callback} of connection #{$this->id} ({$this->remoteAddress})", $fn, $this, ...$args);
+            try {
+                $fn($this, ...$args);
+            } catch (\Throwable $e) {
+                // The name is built only here, not for every call.
+                $this->reportCallbackException($e, $callback);
+            }
         }
     }
 
