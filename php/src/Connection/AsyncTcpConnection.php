@@ -380,6 +380,9 @@ class AsyncTcpConnection
 
     private static ?CData $sendStatusAddress = null;
 
+    /** wsc_client_send takes a PHP string (see Library::phpHeader()). */
+    private static bool $sendTakesString = false;
+
     // wsc.h's values, read once by init() (Library::constant()).
     private static int $resultNotConnected = -1;
     private static int $resultContextClosed = -1;
@@ -615,12 +618,29 @@ class AsyncTcpConnection
             $this->applyLimits();
         }
         $len = strlen($data);
-        $buffer = null;
-        if ($len > 0) {
-            $buffer = self::$ffi->new("uint8_t[{$len}]");
-            FFI::memcpy($buffer, $data, $len);
+        if (self::$sendTakesString) {
+            // The string's own bytes, no copy (Library::phpHeader()).
+            $result = self::$ffi->wsc_client_send(
+                $client,
+                $type,
+                $data,
+                $len,
+                self::$sendStatusAddress,
+            );
+        } else {
+            $buffer = null;
+            if ($len > 0) {
+                $buffer = self::$ffi->new("uint8_t[{$len}]");
+                FFI::memcpy($buffer, $data, $len);
+            }
+            $result = self::$ffi->wsc_client_send(
+                $client,
+                $type,
+                $buffer,
+                $len,
+                self::$sendStatusAddress,
+            );
         }
-        $result = self::$ffi->wsc_client_send($client, $type, $buffer, $len, self::$sendStatusAddress);
         if ($result === 0) { // WSC_RESULT_OK, as in Library::check()
             if (self::$sendStatus->cdata === self::$sendWritten) {
                 return true;
@@ -1170,6 +1190,7 @@ class AsyncTcpConnection
         self::$sendStatusAddress = FFI::addr(self::$sendStatus);
         self::$pollMany = $lib->hasFunction('wsc_context_poll_events')
             && $lib->hasFunction('wsc_events_free');
+        self::$sendTakesString = $lib->sendTakesString;
         self::$resultNotConnected = $lib->constant('WSC_RESULT_NOT_CONNECTED');
         self::$resultContextClosed = $lib->constant('WSC_RESULT_CONTEXT_CLOSED');
         self::$resultBufferFull = $lib->constant('WSC_RESULT_BUFFER_FULL');
