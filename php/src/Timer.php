@@ -13,13 +13,34 @@ namespace Wsc;
  * An exception thrown by a timer callback is reported like one of a
  * connection callback (see `Worker::$onException`); a persistent timer
  * keeps running.
+ *
+ * Inside a running Workerman worker process (Workerman's own
+ * `Worker::runAll()` forked it; see `Wsc\EventLoop\Workerman`), wsc's
+ * loop does not run: Workerman's does. There add() hands the timer to
+ * `Workerman\Timer` (Workerman 4: `Workerman\Timer` or
+ * `Workerman\Lib\Timer`), which runs it on Workerman's loop, still inside
+ * wsc's try/catch and with wsc's ids: del(), delAll() and count() work on
+ * it as on any other timer. (Workerman 4 refuses a delay of 0: such a
+ * timer is given 1 ms there.)
  */
 final class Timer
 {
-    /** @var array<int, array{due: float, interval: float, fn: callable, args: array<mixed>, persistent: bool}> */
+    /**
+     * The timers by id. `workerman` is the id of the same timer in
+     * `Workerman\Timer` when it was handed to Workerman's loop, else null.
+     *
+     * @var array<int, array{due: float, interval: float, fn: callable, args: array<mixed>,
+     *                       persistent: bool, workerman: int|null}>
+     */
     private static array $timers = [];
 
     private static int $nextId = 1;
+
+    /** The earliest `due` of the timers run here; null: none (or not known, see $earliestKnown). */
+    private static ?float $earliest = null;
+
+    /** False when $earliest must be computed again (a timer was deleted or ran). */
+    private static bool $earliestKnown = true;
 
     /**
      * Runs `$fn(...$args)` after `$seconds`, and then every `$seconds` when
@@ -48,13 +69,21 @@ final class Timer
             throw new \InvalidArgumentException('Timer::add(): a persistent timer needs an interval above 0 seconds');
         }
         $id = self::$nextId++;
+        $due = self::now() + $seconds;
         self::$timers[$id] = [
-            'due' => self::now() + $seconds,
+            'due' => $due,
             'interval' => $seconds,
             'fn' => $fn,
             'args' => $args,
             'persistent' => $persistent,
+            'workerman' => null,
         ];
+        $workerman = EventLoop\Workerman::isRunning() ? self::workermanTimerClass() : null;
+        if ($workerman !== null) {
+            self::$timers[$id]['workerman'] = self::addToWorkerman($workerman, $id, $seconds, $persistent);
+        } elseif (self::$earliestKnown && (self::$earliest === null || $due < self::$earliest)) {
+            self::$earliest = $due;
+        }
         return $id;
     }
 
@@ -69,16 +98,31 @@ final class Timer
         if (!isset(self::$timers[$id])) {
             return false;
         }
+        $workermanId = self::$timers[$id]['workerman'];
         unset(self::$timers[$id]);
+        if ($workermanId !== null) {
+            self::delFromWorkerman($workermanId);
+        } else {
+            self::$earliestKnown = false;
+        }
         return true;
     }
 
     /**
-     * Cancels every timer (Workerman's `Timer::delAll`).
+     * Cancels every timer (Workerman's `Timer::delAll`); only wsc's own
+     * timers, also those handed to Workerman's loop.
      */
     public static function delAll(): void
     {
+        $timers = self::$timers;
         self::$timers = [];
+        self::$earliest = null;
+        self::$earliestKnown = true;
+        foreach ($timers as $timer) {
+            if ($timer['workerman'] !== null) {
+                self::delFromWorkerman($timer['workerman']);
+            }
+        }
     }
 
     /**
@@ -91,18 +135,18 @@ final class Timer
 
     /**
      * Milliseconds until the next timer is due (0 when one is due now), or
-     * null without timers.
+     * null without timers (timers handed to Workerman's loop do not count).
      *
      * @internal the Worker loop's poll timeout
      */
     public static function msUntilNext(): ?int
     {
-        if (self::$timers === []) {
+        $next = self::$earliestKnown ? self::$earliest : self::earliest();
+        if ($next === null) {
             return null;
         }
-        $next = min(array_column(self::$timers, 'due'));
         $ms = (int) ceil(($next - self::now()) * 1000);
-        return max(0, min($ms, 0x7fffffff));
+        return $ms <= 0 ? 0 : ($ms < 0x7fffffff ? $ms : 0x7fffffff);
     }
 
     /**
@@ -114,14 +158,22 @@ final class Timer
      */
     public static function runDue(): int
     {
+        $next = self::$earliestKnown ? self::$earliest : self::earliest();
+        if ($next === null) {
+            return 0;
+        }
         $now = self::now();
+        if ($next > $now) {
+            return 0;
+        }
         $due = [];
         foreach (self::$timers as $id => $timer) {
-            if ($timer['due'] <= $now) {
+            if ($timer['workerman'] === null && $timer['due'] <= $now) {
                 $due[$id] = $timer['due'];
             }
         }
         asort($due);
+        self::$earliestKnown = false;
         $ran = 0;
         foreach (array_keys($due) as $id) {
             $timer = self::$timers[$id] ?? null;
@@ -136,8 +188,82 @@ final class Timer
             }
             $ran++;
             Worker::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
+            self::$earliestKnown = false;
         }
         return $ran;
+    }
+
+    /**
+     * The earliest `due` of the timers run here, computed again.
+     */
+    private static function earliest(): ?float
+    {
+        $earliest = null;
+        foreach (self::$timers as $timer) {
+            if ($timer['workerman'] === null && ($earliest === null || $timer['due'] < $earliest)) {
+                $earliest = $timer['due'];
+            }
+        }
+        self::$earliest = $earliest;
+        self::$earliestKnown = true;
+        return $earliest;
+    }
+
+    /**
+     * Workerman's timer class, or null when none is loaded.
+     */
+    private static function workermanTimerClass(): ?string
+    {
+        foreach (['Workerman\\Timer', 'Workerman\\Lib\\Timer'] as $class) {
+            if (class_exists($class) && method_exists($class, 'add')) {
+                return $class;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Hands timer `$id` to Workerman's loop; its callback runs through
+     * fire(), so wsc's try/catch and bookkeeping apply.
+     *
+     * @return int Workerman's id of the timer
+     *
+     * @throws \RuntimeException when Workerman refuses it
+     */
+    private static function addToWorkerman(string $class, int $id, float $seconds, bool $persistent): int
+    {
+        // Workerman 4 refuses a delay of 0 (bad time_interval).
+        $workermanId = $class::add(max($seconds, 0.001), static function () use ($id): void {
+            self::fire($id);
+        }, [], $persistent);
+        if (!is_int($workermanId)) {
+            unset(self::$timers[$id]);
+            throw new \RuntimeException("{$class}::add() refused the timer ({$seconds} s)");
+        }
+        return $workermanId;
+    }
+
+    /**
+     * Runs a timer that Workerman's loop fired.
+     */
+    private static function fire(int $id): void
+    {
+        $timer = self::$timers[$id] ?? null;
+        if ($timer === null) {
+            return;
+        }
+        if (!$timer['persistent']) {
+            unset(self::$timers[$id]);
+        }
+        Worker::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
+    }
+
+    private static function delFromWorkerman(int $workermanId): void
+    {
+        $class = self::workermanTimerClass();
+        if ($class !== null) {
+            $class::del($workermanId);
+        }
     }
 
     private static function now(): float

@@ -21,8 +21,9 @@ namespace Wsc\EventLoop;
  *
  * Connections must be created in the worker process (onWorkerStart), not
  * in the master before `Worker::runAll()`: libwsc's context and its thread
- * do not survive fork(). `Wsc\Timer` is not driven by Workerman's loop:
- * use `Workerman\Timer` there.
+ * do not survive fork(). `Wsc\Timer::add()` hands its timers to
+ * `Workerman\Timer` there (see `Wsc\Timer`), since wsc's own loop does
+ * not run.
  */
 final class Workerman extends Adapter
 {
