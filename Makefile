@@ -41,7 +41,7 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 
 test-rust:
-	$(CARGO) test --release
+	$(CARGO) test --release --no-fail-fast
 
 test-c: build
 	tests/c/run.sh
@@ -67,7 +67,7 @@ bench: deps-demo build php-autoload
 
 clean:
 	$(CARGO) clean
-	rm -rf php/vendor tests/c/build
+	rm -rf php/vendor tests/c/build fuzz/target fuzz/artifacts
 
 ## test-fuzz: the hostile-server fuzz target (libFuzzer via cargo-fuzz,
 ## installed from crates.io when missing) for a bounded 60 s in CI

@@ -754,7 +754,11 @@ impl Conn {
                     env.emit(self.id, kind);
                 }
                 Ok(Message::Ping(p)) => {
-                    self.submitted += frame_len(p.len());
+                    // tungstenite answers pings only while open (no pong
+                    // after a close frame was sent or received).
+                    if let State::Open(_) = self.state {
+                        self.submitted += frame_len(p.len());
+                    }
                     env.emit(self.id, EventKind::Ping(p));
                 }
                 Ok(Message::Pong(p)) => {
@@ -776,7 +780,10 @@ impl Conn {
                         // The server started the closing handshake;
                         // tungstenite echoes its close frame (RFC 6455
                         // §5.5.1) on the next read, then the server closes.
-                        self.submitted += frame_len(2 + reason.len());
+                        // The echo carries the code and reason, or
+                        // nothing when the server's frame had no code.
+                        let echoed = if code == 1005 { 0 } else { 2 + reason.len() };
+                        self.submitted += frame_len(echoed);
                         let State::Open(ws) = std::mem::replace(&mut self.state, State::Closed)
                         else {
                             unreachable!()
