@@ -990,20 +990,6 @@ class AsyncTcpConnection
     }
 
     /**
-     * Hands one polled event to its connection's callbacks.
-     *
-     * @internal
-     *
-     * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
-     */
-    public static function dispatchEvent(array $event): void
-    {
-        $id = $event['client'];
-        $connection = AsyncTcpConnection::$registry[$id] ?? (AsyncTcpConnection::$all[$id] ?? null)?->get();
-        $connection?->handleEvent($event);
-    }
-
-    /**
      * The dispatch loop: takes the events left from the last poll, or, when
      * none is left, waits up to `$timeoutMs` and takes the first event and
      * every other one already queued in one `wsc_context_poll_events` call,
