@@ -17,4 +17,3 @@ spl_autoload_register(static function (string $class): void {
         require $file;
     }
 });
-
