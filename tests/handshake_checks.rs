@@ -35,6 +35,15 @@ fn answer_with(headers: &'static [&'static str]) -> RawServer<String> {
     })
 }
 
+/// Waits for `Open` and returns the raw response head it carries.
+fn open_head(ctx: &Context) -> String {
+    let seen = wait_for(ctx, WAIT, is_open);
+    match &seen.last().unwrap().kind {
+        EventKind::Open { response_head } => String::from_utf8_lossy(response_head).into_owned(),
+        _ => unreachable!(),
+    }
+}
+
 const UPGRADE: &str = "Upgrade: websocket";
 const CONNECTION: &str = "Connection: Upgrade";
 
@@ -123,11 +132,7 @@ fn an_offered_subprotocol_selected_by_the_server_is_accepted() {
         .set_header("Sec-WebSocket-Protocol", "chat, superchat")
         .unwrap();
     client.connect().unwrap();
-    let seen = wait_for(&ctx, WAIT, is_open);
-    let EventKind::Open { response_head } = &seen.last().unwrap().kind else {
-        unreachable!()
-    };
-    let head = String::from_utf8_lossy(response_head);
+    let head = open_head(&ctx);
     assert!(
         head.contains("Sec-WebSocket-Protocol: superchat\r\n"),
         "{head}"
@@ -149,11 +154,7 @@ fn a_connection_header_listing_upgrade_among_other_tokens_is_accepted() {
     let ctx = Context::new().unwrap();
     let client = ctx.client(&server.url("/")).unwrap();
     client.connect().unwrap();
-    let seen = wait_for(&ctx, WAIT, is_open);
-    let EventKind::Open { response_head } = &seen.last().unwrap().kind else {
-        unreachable!()
-    };
-    let head = String::from_utf8_lossy(response_head);
+    let head = open_head(&ctx);
     assert!(
         head.contains("Connection: keep-alive, Upgrade\r\n"),
         "the raw head: {head}"
