@@ -372,6 +372,22 @@ wsc_result wsc_context_free(wsc_context *context);
 wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
 
 /**
+ * Sets the context's event queue limit, in bytes (default 16 MiB): once
+ * the events waiting for the caller (payloads plus 64 bytes per event)
+ * exceed it, the context stops reading its sockets, so a server that sends
+ * faster than the caller takes events is held back by TCP flow control
+ * instead of filling memory (also while no thread polls and the fallback
+ * thread keeps the connections alive). Reading resumes once the caller has
+ * taken the queue down to half the limit. One message larger than the
+ * limit is still delivered whole (messages are bounded by
+ * `wsc_client_set_limits`). 0 = read one event at a time. Pings are not
+ * answered while reading is held back; the pong timeout waits meanwhile.
+ *
+ * Thread-safe. Results: `OK`; `INVALID_HANDLE`; `CONTEXT_CLOSED`; `FORKED`.
+ */
+wsc_result wsc_context_set_event_queue_limit(const wsc_context *context, size_t max_queued_bytes);
+
+/**
  * Waits up to `timeout_ms` for the next event of any client of the
  * context, driving the I/O (reads, writes, pongs, pings, timers,
  * reconnects) on the calling thread while it waits. Events of one client

@@ -23,6 +23,23 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// What this event counts against the context's event queue limit, in
+    /// bytes: its payload plus a fixed 64 for the event itself.
+    pub(crate) fn queued_size(&self) -> usize {
+        64 + match &self.kind {
+            EventKind::Open { response_head } => response_head.len(),
+            EventKind::Message { data, .. } | EventKind::Undelivered { data, .. } => data.len(),
+            EventKind::Ping(p) | EventKind::Pong(p) => p.len(),
+            EventKind::CloseFrame { reason, .. } | EventKind::Closed { reason, .. } => reason.len(),
+            EventKind::Connected
+            | EventKind::Error(_)
+            | EventKind::BufferFull
+            | EventKind::BufferDrain => 0,
+        }
+    }
+}
+
 /// What happened. Per connection attempt the order is: `Connected`, `Open`,
 /// then messages, pings and pongs, then `Closed`; a failure before `Open`
 /// gives `Error` then `Closed`. `Undelivered` comes before the `Closed` of

@@ -64,6 +64,52 @@ fn paused_reading_holds_messages_back_until_resumed() {
 }
 
 #[test]
+fn a_pong_timeout_does_not_fire_while_reading_is_paused() {
+    // Pings go out every 100 ms and the server answers them, but the pongs
+    // sit unread in the socket while reading is paused: that is not a dead
+    // server, so no timeout error may end the connection.
+    let server = EchoServer::start();
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/")).unwrap();
+    client.set_pong_timeout(300).unwrap();
+    client.set_ping_interval(100).unwrap();
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_open);
+    client.pause_recv().unwrap();
+    let seen = drain(&ctx, Duration::from_millis(1500));
+    assert!(
+        !seen.iter().any(|e| is_error(e) || is_closed(e)),
+        "the pong timeout fired while reading was paused: {seen:?}"
+    );
+    client.resume_recv().unwrap();
+    wait_event(&ctx, WAIT, |e| matches!(e.kind, EventKind::Pong(_)));
+    client.send(MessageType::Text, b"still open").unwrap();
+    let ev = wait_event(&ctx, WAIT, is_message);
+    assert_eq!(text_of(&ev), "still open");
+}
+
+#[test]
+fn a_tiny_event_queue_limit_still_delivers_everything_in_order() {
+    // With a limit of 0 the context reads one event at a time: every
+    // message still arrives, in order.
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    ctx.set_event_queue_limit(0).unwrap();
+    for i in 0..200 {
+        client
+            .send(MessageType::Text, format!("m{i}").as_bytes())
+            .unwrap();
+    }
+    let mut got = Vec::new();
+    while got.len() < 200 {
+        let ev = wait_event(&ctx, WAIT, is_message);
+        got.push(text_of(&ev));
+    }
+    let want: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn abort_closes_at_once_without_a_close_frame() {
     let server = RawServer::start(|mut s| {
         accept_ws(&mut s);

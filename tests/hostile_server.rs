@@ -363,52 +363,86 @@ fn a_close_frame_without_a_code_leaves_the_send_buffer_empty() {
     );
 }
 
-/// Open finding (issue 7): while no caller polls, the fallback thread reads
-/// everything into the event queue, so memory grows with what the server
-/// sends (512 MiB streamed -> ~528 MiB RSS). Fix planned: cap the queued
-/// event bytes per client and stop reading that socket past it (TCP then
-/// holds the server back), resuming once the caller drained half.
+/// While no caller polls, the fallback thread reads only up to the event
+/// queue limit (16 MiB by default), then stops reading: TCP flow control
+/// holds the server back instead of memory filling with what it sends.
+/// Once the caller polls again, every message arrives, in order.
 #[test]
-#[ignore = "open finding: the event queue is not bounded while the caller does not poll"]
 fn a_flooding_server_is_held_back_while_the_caller_does_not_poll() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    // The server sends 64 KiB messages as fast as it can (up to 512 MiB, or
-    // until a write has blocked for 2 s); the caller polls nothing for
-    // 3 s. Workerman reads nothing while its worker is busy, so TCP flow
-    // control holds the server back; wsc's fallback thread must not read
-    // without bound into the event queue either.
+    // The server sends 4096 messages of 64 KiB (256 MiB) as fast as it can,
+    // each starting with its number; the caller polls nothing for 3 s.
+    // Workerman reads nothing while its worker is busy, so TCP flow control
+    // holds the server back; wsc's fallback thread must not read without
+    // bound into the event queue either.
+    const COUNT: u32 = 4096;
+    const SIZE: usize = 64 * 1024;
     let server = RawServer::start(|mut s| {
         accept_ws(&mut s);
-        s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
-        let f = frame(0x82, &[b'f'; 64 * 1024], None);
-        let mut written = 0usize;
-        while written < 512 << 20 {
-            match s.write_all(&f) {
-                Ok(()) => written += f.len(),
-                Err(_) => break,
+        s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut payload = vec![b'f'; SIZE];
+        let mut written = 0u32;
+        while written < COUNT {
+            payload[..4].copy_from_slice(&written.to_be_bytes());
+            if s.write_all(&frame(0x82, &payload, None)).is_err() {
+                break;
             }
+            written += 1;
         }
-        written
+        // Wait for the client's close frame (or EOF) before closing.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+        let _ = std::io::Read::read(&mut s, &mut [0u8; 64]);
+        written as usize
     });
     let (ctx, client, _) = open(&server.url("/"));
     let before = rss();
     std::thread::sleep(Duration::from_secs(3));
     let growth = rss() as i64 - before as i64;
-    let queued = client.bytes().unwrap().0;
-    client.abort().unwrap();
-    drop(ctx);
-    let written = server.join();
-    println!(
-        "flood: the server wrote {} MiB, the client read {} MiB while nobody polled; RSS grew by \
-         {} MiB",
-        written >> 20,
-        queued >> 20,
-        growth >> 20
-    );
+    let read_while_idle = client.bytes().unwrap().0;
     assert!(
         growth < 64 << 20,
-        "RSS grew by {} MiB in 3 s without a poll: the fallback thread reads whatever the server \
-         sends into the event queue, without bound (no back-pressure while the caller is busy)",
+        "RSS grew by {} MiB in 3 s without a poll (the client read {} MiB): the event queue is \
+         not bounded while the caller does not poll",
+        growth >> 20,
+        read_while_idle >> 20
+    );
+    assert!(
+        read_while_idle < 64 << 20,
+        "the client read {} MiB while nobody polled; the event queue limit is 16 MiB",
+        read_while_idle >> 20
+    );
+    // Polling again: everything arrives, in order, nothing lost.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut next = 0u32;
+    while next < COUNT && Instant::now() < deadline {
+        let Some(ev) = ctx.poll_event(Some(Duration::from_millis(500))).unwrap() else {
+            continue;
+        };
+        match ev.kind {
+            EventKind::Message { data, .. } => {
+                assert_eq!(data.len(), SIZE);
+                let n = u32::from_be_bytes(data[..4].try_into().unwrap());
+                assert_eq!(n, next, "messages out of order or lost");
+                next += 1;
+            }
+            EventKind::Closed { code, reason, .. } => {
+                panic!("closed ({code} {reason}) after {next} of {COUNT} messages")
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        next, COUNT,
+        "only {next} of {COUNT} messages arrived within 60 s"
+    );
+    client.close(1000, "").unwrap();
+    let _ = wait_for(&ctx, WAIT, is_closed);
+    drop(ctx);
+    assert_eq!(server.join(), COUNT as usize);
+    println!(
+        "flood: the client read {} MiB while nobody polled for 3 s (RSS +{} MiB); then all {COUNT} \
+         messages of 64 KiB arrived in order",
+        read_while_idle >> 20,
         growth >> 20
     );
 }

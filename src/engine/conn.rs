@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::ClientHandshake;
@@ -37,13 +38,21 @@ pub(crate) struct Env<'a> {
     pub(crate) timers: &'a mut Timers,
     pub(crate) deferred: &'a mut Vec<(u64, u64)>,
     pub(crate) resolver: &'a mut Resolver,
+    /// Bytes of the events queued for the caller (`Event::queued_size`).
+    pub(crate) queued: &'a AtomicUsize,
+    /// The context's event queue limit, in bytes.
+    pub(crate) queue_limit: usize,
+    /// Clients (id, generation) that stopped reading at the limit.
+    pub(crate) throttled: &'a mut Vec<(u64, u64)>,
 }
 
 impl Env<'_> {
     fn emit(&self, client_id: u64, kind: EventKind) {
         // The receiver lives in the same `Shared` as the sender: it cannot
         // be gone while the engine runs.
-        let _ = self.events.send(Event { client_id, kind });
+        let ev = Event { client_id, kind };
+        self.queued.fetch_add(ev.queued_size(), Ordering::SeqCst);
+        let _ = self.events.send(ev);
     }
 }
 
@@ -149,6 +158,9 @@ pub(crate) struct Conn {
     unwritten: VecDeque<(u64, MessageType, Bytes)>,
     /// Reading is paused (`pause_recv`) for the current attempt.
     paused: bool,
+    /// Reading stopped because the context's event queue is over its limit
+    /// (`Context::set_event_queue_limit`); resumes once it drained.
+    throttled: bool,
     /// A send had to queue: report `BufferDrain` once everything is written.
     drain_wanted: bool,
     /// `BufferFull` was reported and the buffer has not drained since.
@@ -209,6 +221,7 @@ impl Conn {
             ping_outstanding: None,
             unwritten: VecDeque::new(),
             paused: false,
+            throttled: false,
             drain_wanted: false,
             full_reported: false,
             bytes_read_before: 0,
@@ -253,6 +266,7 @@ impl Conn {
         self.generation += 1;
         self.peer_close = None;
         self.paused = false;
+        self.throttled = false;
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
@@ -727,11 +741,14 @@ impl Conn {
             self.full_reported = false;
             env.emit(self.id, EventKind::BufferDrain);
         }
-        if self.paused {
+        if self.paused || self.throttled {
             return;
         }
         let mut delivered = 0usize;
         loop {
+            if env.queued.load(Ordering::SeqCst) > env.queue_limit {
+                return self.throttle(env);
+            }
             let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
                 return;
             };
@@ -1033,12 +1050,48 @@ impl Conn {
         }
     }
 
+    /// Stops reading because the event queue is over its limit: the server
+    /// is held back by TCP flow control until [`Conn::unthrottle`].
+    fn throttle(&mut self, env: &mut Env) {
+        self.throttled = true;
+        env.throttled.push((self.id, self.generation));
+        if let Some(fd) = self.fd
+            && !self.paused
+        {
+            let token = Token(self.id as usize);
+            let _ = env
+                .registry
+                .reregister(&mut SourceFd(&fd), token, Interest::WRITABLE);
+        }
+    }
+
+    /// The event queue drained below half its limit: read again, at once
+    /// (data is waiting in the socket; no new readiness would come).
+    pub(crate) fn unthrottle(&mut self, env: &mut Env) {
+        if !self.throttled {
+            return;
+        }
+        self.throttled = false;
+        if self.paused {
+            return;
+        }
+        self.listen_again(env);
+    }
+
     /// Reads again after `pause_recv`, at once (data may be waiting).
     pub(crate) fn resume_recv(&mut self, env: &mut Env) {
         if !self.paused {
             return;
         }
         self.paused = false;
+        if self.throttled {
+            return;
+        }
+        self.listen_again(env);
+    }
+
+    /// Registers for reading again and reads what is waiting.
+    fn listen_again(&mut self, env: &mut Env) {
         if let Some(fd) = self.fd {
             let token = Token(self.id as usize);
             let both = Interest::READABLE | Interest::WRITABLE;
@@ -1244,6 +1297,17 @@ impl Conn {
                 let (Some(since), Some(t)) = (self.ping_outstanding, self.opts.pong_timeout) else {
                     return;
                 };
+                if self.paused || self.throttled {
+                    // Not reading: the pong may be waiting in the socket.
+                    // Judge again a timeout later.
+                    env.timers.push(
+                        Instant::now() + t,
+                        self.id,
+                        self.generation,
+                        TimerKind::Pong,
+                    );
+                    return;
+                }
                 if since.elapsed() >= t && matches!(self.state, State::Open(_) | State::Closing(_))
                 {
                     let e = Error::Timeout(format!(

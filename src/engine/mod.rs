@@ -39,6 +39,10 @@ pub(crate) const GRACE: Duration = Duration::from_millis(10);
 
 const WAKE: Token = Token(usize::MAX);
 
+/// The default event queue limit of a context, in bytes (see
+/// [`Context::set_event_queue_limit`]).
+pub const DEFAULT_EVENT_QUEUE_LIMIT: usize = 16 << 20;
+
 /// Ids of clients: unique in the process, never reused.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -55,9 +59,20 @@ pub(crate) enum TimerKind {
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by
 /// generation when they fire.
-#[derive(Default)]
 pub(crate) struct Timers {
     heap: BinaryHeap<Reverse<(Instant, u64, u64, TimerKind)>>,
+    /// Past this many entries the heap is rid of the timers of ended
+    /// attempts and removed clients (see [`Timers::compact`]).
+    compact_at: usize,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            heap: BinaryHeap::new(),
+            compact_at: Self::MIN_COMPACT,
+        }
+    }
 }
 
 impl Timers {
@@ -73,6 +88,21 @@ impl Timers {
             }
             _ => None,
         }
+    }
+
+    const MIN_COMPACT: usize = 1024;
+
+    /// Drops the entries `live` says no longer matter, once the heap has
+    /// doubled since the last time: the timers of an attempt that ended
+    /// (connect, handshake, close: up to 10 s) would otherwise stay until
+    /// due, growing with the rate of connects. Amortised O(1) per push.
+    fn compact(&mut self, live: impl Fn(u64, u64) -> bool) {
+        if self.heap.len() < self.compact_at {
+            return;
+        }
+        self.heap
+            .retain(|Reverse((_, id, generation, _))| live(*id, *generation));
+        self.compact_at = (self.heap.len() * 2).max(Self::MIN_COMPACT);
     }
 
     fn next_in(&self, now: Instant) -> Option<Duration> {
@@ -120,6 +150,14 @@ pub(crate) struct Engine {
     deferred: Vec<(u64, u64)>,
     resolver: Resolver,
     tx: Sender<Event>,
+    /// Bytes of the events queued and not yet taken by the caller
+    /// ([`Event::queued_size`]), shared with [`Shared`].
+    queued: Arc<AtomicUsize>,
+    /// Past this many queued bytes, clients stop reading their sockets.
+    queue_limit: usize,
+    /// Clients (id, generation) that stopped reading at the queue limit,
+    /// to read again once the caller has taken half of it.
+    throttled: Vec<(u64, u64)>,
 }
 
 impl Engine {
@@ -131,6 +169,9 @@ impl Engine {
             deferred,
             resolver,
             tx,
+            queued,
+            queue_limit,
+            throttled,
             ..
         } = self;
         let conn = clients.get_mut(&id)?;
@@ -140,6 +181,9 @@ impl Engine {
             timers,
             deferred,
             resolver,
+            queued,
+            queue_limit: *queue_limit,
+            throttled,
         };
         Some(f(conn, &mut env))
     }
@@ -164,6 +208,16 @@ impl Engine {
     /// `timeout` (capped by the next timer) and handle it. `Ok(false)` when
     /// a signal interrupted the wait.
     fn turn(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        if !self.throttled.is_empty() && self.queued.load(Ordering::SeqCst) <= self.queue_limit / 2
+        {
+            for (id, generation) in std::mem::take(&mut self.throttled) {
+                self.with_conn(id, |c, env| {
+                    if c.generation == generation {
+                        c.unthrottle(env);
+                    }
+                });
+            }
+        }
         for (id, generation) in std::mem::take(&mut self.deferred) {
             self.with_conn(id, |c, env| {
                 if c.generation == generation {
@@ -173,6 +227,9 @@ impl Engine {
         }
         let now = Instant::now();
         self.run_timers(now);
+        let clients = &self.clients;
+        self.timers
+            .compact(|id, generation| clients.get(&id).is_some_and(|c| c.generation == generation));
         self.drain_resolver();
         let timeout = match (timeout, self.timers.next_in(now)) {
             // The work above queued events: look at the sockets, do not wait.
@@ -206,6 +263,8 @@ impl Engine {
 pub(crate) struct Shared {
     engine: Mutex<Engine>,
     rx: Receiver<Event>,
+    /// The engine's count of queued event bytes.
+    queued: Arc<AtomicUsize>,
     waker: Arc<Waker>,
     poll_fd: RawFd,
     /// Threads waiting for the lock while a poller may sit in epoll_wait.
@@ -259,6 +318,13 @@ impl Shared {
                 }
             });
         }
+    }
+
+    /// Takes the next queued event, if any, and counts it off the queue.
+    fn pop(&self) -> Option<Event> {
+        let ev = self.rx.try_recv().ok()?;
+        self.queued.fetch_sub(ev.queued_size(), Ordering::SeqCst);
+        Some(ev)
     }
 
     /// True in a `fork()` child of the process that made the context.
@@ -321,6 +387,7 @@ impl Context {
         );
         let poll_fd = poll.as_raw_fd();
         let (tx, rx) = unbounded();
+        let queued = Arc::new(AtomicUsize::new(0));
         let engine = Engine {
             poll,
             mio_events: Events::with_capacity(256),
@@ -330,10 +397,14 @@ impl Context {
             deferred: Vec::new(),
             resolver: Resolver::new(waker.clone()),
             tx,
+            queued: queued.clone(),
+            queue_limit: DEFAULT_EVENT_QUEUE_LIMIT,
+            throttled: Vec::new(),
         };
         let shared = Arc::new(Shared {
             engine: Mutex::new(engine),
             rx,
+            queued,
             waker,
             poll_fd,
             lock_wanted: AtomicUsize::new(0),
@@ -381,7 +452,7 @@ impl Context {
         if s.forked() {
             return Err(Error::Forked);
         }
-        if let Ok(ev) = s.rx.try_recv() {
+        if let Some(ev) = s.pop() {
             return Ok(Some(ev));
         }
         s.check_open()?;
@@ -393,12 +464,12 @@ impl Context {
         let mut g = match deadline {
             Some(d) => match s.engine.try_lock_until(d) {
                 Some(g) => g,
-                None => return Ok(s.rx.try_recv().ok()),
+                None => return Ok(s.pop()),
             },
             None => s.engine.lock(),
         };
         loop {
-            if let Ok(ev) = s.rx.try_recv() {
+            if let Some(ev) = s.pop() {
                 return Ok(Some(ev));
             }
             s.check_open()?;
@@ -407,7 +478,7 @@ impl Context {
             s.hand_over(&mut g);
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let completed = g.turn(wait)?;
-            if let Ok(ev) = s.rx.try_recv() {
+            if let Some(ev) = s.pop() {
                 return Ok(Some(ev));
             }
             if !completed {
@@ -416,7 +487,7 @@ impl Context {
             }
             s.hand_over(&mut g);
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(s.rx.try_recv().ok());
+                return Ok(s.pop());
             }
         }
     }
@@ -434,9 +505,9 @@ impl Context {
         if let Some(first) = self.poll_event(timeout)? {
             out.push(first);
             while out.len() < max {
-                match self.shared.rx.try_recv() {
-                    Ok(ev) => out.push(ev),
-                    Err(_) => break,
+                match self.shared.pop() {
+                    Some(ev) => out.push(ev),
+                    None => break,
                 }
             }
         }
@@ -448,6 +519,23 @@ impl Context {
     /// context; valid until it is dropped.
     pub fn fd(&self) -> RawFd {
         self.shared.poll_fd
+    }
+
+    /// Sets the event queue limit, in bytes (default
+    /// [`DEFAULT_EVENT_QUEUE_LIMIT`], 16 MiB): once the events waiting for
+    /// the caller (payloads plus 64 bytes each) exceed it, the context stops
+    /// reading its sockets, so a server that sends faster than the caller
+    /// takes events is held back by TCP flow control instead of filling
+    /// memory; reading resumes when the caller has taken the queue down to
+    /// half the limit. A single message larger than the limit is still
+    /// delivered whole (its size is bounded by `set_limits`). 0 reads one
+    /// event at a time. Takes effect at the next read.
+    ///
+    /// Errors: [`Error::ContextClosed`]; [`Error::Forked`].
+    pub fn set_event_queue_limit(&self, bytes: usize) -> Result<()> {
+        self.shared.check_open()?;
+        self.shared.lock().queue_limit = bytes;
+        Ok(())
     }
 
     /// Closes every connection at once (no closing handshake), drops queued
@@ -474,13 +562,13 @@ impl Context {
             g.clients.clear();
             g.resolver.stop();
         }
-        while s.rx.try_recv().is_ok() {}
+        while s.pop().is_some() {}
         let _ = s.waker.wake();
         if let Some(h) = self.fallback.lock().take() {
             h.thread().unpark();
             let _ = h.join();
         }
-        while s.rx.try_recv().is_ok() {}
+        while s.pop().is_some() {}
     }
 }
 
@@ -961,4 +1049,32 @@ fn check_header(name: &str, value: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timers_of_ended_attempts_do_not_pile_up() {
+        // 100,000 connect/close cycles of one client, each leaving a
+        // connect, a handshake and a close timer 10 s ahead: only the
+        // current attempt's are live.
+        let mut t = Timers::default();
+        let at = Instant::now() + Duration::from_secs(10);
+        let mut peak = 0;
+        for generation in 1..=100_000u64 {
+            for kind in [TimerKind::Connect, TimerKind::Handshake, TimerKind::Close] {
+                t.push(at, 7, generation, kind);
+            }
+            t.compact(|id, g| id == 7 && g == generation);
+            peak = peak.max(t.heap.len());
+        }
+        assert!(peak <= 2 * Timers::MIN_COMPACT, "the heap grew to {peak}");
+        // The live ones are all kept, and they fire.
+        t.compact_at = 0;
+        t.compact(|_, g| g == 100_000);
+        assert_eq!(t.heap.len(), 3);
+        assert_eq!(t.pop_due(at), Some((7, 100_000, TimerKind::Connect)));
+    }
 }

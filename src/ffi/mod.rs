@@ -453,6 +453,29 @@ pub extern "C" fn wsc_context_fd(context: *const wsc_context, out_fd: *mut c_int
     })
 }
 
+/// Sets the context's event queue limit, in bytes (default 16 MiB): once
+/// the events waiting for the caller (payloads plus 64 bytes per event)
+/// exceed it, the context stops reading its sockets, so a server that sends
+/// faster than the caller takes events is held back by TCP flow control
+/// instead of filling memory (also while no thread polls and the fallback
+/// thread keeps the connections alive). Reading resumes once the caller has
+/// taken the queue down to half the limit. One message larger than the
+/// limit is still delivered whole (messages are bounded by
+/// `wsc_client_set_limits`). 0 = read one event at a time. Pings are not
+/// answered while reading is held back; the pong timeout waits meanwhile.
+///
+/// Thread-safe. Results: `OK`; `INVALID_HANDLE`; `CONTEXT_CLOSED`; `FORKED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_set_event_queue_limit(
+    context: *const wsc_context,
+    max_queued_bytes: usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let ctx = try_context!(context);
+        to_result(ctx.set_event_queue_limit(max_queued_bytes))
+    })
+}
+
 /// Waits up to `timeout_ms` for the next event of any client of the
 /// context, driving the I/O (reads, writes, pongs, pings, timers,
 /// reconnects) on the calling thread while it waits. Events of one client
