@@ -61,6 +61,9 @@ final class Library
 
     private ?NativeHandle $context = null;
 
+    /** The process that created $context (see context()). */
+    private int $contextPid = 0;
+
     /** @var resource|null the stream of contextStream(), a dup() of the context fd */
     private $contextStream = null;
 
@@ -357,7 +360,10 @@ final class Library
     {
         $text = $this->resultText($result);
         $detail = $this->lastError();
-        return $detail === '' || $detail === $text ? $text : "{$text}: {$detail}";
+        if ($detail === '' || $detail === $text) {
+            return $text;
+        }
+        return str_starts_with($detail, $text) ? $detail : "{$text}: {$detail}";
     }
 
     /**
@@ -418,13 +424,25 @@ final class Library
      * The process's shared `wsc_context*`, created on first use and freed at
      * shutdown (or by freeContext()).
      *
+     * After `fork()` (`pcntl_fork()`, or Workerman starting its workers) the
+     * child gets a context of its own on its first call: a context cannot
+     * be shared by two processes (libwsc refuses the parent's in the child
+     * with `WSC_RESULT_FORKED`). Events the parent had taken and not
+     * dispatched are dropped in the child (the parent dispatches them).
+     * Connections created before the fork are re-created in the child when
+     * they connect (`connect()`, `reConnect()`); other calls on them throw
+     * a NativeException naming fork().
+     *
      * @throws NativeException when libwsc cannot create it (e.g. no file descriptors left)
      */
     public function context(): CData
     {
         $pointer = $this->context?->pointer;
         if ($pointer !== null) {
-            return $pointer;
+            if ($this->contextPid === getmypid()) {
+                return $pointer;
+            }
+            $this->leaveParentContext();
         }
         if ($this->context === null || $this->context->isFreed()) {
             $out = $this->ffi->new('wsc_context*');
@@ -433,9 +451,21 @@ final class Library
             $this->context = new NativeHandle($out, static function (CData $p) use ($ffi): void {
                 $ffi->wsc_context_free($p);
             }, 'wsc_context');
+            $this->contextPid = getmypid();
             register_shutdown_function([$this, 'freeContext']);
         }
         return $this->context->pointer();
+    }
+
+    /**
+     * In a fork() child: lets go of the parent's context (libwsc only
+     * forgets it there: its threads and sockets are the parent's) and of
+     * what was taken from it, so that context() makes a new one.
+     */
+    private function leaveParentContext(): void
+    {
+        $this->freeContext();
+        $this->context = null;
     }
 
     /**

@@ -108,9 +108,14 @@ class AsyncTcpConnection
 
     /**
      * The connection's id, unique in the process and never reused (libwsc's
-     * `wsc_client_id`, also the `client_id` of its events).
+     * `wsc_client_id`, also the `client_id` of its events). Read-only by
+     * contract; a connection created before fork() gets a new id in the
+     * child when it connects there.
      */
-    public readonly int $id;
+    public int $id;
+
+    /** The process whose context the native client belongs to. */
+    private int $clientPid;
 
     /**
      * Extra HTTP headers of the opening handshake, name => value (e.g.
@@ -475,25 +480,7 @@ class AsyncTcpConnection
         }
         $url['scheme'] = $scheme;
         $this->url = $url;
-        $lib = Library::get();
-        $ffi = $lib->ffi;
-        $out = $ffi->new('wsc_client*');
-        $result = $ffi->wsc_client_new($lib->context(), $remoteAddress, FFI::addr($out));
-        if (
-            $result === $lib->constant('WSC_RESULT_INVALID_URL')
-            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
-        ) {
-            throw new \InvalidArgumentException(
-                "invalid remote address '{$remoteAddress}': " . $lib->describe($result)
-            );
-        }
-        $lib->check($result, 'wsc_client_new');
-        $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
-            $ffi->wsc_client_free($p);
-        }, 'wsc_client');
-        $id = $ffi->new('uint64_t');
-        $lib->check($ffi->wsc_client_id($out, FFI::addr($id)), 'wsc_client_id');
-        $this->id = (int) $id->cdata;
+        $this->createClient();
         if ($scheme === 'wss') {
             $this->transport = 'ssl';
         }
@@ -503,6 +490,54 @@ class AsyncTcpConnection
         if (AsyncTcpConnection::$ffi === null) {
             self::init();
         }
+    }
+
+    /**
+     * Creates the native client on the process's context and takes its id.
+     *
+     * @throws \InvalidArgumentException when libwsc refuses the address
+     * @throws NativeException           when libwsc cannot create the client
+     */
+    private function createClient(): void
+    {
+        $lib = Library::get();
+        $ffi = $lib->ffi;
+        $out = $ffi->new('wsc_client*');
+        $result = $ffi->wsc_client_new($lib->context(), $this->remoteAddress, FFI::addr($out));
+        if (
+            $result === $lib->constant('WSC_RESULT_INVALID_URL')
+            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
+        ) {
+            throw new \InvalidArgumentException(
+                "invalid remote address '{$this->remoteAddress}': " . $lib->describe($result)
+            );
+        }
+        $lib->check($result, 'wsc_client_new');
+        $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
+            $ffi->wsc_client_free($p);
+        }, 'wsc_client');
+        $id = $ffi->new('uint64_t');
+        $lib->check($ffi->wsc_client_id($out, FFI::addr($id)), 'wsc_client_id');
+        $this->id = (int) $id->cdata;
+        $this->clientPid = getmypid();
+    }
+
+    /**
+     * In a fork() child, a connection created before the fork belongs to
+     * the parent's context: give it a native client on the child's own
+     * context (a new id; the options are applied again by connect()).
+     */
+    private function adoptAfterFork(): void
+    {
+        if ($this->clientPid === getmypid()) {
+            return;
+        }
+        $old = $this->id;
+        unset(AsyncTcpConnection::$registry[$old], AsyncTcpConnection::$all[$old]);
+        $this->client->free();
+        $this->appliedLimits = [-1, -1];
+        $this->createClient();
+        AsyncTcpConnection::$all[$this->id] = \WeakReference::create($this);
     }
 
     /**
@@ -572,6 +607,7 @@ class AsyncTcpConnection
      */
     public function connect(): void
     {
+        $this->adoptAfterFork();
         $this->applyOptions();
         AsyncTcpConnection::$registry[$this->id] = $this;
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
@@ -755,6 +791,7 @@ class AsyncTcpConnection
     {
         $ms = (int) round(max(0, $after) * 1000);
         $ms = min($ms, 0xffffffff);
+        $this->adoptAfterFork();
         $this->applyOptions();
         AsyncTcpConnection::$registry[$this->id] = $this;
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
