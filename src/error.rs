@@ -139,12 +139,16 @@ pub(crate) enum InflateViolation {
     Invalid(String),
     /// The compressed message exceeds what the size limit allows (1009).
     TooBig(String),
+    /// The frames around a compressed message break RFC 6455 (1002).
+    Protocol(String),
 }
 
 impl fmt::Display for InflateViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InflateViolation::Invalid(s) | InflateViolation::TooBig(s) => f.write_str(s),
+            InflateViolation::Invalid(s)
+            | InflateViolation::TooBig(s)
+            | InflateViolation::Protocol(s) => f.write_str(s),
         }
     }
 }
@@ -170,6 +174,7 @@ impl From<tungstenite::Error> for Error {
                     Some(Ok(v)) => match *v {
                         InflateViolation::Invalid(s) => Error::InvalidPayload(s),
                         InflateViolation::TooBig(s) => Error::MessageTooBig(s),
+                        InflateViolation::Protocol(s) => Error::Protocol(s),
                     },
                     _ => Error::InvalidPayload("invalid compressed data".into()),
                 }

@@ -504,6 +504,13 @@ impl Inflater {
             127 => u64::from_be_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]),
             n => u64::from(n),
         };
+        if matches!(opcode, 0x1 | 0x2) && self.msg.is_some() {
+            // tungstenite may not have seen the message's first frame yet
+            // (no output so far), so it could not tell (RFC 6455 §5.4).
+            return Err(violation(InflateViolation::Protocol(
+                "a new data frame inside a fragmented compressed message".into(),
+            )));
+        }
         // Only well-formed compressed data frames are taken in; anything
         // odd goes up unchanged for tungstenite to refuse (RSV1 on a
         // control or continuation frame, RSV2/RSV3, a masked frame: 1002).
@@ -873,6 +880,19 @@ mod tests {
         ] {
             assert_eq!(filter(&mut inf, &f).unwrap(), f);
         }
+    }
+
+    #[test]
+    fn a_new_message_inside_a_fragmented_compressed_one_is_refused() {
+        let n = negotiated();
+        let mut d = Deflater::new(&n);
+        let c = d.compress(b"hello").unwrap();
+        let mut wire = frame(0x41, &c[..1]); // FIN=0, little output so far
+        wire.extend(frame(0x81, b"plain"));
+        let mut inf = Inflater::new(&n, 1 << 20);
+        let e = filter(&mut inf, &wire).unwrap_err();
+        let v = e.get_ref().unwrap().downcast_ref::<InflateViolation>();
+        assert!(matches!(v, Some(InflateViolation::Protocol(_))), "{e}");
     }
 
     #[test]
