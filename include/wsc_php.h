@@ -319,7 +319,9 @@ typedef struct {
    * true: ask the server not to keep its context between messages
    * (`server_no_context_takeover`, §7.1.1.1): no decompressor kept
    * between messages (saves about 40 KiB per idle connection). A server
-   * that does not agree declines compression.
+   * that does not support it declines compression; one that accepts
+   * the offer without granting it fails the handshake
+   * (`HANDSHAKE_FAILED`, §7.1.1.1), as python-websockets' client does.
    */
   bool server_no_context_takeover;
   /**
@@ -333,7 +335,8 @@ typedef struct {
   uint8_t client_max_window_bits;
   /**
    * Ask the server to compress with a window of at most 2^N bytes:
-   * 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing.
+   * 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing. An
+   * answer without it, or with a larger value, fails the handshake.
    */
   uint8_t server_max_window_bits;
   /**

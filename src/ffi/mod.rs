@@ -112,7 +112,9 @@ pub struct wsc_compression_options {
     /// true: ask the server not to keep its context between messages
     /// (`server_no_context_takeover`, §7.1.1.1): no decompressor kept
     /// between messages (saves about 40 KiB per idle connection). A server
-    /// that does not agree declines compression.
+    /// that does not support it declines compression; one that accepts
+    /// the offer without granting it fails the handshake
+    /// (`HANDSHAKE_FAILED`, §7.1.1.1), as python-websockets' client does.
     pub server_no_context_takeover: bool,
     /// The largest window this client compresses with, as a base-2
     /// logarithm (window of 2^N bytes): 9..15, offered as
@@ -122,7 +124,8 @@ pub struct wsc_compression_options {
     /// a server that answers 8 gets uncompressed stored blocks.
     pub client_max_window_bits: u8,
     /// Ask the server to compress with a window of at most 2^N bytes:
-    /// 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing.
+    /// 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing. An
+    /// answer without it, or with a larger value, fails the handshake.
     pub server_max_window_bits: u8,
     /// zlib level of this client's messages: 1 (fastest) .. 9 (smallest);
     /// 0 means the default, 6.
