@@ -77,12 +77,13 @@ clean:
 	$(CARGO) clean
 	rm -rf php/vendor tests/c/build fuzz/target fuzz/artifacts
 
-## test-fuzz: the hostile-server fuzz target (libFuzzer via cargo-fuzz,
-## installed from crates.io when missing) for a bounded 60 s in CI
+## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
+## installed from crates.io when missing), plain and with permessage-deflate,
+## for a bounded 60 s each in CI
 test-fuzz:
-	scripts/fuzz.sh 60 server_bytes
+	scripts/fuzz.sh 60 server_bytes deflate_bytes
 
-## fuzz: both fuzz targets, FUZZ_SECONDS each (default 600)
+## fuzz: the three fuzz targets, FUZZ_SECONDS each (default 600)
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-600} all
 
