@@ -321,7 +321,7 @@ typedef struct {
    * between messages (saves about 40 KiB per idle connection). A server
    * that does not support it declines compression; one that accepts
    * the offer without granting it fails the handshake
-   * (`HANDSHAKE_FAILED`, §7.1.1.1), as python-websockets' client does.
+   * (`WSC_RESULT_HANDSHAKE`, §7.1.1.1), as python-websockets' client does.
    */
   bool server_no_context_takeover;
   /**
@@ -700,7 +700,7 @@ wsc_result wsc_client_set_limits(wsc_client *client,
  * are inflated (the message size limit of `wsc_client_set_limits` applies
  * to the inflated size: a bigger one closes with 1009); if it declines,
  * the connection works uncompressed. An answer that does not fit the
- * offer fails the handshake (`HANDSHAKE_FAILED`). The answer in force:
+ * offer fails the handshake (`WSC_RESULT_HANDSHAKE`). The answer in force:
  * `wsc_client_extensions`.
  *
  * Memory per open connection: up to ~300 KiB with context takeover both

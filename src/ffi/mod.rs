@@ -114,7 +114,7 @@ pub struct wsc_compression_options {
     /// between messages (saves about 40 KiB per idle connection). A server
     /// that does not support it declines compression; one that accepts
     /// the offer without granting it fails the handshake
-    /// (`HANDSHAKE_FAILED`, §7.1.1.1), as python-websockets' client does.
+    /// (`WSC_RESULT_HANDSHAKE`, §7.1.1.1), as python-websockets' client does.
     pub server_no_context_takeover: bool,
     /// The largest window this client compresses with, as a base-2
     /// logarithm (window of 2^N bytes): 9..15, offered as
@@ -1106,7 +1106,7 @@ pub extern "C" fn wsc_client_set_limits(
 /// are inflated (the message size limit of `wsc_client_set_limits` applies
 /// to the inflated size: a bigger one closes with 1009); if it declines,
 /// the connection works uncompressed. An answer that does not fit the
-/// offer fails the handshake (`HANDSHAKE_FAILED`). The answer in force:
+/// offer fails the handshake (`WSC_RESULT_HANDSHAKE`). The answer in force:
 /// `wsc_client_extensions`.
 ///
 /// Memory per open connection: up to ~300 KiB with context takeover both
