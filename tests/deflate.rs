@@ -366,3 +366,24 @@ fn bad_options_are_refused() {
         ));
     }
 }
+
+#[test]
+fn messages_queued_before_the_handshake_go_compressed() {
+    let server = Server::start();
+    let ctx = Context::new().expect("context");
+    let client = ctx.client(&server.url("/echo")).expect("client");
+    client
+        .set_compression(Some(DeflateOptions::default()))
+        .expect("set_compression");
+    let text = json_like(50_000);
+    send_text(&client, &text); // queued: not connected yet
+    client.connect().expect("connect");
+    assert_eq!(next_text(&ctx), text);
+    let (wire_in, rsv1, _) = stats(&ctx, &client);
+    assert_eq!(
+        rsv1,
+        1 + 1,
+        "the queued message and \"stats\" went compressed"
+    );
+    assert!(wire_in < 10_000, "server read {wire_in}");
+}
