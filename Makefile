@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench php-autoload deps deps-demo clean
+.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench bench-deflate php-autoload deps deps-demo clean
 
 all: build
 
@@ -55,7 +55,8 @@ test-php: build php-autoload
 	phpunit -c php/phpunit.xml.dist
 
 ## autobahn: the Autobahn TestSuite gate (C testee sections 1-10, PHP testee
-## 1-7 and 10, against tests/autobahn/expected-*.json; 12-13 reported only);
+## 1-7 and 10, and the C testee with permessage-deflate through 12-13, against
+## tests/autobahn/expected-*.json);
 ## installs wstest into /tmp/autobahn when missing (see scripts/autobahn.sh)
 .PHONY: autobahn
 autobahn: build php-autoload
@@ -65,16 +66,24 @@ autobahn: build php-autoload
 bench: deps-demo build php-autoload
 	bench/run.sh
 
+## bench-deflate: permessage-deflate against python3-websockets: throughput,
+## wire bytes and client CPU per message, RSS per idle connection, with
+## compression off / on / on without context takeover (bench/deflate.rs)
+bench-deflate: deps
+	$(CARGO) build --release --example bench-deflate
+	nice target/release/examples/bench-deflate
+
 clean:
 	$(CARGO) clean
 	rm -rf php/vendor tests/c/build fuzz/target fuzz/artifacts
 
-## test-fuzz: the hostile-server fuzz target (libFuzzer via cargo-fuzz,
-## installed from crates.io when missing) for a bounded 60 s in CI
+## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
+## installed from crates.io when missing), plain and with permessage-deflate,
+## for a bounded 60 s each in CI
 test-fuzz:
-	scripts/fuzz.sh 60 server_bytes
+	scripts/fuzz.sh 60 server_bytes deflate_bytes
 
-## fuzz: both fuzz targets, FUZZ_SECONDS each (default 600)
+## fuzz: the three fuzz targets, FUZZ_SECONDS each (default 600)
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-600} all
 

@@ -305,6 +305,51 @@ typedef struct {
   bool clean;
 } wsc_event;
 
+/**
+ * permessage-deflate parameters (RFC 7692) for
+ * `wsc_client_set_compression`. A zero-initialized struct is the default
+ * offer: context takeover both ways, window bits left to the server,
+ * level 6.
+ */
+typedef struct {
+  /**
+   * true: this client does not keep its compression context between
+   * messages (`client_no_context_takeover`, §7.1.1.2): worse ratio for
+   * similar messages, no compressor kept between messages (saves about
+   * 260 KiB per idle connection).
+   */
+  bool client_no_context_takeover;
+  /**
+   * true: ask the server not to keep its context between messages
+   * (`server_no_context_takeover`, §7.1.1.1): no decompressor kept
+   * between messages (saves about 40 KiB per idle connection). A server
+   * that does not support it declines compression; one that accepts
+   * the offer without granting it fails the handshake
+   * (`WSC_RESULT_HANDSHAKE`, §7.1.1.1), as python-websockets' client does.
+   */
+  bool server_no_context_takeover;
+  /**
+   * The largest window this client compresses with, as a base-2
+   * logarithm (window of 2^N bytes): 9..15, offered as
+   * `client_max_window_bits=N` (§7.1.2.2); 0 offers the parameter
+   * without a value (the server may choose; 15 when it does not).
+   * 8 is refused (zlib cannot write raw deflate with a 256-byte window);
+   * a server that answers 8 gets uncompressed stored blocks.
+   */
+  uint8_t client_max_window_bits;
+  /**
+   * Ask the server to compress with a window of at most 2^N bytes:
+   * 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing. An
+   * answer without it, or with a larger value, fails the handshake.
+   */
+  uint8_t server_max_window_bits;
+  /**
+   * zlib level of this client's messages: 1 (fastest) .. 9 (smallest);
+   * 0 means the default, 6.
+   */
+  uint8_t level;
+} wsc_compression_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -670,6 +715,31 @@ wsc_result wsc_client_set_limits(wsc_client *client,
                                  size_t max_send_buffer_size);
 
 /**
+ * Turns permessage-deflate compression (RFC 7692) on or off for the next
+ * connection attempts (an open connection keeps what it negotiated).
+ * Off by default (Workerman's behaviour). On: the opening handshake
+ * offers `permessage-deflate` with `options`; if the server accepts,
+ * messages are sent compressed and compressed messages from the server
+ * are inflated (the message size limit of `wsc_client_set_limits` applies
+ * to the inflated size: a bigger one closes with 1009); if it declines,
+ * the connection works uncompressed. An answer that does not fit the
+ * offer fails the handshake (`WSC_RESULT_HANDSHAKE`). The answer in force:
+ * `wsc_client_extensions`.
+ *
+ * Memory per open connection: up to ~300 KiB with context takeover both
+ * ways; with `client_no_context_takeover` and `server_no_context_takeover`
+ * the (de)compressor exists only while a message is processed.
+ *
+ * - `options`: read during the call (the caller keeps ownership); NULL
+ *   turns compression off.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `INVALID_ARGUMENT` (window bits not 0 or 9..15, level above 9);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_compression(wsc_client *client, const wsc_compression_options *options);
+
+/**
  * Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
  * Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
  * `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
@@ -810,6 +880,27 @@ wsc_result wsc_client_bytes(const wsc_client *client,
  * `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_address(const wsc_client *client, bool local, char *buf, size_t buf_len);
+
+/**
+ * The extensions in force on the last connection that opened: the
+ * server's `Sec-WebSocket-Extensions` answer (RFC 6455 §9.1), e.g.
+ * `permessage-deflate; server_no_context_takeover`, written as a
+ * NUL-terminated string into `buf`; the empty string when that connection
+ * opened without compression, or none opened yet.
+ *
+ * - `buf`, `buf_len`: a caller-owned buffer; 256 bytes suffice for any
+ *   answer wsc accepts.
+ * - `out_len`: may be NULL; receives the answer's length in bytes
+ *   (without the NUL), also when `buf_len` is too small.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client, buf); `INVALID_HANDLE`;
+ * `INVALID_ARGUMENT` (`buf_len` too small: nothing written but
+ * `out_len`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_extensions(const wsc_client *client,
+                                 char *buf,
+                                 size_t buf_len,
+                                 size_t *out_len);
 
 /**
  * The client's connection state (numbers as Workerman's `STATUS_*`).

@@ -5,7 +5,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target runs (default 60)
-#   TARGET   server_bytes (default) and/or proxy_bytes; "all" for both
+#   TARGET   server_bytes (default), proxy_bytes and/or deflate_bytes; "all" for the three
 # Environment:
 #   FUZZ_JOBS=N     libFuzzer -fork=N workers (default 1: one process)
 #   FUZZ_ARGS="..." extra libFuzzer flags (e.g. -max_len=65536)
@@ -27,7 +27,7 @@ targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
     targets=(server_bytes)
 elif [ "${targets[0]}" = all ]; then
-    targets=(server_bytes proxy_bytes)
+    targets=(server_bytes proxy_bytes deflate_bytes)
 fi
 case "$seconds" in
 '' | *[!0-9]*)

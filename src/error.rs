@@ -131,6 +131,30 @@ impl fmt::Display for Utf8Violation {
 
 impl std::error::Error for Utf8Violation {}
 
+/// The marker inside the I/O error with which the permessage-deflate
+/// receive filter (RFC 7692) reports a compressed message it cannot accept.
+#[derive(Debug)]
+pub(crate) enum InflateViolation {
+    /// The compressed data does not inflate (1007).
+    Invalid(String),
+    /// The compressed message exceeds what the size limit allows (1009).
+    TooBig(String),
+    /// The frames around a compressed message break RFC 6455 (1002).
+    Protocol(String),
+}
+
+impl fmt::Display for InflateViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InflateViolation::Invalid(s)
+            | InflateViolation::TooBig(s)
+            | InflateViolation::Protocol(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for InflateViolation {}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -144,6 +168,16 @@ impl From<tungstenite::Error> for Error {
             }
             T::Io(io) if io.get_ref().is_some_and(|e| e.is::<Utf8Violation>()) => {
                 Error::InvalidPayload("invalid UTF-8 in a text message".into())
+            }
+            T::Io(io) if io.get_ref().is_some_and(|e| e.is::<InflateViolation>()) => {
+                match io.into_inner().map(|e| e.downcast::<InflateViolation>()) {
+                    Some(Ok(v)) => match *v {
+                        InflateViolation::Invalid(s) => Error::InvalidPayload(s),
+                        InflateViolation::TooBig(s) => Error::MessageTooBig(s),
+                        InflateViolation::Protocol(s) => Error::Protocol(s),
+                    },
+                    _ => Error::InvalidPayload("invalid compressed data".into()),
+                }
             }
             T::Io(io) => Error::ConnectionLost(io.to_string()),
             T::Tls(t) => Error::Tls(t.to_string()),

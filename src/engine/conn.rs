@@ -1,6 +1,7 @@
 //! One client's connection state machine: resolve -> TCP -> TLS -> opening
 //! handshake -> open -> closing -> closed, and reconnect.
 
+use super::deflate::{self, Deflater, Inflater};
 use super::proxy::{Progress, Shake};
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
@@ -22,7 +23,8 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::http::{HeaderName, HeaderValue};
-use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
 
@@ -177,6 +179,12 @@ pub(crate) struct Conn {
     closed_by_caller: bool,
     /// State of the jitter's random numbers (xorshift; not for security).
     jitter: u64,
+    /// permessage-deflate in force on the open connection: the compressor
+    /// of our messages.
+    deflater: Option<Deflater>,
+    /// The server's permessage-deflate answer of the last connection that
+    /// opened (RFC 7692 §7.1), `None` when it opened without compression.
+    pub(crate) extensions: Option<String>,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -197,6 +205,31 @@ fn message_of(t: MessageType, data: Bytes) -> crate::Result<Message> {
         }
         MessageType::Binary => Message::Binary(data),
     })
+}
+
+/// The message as tungstenite writes it: plain, or with permessage-deflate
+/// compressed into one frame with RSV1 (RFC 7692 §6, §7.2.1), which
+/// tungstenite masks and writes as it is. Returns the wire payload length.
+fn wire_message(
+    deflater: &mut Option<Deflater>,
+    t: MessageType,
+    data: Bytes,
+) -> crate::Result<(Message, usize)> {
+    let Some(d) = deflater else {
+        let len = data.len();
+        return Ok((message_of(t, data)?, len));
+    };
+    let payload = d
+        .compress(&data)
+        .map_err(|e| Error::Io(format!("compression failed: {e}")))?;
+    let len = payload.len();
+    let opcode = match t {
+        MessageType::Text => OpData::Text,
+        MessageType::Binary => OpData::Binary,
+    };
+    let mut frame = Frame::message(payload, OpCode::Data(opcode), true);
+    frame.header_mut().rsv1 = true;
+    Ok((Message::Frame(frame), len))
 }
 
 fn is_would_block(e: &tungstenite::Error) -> bool {
@@ -231,6 +264,8 @@ impl Conn {
             failed_attempts: 0,
             closed_by_caller: false,
             jitter: id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            deflater: None,
+            extensions: None,
         }
     }
 
@@ -601,6 +636,12 @@ impl Conn {
                 req.headers_mut().insert(n, v);
             }
         }
+        if let Some(d) = &self.opts.compression
+            && let Ok(v) = HeaderValue::from_str(&d.offer())
+        {
+            req.headers_mut()
+                .insert(HeaderName::from_static("sec-websocket-extensions"), v);
+        }
         stream.record = Some(Vec::with_capacity(512));
         let r = tungstenite::client::client_with_config(req, stream, Some(self.ws_config()));
         self.handshake_result(env, r);
@@ -616,25 +657,36 @@ impl Conn {
     ) {
         match r {
             Ok((mut ws, response)) => {
-                // RFC 6455 §4.1 (5) / §9.1: wsc offers no extension, so the
-                // server may select none (tungstenite does not check this).
-                if let Some(ext) = response.headers().get("Sec-WebSocket-Extensions") {
-                    let ext = String::from_utf8_lossy(ext.as_bytes()).into_owned();
-                    drop(ws);
-                    return self.fail(
-                        env,
-                        Error::Handshake(format!(
-                            "the server selected the extension {ext:?}, which was not offered"
-                        )),
-                    );
-                }
+                // RFC 6455 §4.1 (5) / §9.1, RFC 7692 §7.1: the server may
+                // select only what was offered (tungstenite does not check
+                // this): permessage-deflate with parameters that fit the
+                // offer, when compression is on; nothing otherwise.
+                let answers: Vec<String> = response
+                    .headers()
+                    .get_all("Sec-WebSocket-Extensions")
+                    .iter()
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .collect();
+                let negotiated = match deflate::negotiate(self.opts.compression.as_ref(), &answers)
+                {
+                    Ok(n) => n,
+                    Err(why) => {
+                        drop(ws);
+                        return self.fail(env, Error::Handshake(why));
+                    }
+                };
                 let rec = ws.get_mut().record.take().unwrap_or_default();
                 let end = rec
                     .windows(4)
                     .position(|w| w == b"\r\n\r\n")
                     .map_or(rec.len(), |p| p + 4);
                 let head = Bytes::copy_from_slice(&rec[..end]);
-                ws.get_mut().watch_from(&rec[end..]);
+                let inflater = negotiated
+                    .as_ref()
+                    .map(|n| Inflater::new(n, self.opts.max_message_size));
+                ws.get_mut().opened(inflater);
+                self.deflater = negotiated.as_ref().map(Deflater::new);
+                self.extensions = negotiated.map(|n| n.answer);
                 self.written_at_open = ws.get_ref().bytes_written;
                 self.submitted = 0;
                 self.failed_attempts = 0;
@@ -685,15 +737,14 @@ impl Conn {
         self.drain_wanted |= !self.pending.is_empty();
         while let Some((t, data)) = self.pending.pop_front() {
             self.pending_bytes -= data.len();
-            let len = data.len();
             let State::Open(ws) = &mut self.state else {
                 return;
             };
-            let msg = match message_of(t, data.clone()) {
+            let (msg, wire_len) = match wire_message(&mut self.deflater, t, data.clone()) {
                 Ok(m) => m,
                 Err(_) => continue, // checked at send time
             };
-            self.submitted += frame_len(len);
+            self.submitted += frame_len(wire_len);
             self.unwritten.push_back((self.submitted, t, data));
             if let Err(e) = ws.write(msg)
                 && !is_would_block(&e)
@@ -968,6 +1019,7 @@ impl Conn {
         }
         self.drain_wanted = false;
         self.full_reported = false;
+        self.deflater = None;
         self.deregister(env);
         self.state = State::Closed;
         self.generation += 1;
@@ -992,8 +1044,8 @@ impl Conn {
                     return Err(Error::BufferFull);
                 }
                 let payload = Bytes::copy_from_slice(data);
-                let msg = message_of(t, payload.clone())?;
-                self.submitted += frame_len(data.len());
+                let (msg, wire_len) = wire_message(&mut self.deflater, t, payload.clone())?;
+                self.submitted += frame_len(wire_len);
                 let end = self.submitted;
                 let State::Open(ws) = &mut self.state else {
                     unreachable!()

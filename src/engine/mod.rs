@@ -11,6 +11,7 @@
 //! and the lock is handed over fairly.
 
 mod conn;
+mod deflate;
 mod fallback;
 mod fork;
 mod proxy;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, MessageType};
 use conn::{Conn, Env, Target};
 use crossbeam_channel::{Receiver, Sender, unbounded};
+pub use deflate::DeflateOptions;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, MutexGuard};
 pub(crate) use proxy::Proxy;
@@ -757,6 +759,36 @@ impl Client {
             }
             Ok(())
         })
+    }
+
+    /// Offers permessage-deflate (RFC 7692) in the next opening handshakes
+    /// with these parameters, or stops offering it (`None`, the default:
+    /// Workerman's behaviour). With compression on, messages are sent
+    /// compressed and compressed messages from the server are inflated;
+    /// the message size limit applies to the inflated size. Memory: with
+    /// context takeover up to ~300 KiB per open connection (compressor and
+    /// decompressor kept between messages); with both
+    /// `client_no_context_takeover` and `server_no_context_takeover` they
+    /// exist only while a message is processed.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for window bits outside 9..=15
+    /// or a level above 9.
+    pub fn set_compression(&self, options: Option<DeflateOptions>) -> Result<()> {
+        if let Some(o) = &options {
+            o.check().map_err(Error::InvalidArgument)?;
+        }
+        self.with(|c, _| {
+            c.opts.compression = options;
+            Ok(())
+        })
+    }
+
+    /// The server's `Sec-WebSocket-Extensions` answer in force on the last
+    /// connection that opened, e.g. `permessage-deflate;
+    /// client_max_window_bits=15`; `None` before the first open and when it
+    /// opened without compression.
+    pub fn extensions(&self) -> Result<Option<String>> {
+        self.with(|c, _| Ok(c.extensions.clone()))
     }
 
     /// Starts connecting; ignored when already connecting or open.

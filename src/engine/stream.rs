@@ -1,7 +1,9 @@
 //! The byte stream under tungstenite: plain TCP or OpenSSL TLS over a
 //! non-blocking mio socket, with byte counters and a recorder that keeps the
-//! raw handshake response.
+//! raw handshake response, and (with permessage-deflate negotiated) the
+//! filter that inflates compressed messages before tungstenite sees them.
 
+use super::deflate::Inflater;
 use crate::error::Utf8Violation;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -34,6 +36,11 @@ pub(crate) struct Stream {
     head_out: Option<(Vec<u8>, usize)>,
     /// The response head has been handed to tungstenite.
     head_released: bool,
+    /// Bytes that arrived behind the response head, kept from tungstenite's
+    /// handshake so that they pass the filters set up when it opens.
+    stash: Vec<u8>,
+    /// With permessage-deflate negotiated: the receive filter (RFC 7692).
+    inflate: Option<Box<Inflater>>,
 }
 
 impl Stream {
@@ -47,6 +54,50 @@ impl Stream {
             poisoned: false,
             head_out: None,
             head_released: false,
+            stash: Vec::new(),
+            inflate: None,
+        }
+    }
+
+    /// Reads from the bytes kept behind the response head, then from the
+    /// connection.
+    fn read_source(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.stash.is_empty() {
+            let n = buf.len().min(self.stash.len());
+            buf[..n].copy_from_slice(&self.stash[..n]);
+            self.stash.drain(..n);
+            if self.stash.is_empty() {
+                self.stash = Vec::new();
+            }
+            return Ok(n);
+        }
+        self.read_inner(buf)
+    }
+
+    /// Plain frames out of the receive filter.
+    fn read_inflated(&mut self, inf: &mut Inflater, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if inf.has_output() {
+                return Ok(inf.take_output(buf));
+            }
+            if inf.needs_input() {
+                match self.read_source(inf.input_buffer()) {
+                    Ok(n) => {
+                        inf.input_filled(n);
+                        if n == 0 {
+                            return Ok(0);
+                        }
+                    }
+                    Err(e) => {
+                        inf.input_filled(0);
+                        if e.kind() == io::ErrorKind::WouldBlock {
+                            inf.idle();
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            inf.step()?;
         }
     }
 
@@ -65,8 +116,13 @@ impl Stream {
         let mut tmp = [0u8; 2048];
         loop {
             let rec = self.record.as_ref().expect("recording");
-            if rec.windows(4).any(|w| w == b"\r\n\r\n") {
-                self.head_out = Some((normalize_head(rec), 0));
+            if let Some(end) = rec.windows(4).position(|w| w == b"\r\n\r\n") {
+                // Only the head goes to tungstenite's handshake; what came
+                // behind it is read after the connection opened, through
+                // the filters then in place.
+                let end = end + 4;
+                self.stash = rec[end..].to_vec();
+                self.head_out = Some((normalize_head(&rec[..end]), 0));
                 break;
             }
             if rec.len() > MAX_RESPONSE_HEAD {
@@ -94,15 +150,13 @@ impl Stream {
         Ok(())
     }
 
-    /// Starts the UTF-8 watch with the bytes that arrived behind the
-    /// handshake response (tungstenite parses those first).
-    pub(crate) fn watch_from(&mut self, early: &[u8]) {
-        let mut w = Utf8Watch::default();
-        if w.feed(early) {
-            self.watch = Some(w);
-        } else {
-            self.poisoned = true;
-        }
+    /// The connection opened: the receive filters start (the UTF-8 watch,
+    /// and the inflater when permessage-deflate was negotiated), before any
+    /// frame byte has been handed to tungstenite.
+    pub(crate) fn opened(&mut self, inflate: Option<Inflater>) {
+        self.record = None;
+        self.watch = Some(Utf8Watch::default());
+        self.inflate = inflate.map(Box::new);
     }
 }
 
@@ -123,7 +177,14 @@ impl Read for Stream {
             }
             return Ok(n);
         }
-        let n = self.read_inner(buf)?;
+        let n = match self.inflate.take() {
+            Some(mut inf) => {
+                let r = self.read_inflated(&mut inf, buf);
+                self.inflate = Some(inf);
+                r?
+            }
+            None => self.read_source(buf)?,
+        };
         if let Some(w) = &mut self.watch
             && !w.feed(&buf[..n])
         {
@@ -192,7 +253,8 @@ impl Write for Stream {
 /// of text messages for UTF-8 as far as it has come, so that invalid UTF-8
 /// fails the connection as early as the bytes allow (RFC 6455 §8.1; the
 /// Autobahn cases 6.4.x), not only when a whole frame has arrived.
-/// Compressed frames (RSV1) are not inspected: their payload is not text.
+/// With permessage-deflate it watches the inflater's output (plain frames);
+/// without, frames with RSV1 are not inspected (tungstenite refuses them).
 #[derive(Default)]
 pub(crate) struct Utf8Watch {
     header: [u8; 14],

@@ -97,6 +97,41 @@ pub enum wsc_result {
     Forked = 22,
 }
 
+/// permessage-deflate parameters (RFC 7692) for
+/// `wsc_client_set_compression`. A zero-initialized struct is the default
+/// offer: context takeover both ways, window bits left to the server,
+/// level 6.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct wsc_compression_options {
+    /// true: this client does not keep its compression context between
+    /// messages (`client_no_context_takeover`, §7.1.1.2): worse ratio for
+    /// similar messages, no compressor kept between messages (saves about
+    /// 260 KiB per idle connection).
+    pub client_no_context_takeover: bool,
+    /// true: ask the server not to keep its context between messages
+    /// (`server_no_context_takeover`, §7.1.1.1): no decompressor kept
+    /// between messages (saves about 40 KiB per idle connection). A server
+    /// that does not support it declines compression; one that accepts
+    /// the offer without granting it fails the handshake
+    /// (`WSC_RESULT_HANDSHAKE`, §7.1.1.1), as python-websockets' client does.
+    pub server_no_context_takeover: bool,
+    /// The largest window this client compresses with, as a base-2
+    /// logarithm (window of 2^N bytes): 9..15, offered as
+    /// `client_max_window_bits=N` (§7.1.2.2); 0 offers the parameter
+    /// without a value (the server may choose; 15 when it does not).
+    /// 8 is refused (zlib cannot write raw deflate with a 256-byte window);
+    /// a server that answers 8 gets uncompressed stored blocks.
+    pub client_max_window_bits: u8,
+    /// Ask the server to compress with a window of at most 2^N bytes:
+    /// 9..15 (`server_max_window_bits=N`, §7.1.2.1); 0 asks nothing. An
+    /// answer without it, or with a larger value, fails the handshake.
+    pub server_max_window_bits: u8,
+    /// zlib level of this client's messages: 1 (fastest) .. 9 (smallest);
+    /// 0 means the default, 6.
+    pub level: u8,
+}
+
 /// What an event reports (`wsc_event.event_type`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1086,6 +1121,54 @@ pub extern "C" fn wsc_client_set_limits(
     })
 }
 
+/// Turns permessage-deflate compression (RFC 7692) on or off for the next
+/// connection attempts (an open connection keeps what it negotiated).
+/// Off by default (Workerman's behaviour). On: the opening handshake
+/// offers `permessage-deflate` with `options`; if the server accepts,
+/// messages are sent compressed and compressed messages from the server
+/// are inflated (the message size limit of `wsc_client_set_limits` applies
+/// to the inflated size: a bigger one closes with 1009); if it declines,
+/// the connection works uncompressed. An answer that does not fit the
+/// offer fails the handshake (`WSC_RESULT_HANDSHAKE`). The answer in force:
+/// `wsc_client_extensions`.
+///
+/// Memory per open connection: up to ~300 KiB with context takeover both
+/// ways; with `client_no_context_takeover` and `server_no_context_takeover`
+/// the (de)compressor exists only while a message is processed.
+///
+/// - `options`: read during the call (the caller keeps ownership); NULL
+///   turns compression off.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+/// `INVALID_ARGUMENT` (window bits not 0 or 9..15, level above 9);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_compression(
+    client: *mut wsc_client,
+    options: *const wsc_compression_options,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let opts = if options.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, and the caller passes a readable
+            // `wsc_compression_options` (documented); read by value.
+            let o = unsafe { options.read() };
+            Some(crate::engine::DeflateOptions {
+                client_no_context_takeover: o.client_no_context_takeover,
+                server_no_context_takeover: o.server_no_context_takeover,
+                client_max_window_bits: (o.client_max_window_bits != 0)
+                    .then_some(o.client_max_window_bits),
+                server_max_window_bits: (o.server_max_window_bits != 0)
+                    .then_some(o.server_max_window_bits),
+                level: if o.level == 0 { 6 } else { o.level },
+            })
+        };
+        to_result(c.set_compression(opts))
+    })
+}
+
 /// Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
 /// Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
 /// `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
@@ -1337,6 +1420,55 @@ pub extern "C" fn wsc_client_address(
             return result_of(&Error::NotConnected);
         };
         let text = addr.to_string();
+        if text.len() + 1 > buf_len {
+            return result_of(&Error::InvalidArgument(format!(
+                "the buffer needs {} bytes, it has {buf_len}",
+                text.len() + 1
+            )));
+        }
+        // SAFETY: `buf` is non-NULL and the caller gives `buf_len` writable
+        // bytes (documented); we write text.len() + 1 <= buf_len bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+            buf.add(text.len()).write(0);
+        }
+        wsc_result::Ok
+    })
+}
+
+/// The extensions in force on the last connection that opened: the
+/// server's `Sec-WebSocket-Extensions` answer (RFC 6455 §9.1), e.g.
+/// `permessage-deflate; server_no_context_takeover`, written as a
+/// NUL-terminated string into `buf`; the empty string when that connection
+/// opened without compression, or none opened yet.
+///
+/// - `buf`, `buf_len`: a caller-owned buffer; 256 bytes suffice for any
+///   answer wsc accepts.
+/// - `out_len`: may be NULL; receives the answer's length in bytes
+///   (without the NUL), also when `buf_len` is too small.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (client, buf); `INVALID_HANDLE`;
+/// `INVALID_ARGUMENT` (`buf_len` too small: nothing written but
+/// `out_len`); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_extensions(
+    client: *const wsc_client,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        if buf.is_null() {
+            return wsc_result::NullArgument;
+        }
+        let text = match c.extensions() {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => return result_of(&e),
+        };
+        if !out_len.is_null() {
+            put(out_len, text.len());
+        }
         if text.len() + 1 > buf_len {
             return result_of(&Error::InvalidArgument(format!(
                 "the buffer needs {} bytes, it has {buf_len}",

@@ -334,6 +334,33 @@ class AsyncTcpConnection
     public int|float $websocketPongTimeout = 10;
 
     /**
+     * A wsc addition: permessage-deflate compression (RFC 7692), off by
+     * default as in Workerman (a compressing connection keeps up to
+     * ~300 KiB of compressor state). Read at connect():
+     *
+     * - `false`: no compression offered;
+     * - `true`: offer permessage-deflate with the defaults (context
+     *   takeover both ways, window bits left to the server, zlib level 6);
+     * - an array of parameters, each optional:
+     *   `'client_no_context_takeover' => bool` (this client does not keep
+     *   its context between messages: no compressor kept while idle),
+     *   `'server_no_context_takeover' => bool` (ask the server the same: no
+     *   decompressor kept while idle; both true = the low-memory mode),
+     *   `'client_max_window_bits' => int` 9..15 (this client's window is
+     *   at most 2^N bytes), `'server_max_window_bits' => int` 9..15 (ask
+     *   the server for at most 2^N bytes), `'level' => int` 1..9.
+     *
+     * When the server accepts, messages go compressed both ways (send()
+     * and onMessage are unchanged; maxPackageSize applies to the inflated
+     * size); when it declines, the connection works uncompressed. The
+     * server's answer in force: getWebSocketExtensions(). A bad value makes
+     * connect() throw \InvalidArgumentException.
+     *
+     * @var bool|array<string, bool|int>
+     */
+    public bool|array $websocketCompression = false;
+
+    /**
      * A wsc addition, emitted for a message that send() queued (returned
      * null) and that will not be delivered because the connection attempt
      * ended first: `function (AsyncTcpConnection $connection, string $data)`.
@@ -989,6 +1016,30 @@ class AsyncTcpConnection
     }
 
     /**
+     * A wsc addition: the WebSocket extensions in force on the last
+     * connection that opened, as the server answered them
+     * (`Sec-WebSocket-Extensions`, RFC 6455 section 9.1), e.g.
+     * `permessage-deflate; server_no_context_takeover`; '' when it opened
+     * without compression (see websocketCompression), before the first
+     * open, and once freed.
+     */
+    public function getWebSocketExtensions(): string
+    {
+        if ($this->client->isFreed()) {
+            return '';
+        }
+        $lib = Library::get();
+        $buf = $lib->ffi->new('char[512]');
+        $len = $lib->ffi->new('size_t');
+        $result = $lib->ffi->wsc_client_extensions($this->client->pointer(), $buf, 512, FFI::addr($len));
+        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            return '';
+        }
+        $lib->check($result, 'wsc_client_extensions');
+        return FFI::string($buf, (int) $len->cdata);
+    }
+
+    /**
      * True when nothing accepted by send() waits to be written.
      */
     public function bufferIsEmpty(): bool
@@ -1507,6 +1558,8 @@ class AsyncTcpConnection
         $pongMs = min((int) round($this->websocketPongTimeout * 1000), 0xffffffff);
         $lib->check($ffi->wsc_client_set_pong_timeout($client, $pongMs), 'wsc_client_set_pong_timeout');
 
+        $this->applyCompression($lib, $client);
+
         $bindto = $this->socketContext['socket']['bindto'] ?? null;
         if ($bindto !== null && !in_array($bindto, ['0:0', '0.0.0.0:0', '[::]:0'], true)) {
             throw new \InvalidArgumentException(sprintf(
@@ -1519,6 +1572,54 @@ class AsyncTcpConnection
         $this->applyProxy($lib, $client);
         $this->appliedLimits = [0, 0];
         $this->applyLimits();
+    }
+
+    /**
+     * Gives libwsc the websocketCompression property
+     * (`wsc_client_set_compression`).
+     */
+    private function applyCompression(Library $lib, CData $client): void
+    {
+        $c = $this->websocketCompression;
+        if ($c === false) {
+            $lib->check($lib->ffi->wsc_client_set_compression($client, null), 'wsc_client_set_compression');
+            return;
+        }
+        $params = $c === true ? [] : $c;
+        $o = $lib->ffi->new('wsc_compression_options');
+        foreach ($params as $key => $value) {
+            switch ($key) {
+                case 'client_no_context_takeover':
+                case 'server_no_context_takeover':
+                    if (!is_bool($value)) {
+                        throw new \InvalidArgumentException("websocketCompression['{$key}'] must be a bool");
+                    }
+                    $o->{$key} = $value;
+                    break;
+                case 'client_max_window_bits':
+                case 'server_max_window_bits':
+                    if (!is_int($value) || $value < 9 || $value > 15) {
+                        throw new \InvalidArgumentException(
+                            "websocketCompression['{$key}'] must be an int 9..15 (a window of 2^N bytes)"
+                        );
+                    }
+                    $o->{$key} = $value;
+                    break;
+                case 'level':
+                    if (!is_int($value) || $value < 1 || $value > 9) {
+                        throw new \InvalidArgumentException("websocketCompression['level'] must be an int 1..9");
+                    }
+                    $o->level = $value;
+                    break;
+                default:
+                    throw new \InvalidArgumentException(sprintf(
+                        'websocketCompression: unknown parameter %s (known: client_no_context_takeover, '
+                        . 'server_no_context_takeover, client_max_window_bits, server_max_window_bits, level)',
+                        json_encode($key),
+                    ));
+            }
+        }
+        $lib->check($lib->ffi->wsc_client_set_compression($client, FFI::addr($o)), 'wsc_client_set_compression');
     }
 
     /**
