@@ -16,6 +16,10 @@ fn a_batch_holds_the_queued_events_in_order_up_to_max() {
             .send(MessageType::Text, format!("m{i}").as_bytes())
             .unwrap();
     }
+    // Let the echoes arrive and queue up (the fallback thread reads them
+    // while nobody polls): without the pause, a loaded machine delivers
+    // them one by one as they come and every batch holds a single event.
+    std::thread::sleep(Duration::from_millis(500));
     let mut got = Vec::new();
     let mut batches = 0;
     let deadline = Instant::now() + WAIT;
