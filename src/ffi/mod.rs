@@ -1420,20 +1420,27 @@ pub extern "C" fn wsc_client_address(
             return result_of(&Error::NotConnected);
         };
         let text = addr.to_string();
-        if text.len() + 1 > buf_len {
-            return result_of(&Error::InvalidArgument(format!(
-                "the buffer needs {} bytes, it has {buf_len}",
-                text.len() + 1
-            )));
-        }
-        // SAFETY: `buf` is non-NULL and the caller gives `buf_len` writable
-        // bytes (documented); we write text.len() + 1 <= buf_len bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-            buf.add(text.len()).write(0);
-        }
-        wsc_result::Ok
+        write_c_string(&text, buf, buf_len)
     })
+}
+
+/// Writes `text` and a NUL into the caller's `buf` of `buf_len` bytes
+/// (`buf` checked non-NULL by the caller); `INVALID_ARGUMENT`, nothing
+/// written, when it does not fit.
+fn write_c_string(text: &str, buf: *mut c_char, buf_len: usize) -> wsc_result {
+    if text.len() + 1 > buf_len {
+        return result_of(&Error::InvalidArgument(format!(
+            "the buffer needs {} bytes, it has {buf_len}",
+            text.len() + 1
+        )));
+    }
+    // SAFETY: `buf` is non-NULL and the caller gives `buf_len` writable
+    // bytes (documented); we write text.len() + 1 <= buf_len bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+        buf.add(text.len()).write(0);
+    }
+    wsc_result::Ok
 }
 
 /// The extensions in force on the last connection that opened: the
@@ -1469,19 +1476,7 @@ pub extern "C" fn wsc_client_extensions(
         if !out_len.is_null() {
             put(out_len, text.len());
         }
-        if text.len() + 1 > buf_len {
-            return result_of(&Error::InvalidArgument(format!(
-                "the buffer needs {} bytes, it has {buf_len}",
-                text.len() + 1
-            )));
-        }
-        // SAFETY: `buf` is non-NULL and the caller gives `buf_len` writable
-        // bytes (documented); we write text.len() + 1 <= buf_len bytes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
-            buf.add(text.len()).write(0);
-        }
-        wsc_result::Ok
+        write_c_string(&text, buf, buf_len)
     })
 }
 
