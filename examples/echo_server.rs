@@ -58,6 +58,10 @@ fn main() {
         eprintln!("refusing to listen on {local}: loopback addresses only");
         std::process::exit(2);
     }
+    // std listens with a backlog of 128; listen() again raises it (Linux
+    // caps it at net.core.somaxconn).
+    // SAFETY: listen on the listener's own fd, which it keeps open.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
     println!("listening on {local}");
     let _ = std::io::stdout().flush();
     for stream in listener.incoming() {
