@@ -46,6 +46,7 @@ fn main() {
             }
         }
     }
+    raise_open_files_limit();
     let listener = match TcpListener::bind(&addr) {
         Ok(l) => l,
         Err(e) => {
@@ -71,6 +72,23 @@ fn main() {
             .spawn(move || {
                 let _ = serve(stream);
             });
+    }
+}
+
+/// Raises the open-files soft limit to the hard limit (a connection is an
+/// fd; the benchmarks and tests open thousands), as libwsc does for its
+/// own process.
+fn raise_open_files_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
     }
 }
 
