@@ -343,9 +343,21 @@ impl Conn {
         }
     }
 
-    /// Readiness on the socket (either direction): make all the progress
-    /// possible now.
+    /// Readiness on the socket (either direction) reported by the poller:
+    /// make all the progress possible now. `read_closed`: the readiness
+    /// included the peer's FIN (or an error); a short read is then not
+    /// taken as a drained socket (see `read_ahead`).
+    pub(crate) fn drive_ready(&mut self, env: &mut Env, read_closed: bool) {
+        self.drive_with(env, !read_closed);
+    }
+
+    /// Make all the progress possible now (not from a readiness event:
+    /// every read goes on until the socket says `WouldBlock`).
     pub(crate) fn drive(&mut self, env: &mut Env) {
+        self.drive_with(env, false);
+    }
+
+    fn drive_with(&mut self, env: &mut Env, trust_short_reads: bool) {
         // Each state hands over to the next as far as the socket allows.
         loop {
             let state = std::mem::replace(&mut self.state, State::Closed);
@@ -368,12 +380,12 @@ impl Conn {
                 }
                 State::Open(ws) => {
                     self.state = State::Open(ws);
-                    self.drive_open(env);
+                    self.drive_open(env, trust_short_reads);
                     false
                 }
                 State::Closing(ws) => {
                     self.state = State::Closing(ws);
-                    self.drive_open(env);
+                    self.drive_open(env, trust_short_reads);
                     false
                 }
                 other => {
@@ -709,7 +721,7 @@ impl Conn {
         }
     }
 
-    fn drive_open(&mut self, env: &mut Env) {
+    fn drive_open(&mut self, env: &mut Env, trust_short_reads: bool) {
         if self.deferred.is_some() {
             return;
         }
@@ -729,6 +741,9 @@ impl Conn {
         }
         if self.paused {
             return;
+        }
+        if let State::Open(ws) | State::Closing(ws) = &mut self.state {
+            ws.get_mut().begin_reads(trust_short_reads);
         }
         let mut delivered = 0usize;
         loop {

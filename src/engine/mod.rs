@@ -14,6 +14,7 @@ mod conn;
 mod fallback;
 mod fork;
 mod proxy;
+mod read_ahead;
 mod resolver;
 mod stream;
 
@@ -112,7 +113,9 @@ pub enum Status {
 pub(crate) struct Engine {
     poll: Poll,
     mio_events: Events,
-    ready: Vec<Token>,
+    /// Ready sockets of this turn: token, and whether the peer's FIN (or an
+    /// error) was part of the readiness (see `read_ahead`).
+    ready: Vec<(Token, bool)>,
     clients: HashMap<u64, Conn>,
     timers: Timers,
     /// Clients (id, generation) with a read error to act on at the start of
@@ -189,10 +192,14 @@ impl Engine {
             self.mio_events.clear();
         }
         let mut ready = std::mem::take(&mut self.ready);
-        ready.extend(self.mio_events.iter().map(|e| e.token()));
-        for token in ready.drain(..) {
+        ready.extend(
+            self.mio_events
+                .iter()
+                .map(|e| (e.token(), e.is_read_closed() || e.is_error())),
+        );
+        for (token, read_closed) in ready.drain(..) {
             if token != WAKE {
-                self.with_conn(token.0 as u64, |c, env| c.drive(env));
+                self.with_conn(token.0 as u64, |c, env| c.drive_ready(env, read_closed));
             }
         }
         self.ready = ready;

@@ -2,6 +2,7 @@
 //! non-blocking mio socket, with byte counters and a recorder that keeps the
 //! raw handshake response.
 
+use super::read_ahead::ReadAhead;
 use crate::error::Utf8Violation;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -34,6 +35,8 @@ pub(crate) struct Stream {
     head_out: Option<(Vec<u8>, usize)>,
     /// The response head has been handed to tungstenite.
     head_released: bool,
+    /// Bulk reads and drained-socket knowledge (see `read_ahead`).
+    ahead: ReadAhead,
 }
 
 impl Stream {
@@ -47,13 +50,25 @@ impl Stream {
             poisoned: false,
             head_out: None,
             head_released: false,
+            ahead: ReadAhead::default(),
         }
     }
 
+    /// Called before the connection's read loop runs (which reads until
+    /// `WouldBlock`): data may have come since the last read drained the
+    /// socket. `trust_short_reads`: the loop runs for a readiness event
+    /// without the peer's FIN (see `read_ahead`).
+    pub(crate) fn begin_reads(&mut self, trust_short_reads: bool) {
+        self.ahead.begin(trust_short_reads);
+    }
+
     fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match &mut self.inner {
-            Inner::Plain(s) => s.read(buf)?,
-            Inner::Tls(s) => s.read(buf)?,
+        let Stream { inner, ahead, .. } = self;
+        let n = match inner {
+            // A short read on plain TCP drained the socket; through TLS it
+            // says nothing (one record at a time).
+            Inner::Plain(s) => ahead.read(buf, true, |b| s.read(b))?,
+            Inner::Tls(s) => ahead.read(buf, false, |b| s.read(b))?,
         };
         self.bytes_read += n as u64;
         Ok(n)
