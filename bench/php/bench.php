@@ -62,6 +62,7 @@ use WscBench\Api\Ws;
 
 const SEQ_SIZE = 32;
 const WIN_SIZE = 64;
+const MIB = 1 << 20;
 
 /** @return array<string, string|int|float|null> */
 function options(): array
@@ -294,7 +295,10 @@ final class Bench
             &$cpu0,
         ): void {
             $now = hrtime(true);
-            if ($data !== $payload) {
+            // The size and the first 64 bytes, as the C benchmark checks
+            // (the floor checks the size): comparing every byte would
+            // measure PHP's memcmp, not the client.
+            if (strlen($data) !== MIB || substr_compare($data, $payload, 0, 64) !== 0) {
                 $this->fail('mib1: a wrong echo of ' . strlen($data) . ' bytes');
                 return;
             }
