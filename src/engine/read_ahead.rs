@@ -3,8 +3,8 @@
 //! when the kernel already told us so.
 //!
 //! tungstenite reads into its input buffer at most `read_buffer_size`
-//! bytes at a time (4 KiB for wsc, kept small so that 10,000 idle
-//! connections fit): a 1 MiB message took 256 `recv` calls, and on
+//! bytes at a time (a few KiB for wsc, kept small so that 10,000 idle
+//! connections fit): with 4 KiB a 1 MiB message took 256 `recv` calls, and on
 //! loopback each small `recv` also makes the kernel send a window update
 //! and push the peer's pending segments on this thread. While data comes
 //! in bulk (a read filled the whole buffer asked for), the socket is read
