@@ -13,6 +13,7 @@
 mod conn;
 mod fallback;
 mod fork;
+mod id_hash;
 mod proxy;
 mod read_ahead;
 mod resolver;
@@ -22,12 +23,13 @@ use crate::error::{Error, Result};
 use crate::event::{Event, MessageType};
 use conn::{Conn, Env, Target};
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use id_hash::IdMap;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, MutexGuard};
 pub(crate) use proxy::Proxy;
 use resolver::Resolver;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -116,7 +118,7 @@ pub(crate) struct Engine {
     /// Ready sockets of this turn: token, and whether the peer's FIN (or an
     /// error) was part of the readiness (see `read_ahead`).
     ready: Vec<(Token, bool)>,
-    clients: HashMap<u64, Conn>,
+    clients: IdMap<Conn>,
     timers: Timers,
     /// Clients (id, generation) with a read error to act on at the start of
     /// the next turn, after the caller has had the messages before it.
@@ -332,7 +334,7 @@ impl Context {
             poll,
             mio_events: Events::with_capacity(256),
             ready: Vec::with_capacity(256),
-            clients: HashMap::new(),
+            clients: IdMap::default(),
             timers: Timers::default(),
             deferred: Vec::new(),
             resolver: Resolver::new(waker.clone()),
