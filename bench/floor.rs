@@ -5,10 +5,22 @@
 //! connection, and `window64` (64-byte binary messages, 1000 in flight) on
 //! another.
 //!
-//! Usage: `bench-floor ws://127.0.0.1:PORT/ [round_trips] [window_messages]`
-//! (defaults 20000 and 200000). Prints one `RESULT` line per scenario (see
-//! `bench/run.sh`). Bounded: a read waits at most 10 s, the whole run at
-//! most 120 s (exit code 1 with a message).
+//! Usage:
+//! - `bench-floor ws://127.0.0.1:PORT/ [round_trips] [window_messages]`
+//!   (defaults 20000 and 200000): seq32 and window64;
+//! - `bench-floor URL mib1 [round_trips]` (default 200): sequential 1 MiB
+//!   binary round trips after 5 warm-up ones;
+//! - `bench-floor URL conns [connections] [rounds]` (defaults 500, 10): a
+//!   thread per connection (what a blocking client needs), all connected
+//!   first, then each does `rounds` sequential 64-byte round trips at once;
+//! - `bench-floor URL idle [connections] [idle_seconds]` (defaults 1000, 3):
+//!   opens the connections one after the other on this one thread (a
+//!   blocking client needs no thread for an idle connection), measures the
+//!   RSS they add, idles, then one 32-byte echo round over all of them.
+//!
+//! Prints one `RESULT` line per scenario (see `bench/run.sh`). Bounded: a
+//! read waits at most 10 s, the whole run at most 120 s (exit code 1 with a
+//! message).
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -18,6 +30,8 @@ const WARMUP: usize = 1000;
 const WINDOW: usize = 1000;
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const RUN_LIMIT: Duration = Duration::from_secs(120);
+const MIB: usize = 1 << 20;
+const MIB_WARMUP: usize = 5;
 
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage fills the struct we pass.
@@ -65,11 +79,160 @@ fn check_deadline(start: Instant) {
     }
 }
 
+/// The resident set of this process in bytes (/proc/self/statm).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("statm field 2");
+    // SAFETY: sysconf has no memory effects.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+fn arg(args: &[String], i: usize, default: usize) -> usize {
+    args.get(i).map_or(default, |s| s.parse().expect("count"))
+}
+
+/// Sequential 1 MiB round trips.
+fn mib1(url: &str, n: usize) {
+    let start = Instant::now();
+    let mut ws = connect(url);
+    let payload: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
+    let mut rtts = Vec::with_capacity(n);
+    let mut c0 = 0.0;
+    let mut t0 = Instant::now();
+    for i in 0..MIB_WARMUP + n {
+        if i == MIB_WARMUP {
+            (t0, c0) = (Instant::now(), cpu_seconds());
+        }
+        let t = Instant::now();
+        ws.send(Message::binary(payload.clone())).expect("send");
+        assert_eq!(read_binary(&mut ws), MIB, "echo size");
+        if i >= MIB_WARMUP {
+            rtts.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        check_deadline(start);
+    }
+    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    rtts.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    println!(
+        "RESULT client=rust-floor scenario=mib1 messages={n} seconds={secs:.3} msg_per_s={:.1} cpu_us_per_msg={:.1} rtt_p50_us={:.1} rtt_p99_us={:.1}",
+        n as f64 / secs,
+        cpu * 1e6 / n as f64,
+        rtts[rtts.len() / 2],
+        rtts[rtts.len() * 99 / 100],
+    );
+    let _ = ws.close(None);
+}
+
+/// `conns` connections, a thread each; all connect, then all do `rounds`
+/// sequential 64-byte round trips at once.
+fn conns(url: &str, conns: usize, rounds: usize) {
+    use std::sync::{Arc, Barrier};
+    let connected = Arc::new(Barrier::new(conns + 1));
+    let go = Arc::new(Barrier::new(conns + 1));
+    let t_open = Instant::now();
+    let threads: Vec<_> = (0..conns)
+        .map(|_| {
+            let (url, connected, go) = (url.to_string(), connected.clone(), go.clone());
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    let mut ws = connect(&url);
+                    connected.wait();
+                    go.wait();
+                    let payload = vec![b'z'; 64];
+                    for _ in 0..rounds {
+                        ws.send(Message::binary(payload.clone())).expect("send");
+                        assert_eq!(read_binary(&mut ws), 64, "echo size");
+                    }
+                    ws
+                })
+                .expect("thread")
+        })
+        .collect();
+    connected.wait();
+    let open_s = t_open.elapsed().as_secs_f64();
+    let (t0, c0) = (Instant::now(), cpu_seconds());
+    go.wait();
+    let sockets: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("a connection thread failed"))
+        .collect();
+    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    let n = conns * rounds;
+    println!(
+        "RESULT client=rust-floor scenario=conns{conns} messages={n} seconds={secs:.3} msg_per_s={:.0} cpu_us_per_msg={:.2} open_s={open_s:.3}",
+        n as f64 / secs,
+        cpu * 1e6 / n as f64,
+    );
+    drop(sockets);
+}
+
+/// `n` idle connections opened one after the other on this thread: the
+/// RSS they add, the CPU while idle, then one echo round over all.
+fn idle(url: &str, n: usize, idle_s: u64) {
+    let start = Instant::now();
+    let warm = connect(url);
+    let rss0 = rss_bytes();
+    let t_open = Instant::now();
+    let mut all = Vec::with_capacity(n);
+    for _ in 0..n {
+        all.push(connect(url));
+        if all.len() % 256 == 0 {
+            check_deadline(start);
+        }
+    }
+    let open_s = t_open.elapsed().as_secs_f64();
+    let rss1 = rss_bytes();
+    let c_idle = cpu_seconds();
+    std::thread::sleep(Duration::from_secs(idle_s));
+    let idle_cpu = (cpu_seconds() - c_idle) / idle_s as f64 * 100.0;
+    let (t0, c0) = (Instant::now(), cpu_seconds());
+    for (i, ws) in all.iter_mut().enumerate() {
+        let msg = format!("{i:032}");
+        ws.write(Message::binary(msg.into_bytes())).expect("write");
+        ws.flush().expect("flush");
+    }
+    for (i, ws) in all.iter_mut().enumerate() {
+        let expected = format!("{i:032}");
+        loop {
+            match ws.read() {
+                Ok(Message::Binary(d)) => {
+                    assert_eq!(&d[..], expected.as_bytes(), "echo of connection {i}");
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("bench-floor: read: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    println!(
+        "RESULT client=rust-floor scenario=idle{n} messages={n} seconds={secs:.3} msg_per_s={:.0} cpu_us_per_msg={:.2} open_s={open_s:.3} rss_kib_per_conn={:.1} idle_cpu_pct={idle_cpu:.2}",
+        n as f64 / secs,
+        cpu * 1e6 / n as f64,
+        (rss1.saturating_sub(rss0)) as f64 / 1024.0 / n as f64,
+    );
+    drop(warm);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let url = args
         .get(1)
-        .expect("usage: bench-floor URL [round_trips] [window_messages]");
+        .expect("usage: bench-floor URL [round_trips] [window_messages] | URL mib1|conns|idle ...");
+    match args.get(2).map(String::as_str) {
+        Some("mib1") => return mib1(url, arg(&args, 3, 200)),
+        Some("conns") => return conns(url, arg(&args, 3, 500), arg(&args, 4, 10)),
+        Some("idle") => return idle(url, arg(&args, 3, 1000), arg(&args, 4, 3) as u64),
+        _ => {}
+    }
     let round_trips: usize = args.get(2).map_or(20_000, |s| s.parse().expect("count"));
     let total: usize = args.get(3).map_or(200_000, |s| s.parse().expect("count"));
     assert!(round_trips > 0 && total > 0, "counts must be above 0");

@@ -11,14 +11,25 @@
 #   php-workerman  the same script on Workerman (Workerman\...), only when
 #                  WORKERMAN_DIR points at a Workerman checkout;
 # and prints one table: client x scenario with messages/s, CPU us/message,
-# RTT p50/p99 (sequential scenario), and the ratio of messages/s to the
+# RTT p50/p99 (sequential scenarios), the time to open the connections,
+# RSS per idle connection, idle CPU, and the ratio of messages/s to the
 # Rust floor (and to Workerman when it ran). See bench/README.md.
+#
+# Scenarios: seq32 and window64 (one process per client: "basic"), mib1
+# (1 MiB round trips), conns500 (500 connections x 10 rounds), idle1000 and
+# idle10000 (idle connections: RSS each, open time, idle CPU, one echo
+# round); each of the last four in a process of its own.
 #
 # Environment:
 #   BENCH_RUNS=N           runs of each client, interleaved; the table shows
 #                          medians (default 1)
+#   BENCH_SCENARIOS="..."  which groups to run (default: basic mib1 conns idle)
 #   BENCH_ROUND_TRIPS=N    sequential round trips (default 20000)
 #   BENCH_MESSAGES=N       messages of the window scenario (default 200000)
+#   BENCH_MIB_ROUND_TRIPS=N  1 MiB round trips (default 200)
+#   BENCH_CONNS=N BENCH_ROUNDS=N  the many-connections scenario (500, 10)
+#   BENCH_IDLE="N ..."     idle connection counts (default "1000 10000")
+#   BENCH_IDLE_SECONDS=S   idle time measured (default 3)
 #   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here)
 #   BENCH_NO_BUILD=1       skip the builds (they must exist)
 #   BENCH_RESULTS=FILE     also write every RESULT line (with run=N) to FILE
@@ -30,10 +41,16 @@ cd "$root"
 runs="${BENCH_RUNS:-1}"
 round_trips="${BENCH_ROUND_TRIPS:-20000}"
 messages="${BENCH_MESSAGES:-200000}"
+mib_round_trips="${BENCH_MIB_ROUND_TRIPS:-200}"
+conns="${BENCH_CONNS:-500}"
+rounds="${BENCH_ROUNDS:-10}"
+idle_seconds="${BENCH_IDLE_SECONDS:-3}"
+read -r -a idle_counts <<<"${BENCH_IDLE:-1000 10000}"
+read -r -a groups <<<"${BENCH_SCENARIOS:-basic mib1 conns idle}"
 window=1000
 # Each client stops itself after 120 s; this is the outer bound per run.
 client_timeout=200
-for v in runs round_trips messages; do
+for v in runs round_trips messages mib_round_trips conns rounds idle_seconds; do
     if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
         echo "bench/run.sh: ${v} must be a positive integer, got '${!v}'" >&2
         exit 2
@@ -44,7 +61,41 @@ if [ "$messages" -lt "$window" ]; then
     exit 2
 fi
 
+for v in "${idle_counts[@]}"; do
+    if ! [[ "$v" =~ ^[1-9][0-9]*$ ]]; then
+        echo "bench/run.sh: BENCH_IDLE must list positive integers, got '$v'" >&2
+        exit 2
+    fi
+done
+for g in "${groups[@]}"; do
+    case "$g" in
+    basic | mib1 | conns | idle) ;;
+    *)
+        echo "bench/run.sh: BENCH_SCENARIOS lists basic, mib1, conns, idle; got '$g'" >&2
+        exit 2
+        ;;
+    esac
+done
+
 say() { echo "bench/run.sh: $*" >&2; }
+
+# Open files: the echo server and every client hold one fd per connection
+# (10,000 in idle10000). The soft limit goes up to the hard limit for this
+# script and everything it starts (libwsc raises its own process's soft
+# limit too, Workerman does not).
+want_fds=$((conns + 64))
+for v in "${idle_counts[@]}"; do
+    [ $((v + 64)) -gt "$want_fds" ] && want_fds=$((v + 64))
+done
+hard_fds="$(ulimit -Hn)"
+if [ "$hard_fds" != unlimited ] && [ "$(ulimit -Sn)" != "$hard_fds" ]; then
+    ulimit -Sn "$hard_fds" || say "cannot raise the open-files soft limit to the hard limit ($hard_fds)"
+fi
+fd_limit="$(ulimit -Sn)"
+[ "$fd_limit" = unlimited ] && fd_limit=$((1 << 30))
+if [ "$fd_limit" -lt "$want_fds" ]; then
+    say "the open-files limit is $fd_limit (hard $hard_fds): scenarios with more than $((fd_limit - 64)) connections are skipped; raise it (ulimit -Hn as root, or LimitNOFILE=) to run them"
+fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -122,36 +173,109 @@ say "echo server $server_bin (PID $server_pid) on $url"
 
 # ------------------------------------------------------------------ runs
 touch "$tmp/results"
-run_client() { # client run
-    local client="$1" run="$2" rc=0 t0 t1
-    local -a cmd
-    case "$client" in
-    rust-floor) cmd=("$floor_bin" "$url" "$round_trips" "$messages") ;;
-    c-wsc) cmd=("$c_bin" --url "$url" --server-pid "$server_pid" "$round_trips" "$messages" "$window") ;;
-    php-wsc) cmd=(php bench/php/bench.php --url "$url" --round-trips "$round_trips" --messages "$messages" --window "$window") ;;
-    php-workerman) cmd=(php bench/php/bench.php --url "$url" --round-trips "$round_trips" --messages "$messages"
-        --window "$window" --workerman "$WORKERMAN_DIR") ;;
+# The server's thread count (a thread per connection): after a scenario
+# with thousands of connections, wait (at most 20 s) until their threads
+# are gone, so that the next client does not meet the last one's.
+server_threads() { sed -n 's/^Threads:[[:space:]]*//p' "/proc/$server_pid/status" 2>/dev/null || echo 0; }
+settle_server() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [ "$(server_threads)" -le 64 ] && return 0
+        sleep 0.1
+    done
+    say "the echo server still has $(server_threads) threads after 20 s"
+}
+
+scenario_names=()
+for g in "${groups[@]}"; do
+    case "$g" in
+    basic) scenario_names+=(seq32 window64) ;;
+    mib1) scenario_names+=(mib1) ;;
+    conns) scenario_names+=("conns$conns") ;;
+    idle) for v in "${idle_counts[@]}"; do scenario_names+=("idle$v"); done ;;
+    esac
+done
+
+run_client() { # client group run [idle count]
+    local client="$1" group="$2" run="$3" count="${4:-}" rc=0 t0 t1 expect=1 label="$2"
+    local -a cmd args
+    local php=(php bench/php/bench.php --url "$url")
+    [ "$client" = php-workerman ] && php+=(--workerman "$WORKERMAN_DIR")
+    case "$group" in
+    basic)
+        expect=2
+        case "$client" in
+        rust-floor) cmd=("$floor_bin" "$url" "$round_trips" "$messages") ;;
+        c-wsc) cmd=("$c_bin" --url "$url" --server-pid "$server_pid" "$round_trips" "$messages" "$window") ;;
+        php-*) cmd=("${php[@]}" --round-trips "$round_trips" --messages "$messages" --window "$window") ;;
+        esac
+        ;;
+    mib1)
+        case "$client" in
+        rust-floor) cmd=("$floor_bin" "$url" mib1 "$mib_round_trips") ;;
+        c-wsc) cmd=("$c_bin" --url "$url" --scenario mib1 --count "$mib_round_trips") ;;
+        php-*) cmd=("${php[@]}" --scenario mib1 --count "$mib_round_trips") ;;
+        esac
+        ;;
+    conns)
+        label="conns$conns"
+        case "$client" in
+        rust-floor) cmd=("$floor_bin" "$url" conns "$conns" "$rounds") ;;
+        c-wsc) cmd=("$c_bin" --url "$url" --scenario conns --conns "$conns" --rounds "$rounds") ;;
+        php-*) cmd=("${php[@]}" --scenario conns --conns "$conns" --rounds "$rounds") ;;
+        esac
+        ;;
+    idle)
+        label="idle$count"
+        if [ $((count + 64)) -gt "$fd_limit" ]; then
+            echo "NORESULT client=$client scenario=$label reason=the open-files limit ($fd_limit) is too low for $count connections" >>"$tmp/results"
+            return
+        fi
+        case "$client" in
+        rust-floor) cmd=("$floor_bin" "$url" idle "$count" "$idle_seconds") ;;
+        c-wsc) cmd=("$c_bin" --url "$url" --scenario idle --conns "$count" --idle-seconds "$idle_seconds") ;;
+        php-*) cmd=("${php[@]}" --scenario idle --conns "$count" --idle-seconds "$idle_seconds") ;;
+        esac
+        ;;
     esac
     t0=$(date +%s.%N)
     timeout -k 5 "$client_timeout" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
     t1=$(date +%s.%N)
-    grep '^RESULT ' "$tmp/out" | sed "s/\$/ run=$run/" >>"$tmp/results" || true
+    grep -E '^(NO)?RESULT ' "$tmp/out" | sed "s/\$/ run=$run/" >>"$tmp/results" || true
     local got
     got=$(grep -c '^RESULT ' "$tmp/out" || true)
-    say "run $run/$runs $client: $got RESULT lines, exit code $rc, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
-    if [ "$rc" != 0 ] || [ "$got" != 2 ]; then
+    say "run $run/$runs $client $label: $got RESULT lines, exit code $rc, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
+    if [ "$rc" != 0 ] || [ "$got" != "$expect" ]; then
         say "  $client failed or did not finish; its last messages:"
-        tail -n 5 "$tmp/err" | sed 's/^/    /' >&2
+        grep -v 'select exceeded the maximum' "$tmp/err" | tail -n 5 | sed 's/^/    /' >&2
+        local warned
+        warned=$(grep -c 'select exceeded the maximum' "$tmp/err" "$tmp/out" | awk -F: '{s+=$2} END{print s+0}')
+        [ "$warned" -gt 0 ] && say "  ($warned warnings 'select exceeded the maximum number of connections 1024')"
         [ "$rc" = 124 ] && say "  (killed after $client_timeout s)"
+        if [ "$got" = 0 ] && ! grep -q '^NORESULT ' "$tmp/out"; then
+            local why="exit code $rc"
+            [ "$rc" = 124 ] && why="killed after $client_timeout s"
+            echo "NORESULT client=$client scenario=$label reason=$why, see the messages above run=$run" >>"$tmp/results"
+        fi
     fi
+    settle_server
 }
 
 read -r -a order <<<"$clients"
 n=${#order[@]}
 for ((r = 1; r <= runs; r++)); do
-    # Interleaved; the starting client rotates from run to run.
-    for ((i = 0; i < n; i++)); do
-        run_client "${order[$(((i + r - 1) % n))]}" "$r"
+    for g in "${groups[@]}"; do
+        # Interleaved; the starting client rotates from run to run.
+        for ((i = 0; i < n; i++)); do
+            client="${order[$(((i + r - 1) % n))]}"
+            if [ "$g" = idle ]; then
+                for v in "${idle_counts[@]}"; do
+                    run_client "$client" idle "$r" "$v"
+                done
+            else
+                run_client "$client" "$g" "$r"
+            fi
+        done
     done
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -166,6 +290,12 @@ echo "echo server: wsc-echo-server on $url (tungstenite, a thread per connection
 echo "load average before: $load_before   after: $load_after"
 echo "seq32: $round_trips sequential 32-byte binary round trips after 1000 warm-up ones;" \
     "window64: $messages 64-byte binary messages, $window in flight"
+echo "mib1: $mib_round_trips sequential 1 MiB binary round trips after 5 warm-up ones;" \
+    "conns$conns: $conns connections opened at once, then $rounds sequential 64-byte round trips on each, all at once"
+echo "idleN: N connections opened at once after a warm-up one (open s: until all are open), RSS they add" \
+    "(KiB/conn), CPU while idle for $idle_seconds s (idle CPU%), then one 32-byte echo round (msgs/s, CPU)"
+echo "open-files limit: $fd_limit; rust-floor: blocking tungstenite, a thread per connection in conns$conns," \
+    "one thread opening and holding the idle ones"
 if [ "$runs" -gt 1 ]; then
     echo "figures: medians of $runs interleaved runs"
 else
@@ -173,7 +303,7 @@ else
 fi
 echo "CPU: getrusage of the client process, user + system, all its threads (not the server)"
 echo
-awk -v clients="$clients" -v runs="$runs" '
+awk -v clients="$clients" -v runs="$runs" -v scenarios="${scenario_names[*]}" '
 function median(arr, key, cnt,    a, i, j, t) {
     for (i = 1; i <= cnt; i++) a[i] = arr[key, i] + 0
     for (i = 2; i <= cnt; i++) {
@@ -182,6 +312,12 @@ function median(arr, key, cnt,    a, i, j, t) {
         a[j + 1] = t
     }
     return (cnt % 2) ? a[(cnt + 1) / 2] : (a[cnt / 2] + a[cnt / 2 + 1]) / 2
+}
+/^NORESULT / {
+    c = $2; sub(/^client=/, "", c); sc_ = $3; sub(/^scenario=/, "", sc_)
+    r = $0; sub(/^.* reason=/, "", r); sub(/ run=[0-9]+$/, "", r)
+    why[c SUBSEP sc_] = r
+    next
 }
 /^RESULT / {
     for (k in v) delete v[k]
@@ -194,19 +330,23 @@ function median(arr, key, cnt,    a, i, j, t) {
     rate[key, c] = v["msg_per_s"]
     cpu[key, c] = v["cpu_us_per_msg"]
     if ("rtt_p50_us" in v) { p50[key, c] = v["rtt_p50_us"]; p99[key, c] = v["rtt_p99_us"]; hasrtt[key] = 1 }
+    if ("open_s" in v) { opn[key, c] = v["open_s"]; hasopen[key] = 1 }
+    if ("rss_kib_per_conn" in v) { rss[key, c] = v["rss_kib_per_conn"]; icpu[key, c] = v["idle_cpu_pct"]; hasrss[key] = 1 }
 }
 END {
     nc = split(clients, cl, " ")
-    nsc = split("seq32 window64", sc, " ")
+    nsc = split(scenarios, sc, " ")
     wm = (clients ~ /php-workerman/)
     for (s = 1; s <= nsc; s++) for (i = 1; i <= nc; i++) {
         key = cl[i] SUBSEP sc[s]
         if (cnt[key] > 0) {
             mr[key] = median(rate, key, cnt[key]); mc[key] = median(cpu, key, cnt[key])
             if (hasrtt[key]) { m50[key] = median(p50, key, cnt[key]); m99[key] = median(p99, key, cnt[key]) }
+            if (hasopen[key]) mo[key] = median(opn, key, cnt[key])
+            if (hasrss[key]) { mrss[key] = median(rss, key, cnt[key]); mic[key] = median(icpu, key, cnt[key]) }
         }
     }
-    hdr = sprintf("%-14s %-9s %4s %10s %10s %10s %10s %8s", "client", "scenario", "runs", "msgs/s", "CPU us/msg", "RTT p50 us", "RTT p99 us", "x floor")
+    hdr = sprintf("%-14s %-10s %4s %10s %10s %10s %10s %7s %8s %9s %8s", "client", "scenario", "runs", "msgs/s", "CPU us/msg", "RTT p50 us", "RTT p99 us", "open s", "KiB/conn", "idle CPU%", "x floor")
     if (wm) hdr = hdr sprintf(" %8s %9s", "x wm", "CPU x wm")
     print hdr
     line = hdr; gsub(/./, "-", line); print line
@@ -215,13 +355,18 @@ END {
         for (i = 1; i <= nc; i++) {
             key = cl[i] SUBSEP sc[s]
             if (cnt[key] == 0) {
-                printf "%-14s %-9s %4d %10s   (no result: the client failed, see the messages above)\n", cl[i], sc[s], 0, "-"
+                r = (key in why) ? why[key] : "the client failed, see the messages above"
+                printf "%-14s %-10s %4d %10s   (no result: %s)\n", cl[i], sc[s], 0, "-", r
                 continue
             }
             r50 = hasrtt[key] ? sprintf("%.1f", m50[key]) : "-"
             r99 = hasrtt[key] ? sprintf("%.1f", m99[key]) : "-"
+            ro = hasopen[key] ? sprintf("%.2f", mo[key]) : "-"
+            rk = hasrss[key] ? sprintf("%.1f", mrss[key]) : "-"
+            ri = hasrss[key] ? sprintf("%.2f", mic[key]) : "-"
             xf = (mr[fkey] > 0) ? sprintf("%.2f", mr[key] / mr[fkey]) : "-"
-            out = sprintf("%-14s %-9s %4d %10.0f %10.2f %10s %10s %8s", cl[i], sc[s], cnt[key], mr[key], mc[key], r50, r99, xf)
+            rt = (mr[key] < 100) ? sprintf("%.1f", mr[key]) : sprintf("%.0f", mr[key])
+            out = sprintf("%-14s %-10s %4d %10s %10.2f %10s %10s %7s %8s %9s %8s", cl[i], sc[s], cnt[key], rt, mc[key], r50, r99, ro, rk, ri, xf)
             if (wm) {
                 xw = (mr[wkey] > 0) ? sprintf("%.2f", mr[key] / mr[wkey]) : "-"
                 cw = (mc[wkey] > 0) ? sprintf("%.2f", mc[key] / mc[wkey]) : "-"
@@ -233,6 +378,8 @@ END {
 }' "$tmp/results"
 echo
 echo "x floor: messages/s divided by the Rust floor's (higher is better; 1.00 = as fast as a blocking tungstenite client)."
+echo "open s: seconds until all connections of the scenario were open; KiB/conn: RSS added per idle connection;"
+echo "idle CPU%: CPU of the client process while the connections idle (100 = one core)."
 if [[ " $clients " == *" php-workerman "* ]]; then
     echo "x wm: messages/s divided by Workerman's; CPU x wm: CPU us/message divided by Workerman's (lower is better)."
 fi

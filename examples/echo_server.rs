@@ -46,6 +46,7 @@ fn main() {
             }
         }
     }
+    raise_open_files_limit();
     let listener = match TcpListener::bind(&addr) {
         Ok(l) => l,
         Err(e) => {
@@ -58,6 +59,10 @@ fn main() {
         eprintln!("refusing to listen on {local}: loopback addresses only");
         std::process::exit(2);
     }
+    // std listens with a backlog of 128; listen() again raises it (Linux
+    // caps it at net.core.somaxconn).
+    // SAFETY: listen on the listener's own fd, which it keeps open.
+    unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
     println!("listening on {local}");
     let _ = std::io::stdout().flush();
     for stream in listener.incoming() {
@@ -67,6 +72,23 @@ fn main() {
             .spawn(move || {
                 let _ = serve(stream);
             });
+    }
+}
+
+/// Raises the open-files soft limit to the hard limit (a connection is an
+/// fd; the benchmarks and tests open thousands), as libwsc does for its
+/// own process.
+fn raise_open_files_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
     }
 }
 

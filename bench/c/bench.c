@@ -20,6 +20,20 @@
  *        (defaults 20000 200000 1000). Without --url it starts its own
  *        server: $WSC_ECHO_SERVER, else target/release/wsc-echo-server.
  *
+ * The scale scenarios, one per run (one context each, all clients on it):
+ *   bench --url URL --scenario mib1 [--count 200]
+ *             sequential 1 MiB binary round trips after 5 warm-up ones;
+ *   bench --url URL --scenario conns [--conns 500] [--rounds 10]
+ *             opens the connections at once (open_s: until all are open),
+ *             then each does `rounds` sequential 64-byte round trips, all
+ *             connections at the same time (msgs/s over all of them);
+ *   bench --url URL --scenario idle [--conns 1000] [--idle-seconds 3]
+ *             after one warm-up connection, opens the connections at once,
+ *             reports the RSS they add per connection (/proc/self/statm),
+ *             the time until all were open and the CPU while idle, then one
+ *             round of 32-byte messages (each connection its own content,
+ *             every echo checked).
+ *
  * Output: a table, then one line per scenario in the format of the floor,
  * which bench/run.sh collects:
  *   RESULT client=c-wsc scenario=seq32 messages=N seconds=S msg_per_s=X
@@ -164,8 +178,256 @@ static void close_client(wsc_context *ctx, wsc_client *c)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench [--url ws://127.0.0.1:PORT/ [--server-pid PID]] "
-                    "[round_trips [window_messages [window]]]\n");
+                    "[round_trips [window_messages [window]]]\n"
+                    "       bench --url URL --scenario mib1 [--count N]\n"
+                    "       bench --url URL --scenario conns [--conns N] [--rounds N]\n"
+                    "       bench --url URL --scenario idle [--conns N] [--idle-seconds S]\n");
     exit(2);
+}
+
+/* ------------------------------------------------------ scale scenarios */
+
+#define MIB (1 << 20)
+#define MIB_WARMUP 5
+#define BATCH 256
+
+/* The resident set of this process in bytes. */
+static double rss_bytes(void)
+{
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%ld %ld", &size, &resident) != 2) {
+        fprintf(stderr, "bench: cannot read /proc/self/statm\n");
+        exit(1);
+    }
+    fclose(f);
+    return (double)resident * (double)sysconf(_SC_PAGESIZE);
+}
+
+static void check_run_deadline(const char *what, long done, long of)
+{
+    if (now_ms() > g_deadline_ms) {
+        fprintf(stderr, "bench: %s: %ld of %ld within %d s\n", what, done, of, RUN_LIMIT_MS / 1000);
+        exit(1);
+    }
+}
+
+/* Sequential 1 MiB round trips. */
+static int run_mib1(const char *url, long n)
+{
+    wsc_context *ctx = NULL;
+    wsc_client *c;
+    uint8_t *payload = malloc(MIB);
+    int64_t *rtt = malloc(sizeof *rtt * (size_t)n);
+    int64_t t0 = 0, t1;
+    double cpu0 = 0;
+    long i;
+    wsc_result rc;
+    if (payload == NULL || rtt == NULL) return 1;
+    for (i = 0; i < MIB; i++) payload[i] = (uint8_t)(i % 251);
+    if ((rc = wsc_context_new(&ctx)) != WSC_RESULT_OK) die("context_new", rc);
+    c = open_client(ctx, url);
+    for (i = 0; i < MIB_WARMUP + n; i++) {
+        int64_t a;
+        const wsc_event *ev;
+        if (i == MIB_WARMUP) {
+            cpu0 = cpu_us_self();
+            t0 = now_us();
+        }
+        a = now_us();
+        if ((rc = wsc_client_send(c, WSC_MESSAGE_TYPE_BINARY, payload, MIB, NULL)) != WSC_RESULT_OK)
+            die("send", rc);
+        ev = next_echo(ctx);
+        if (ev->data_len != MIB || memcmp(ev->data, payload, 64) != 0) {
+            fprintf(stderr, "bench: mib1: a wrong echo (%zu bytes)\n", ev->data_len);
+            return 1;
+        }
+        wsc_event_free(ev);
+        if (i >= MIB_WARMUP) rtt[i - MIB_WARMUP] = now_us() - a;
+    }
+    t1 = now_us();
+    qsort(rtt, (size_t)n, sizeof *rtt, cmp_i64);
+    printf("RESULT client=c-wsc scenario=mib1 messages=%ld seconds=%.3f msg_per_s=%.1f "
+           "cpu_us_per_msg=%.1f rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
+           n, (double)(t1 - t0) / 1e6, (double)n * 1e6 / (double)(t1 - t0),
+           (cpu_us_self() - cpu0) / (double)n, (double)rtt[n / 2], (double)rtt[n * 99 / 100]);
+    close_client(ctx, c);
+    wsc_context_free(ctx);
+    free(payload);
+    free(rtt);
+    return 0;
+}
+
+/* The index of the client with this id in ids[0..n) (consecutive ids are
+ * the usual case; a search otherwise). */
+static long index_of(const uint64_t *ids, long n, uint64_t id)
+{
+    long i;
+    if (id >= ids[0] && id - ids[0] < (uint64_t)n && ids[id - ids[0]] == id) {
+        return (long)(id - ids[0]);
+    }
+    for (i = 0; i < n; i++) {
+        if (ids[i] == id) return i;
+    }
+    return -1;
+}
+
+/* Opens n clients on ctx at once; returns when all are open (exits on an
+ * error or after 60 s). */
+static void open_many(wsc_context *ctx, const char *url, long n, wsc_client **cs, uint64_t *ids)
+{
+    const wsc_event *evs[BATCH];
+    long opened = 0, i;
+    size_t got, k;
+    int64_t deadline = now_ms() + 60000;
+    wsc_result rc;
+    for (i = 0; i < n; i++) {
+        if ((rc = wsc_client_new(ctx, url, &cs[i])) != WSC_RESULT_OK) die("client_new", rc);
+        wsc_client_id(cs[i], &ids[i]);
+        if ((rc = wsc_client_connect(cs[i])) != WSC_RESULT_OK) die("connect", rc);
+    }
+    while (opened < n) {
+        if ((rc = wsc_context_poll_events(ctx, 1000, evs, BATCH, &got)) != WSC_RESULT_OK)
+            die("poll_events", rc);
+        for (k = 0; k < got; k++) {
+            if (evs[k]->event_type == WSC_EVENT_TYPE_OPEN) {
+                opened++;
+            } else if (evs[k]->event_type != WSC_EVENT_TYPE_CONNECTED) {
+                event_print("bench: while opening: ", evs[k]);
+                fprintf(stderr, "bench: %ld of %ld connections open\n", opened, n);
+                exit(1);
+            }
+        }
+        wsc_events_free(evs, got);
+        if (now_ms() > deadline) {
+            fprintf(stderr, "bench: %ld of %ld connections open after 60 s\n", opened, n);
+            exit(1);
+        }
+    }
+}
+
+/* Sends message `round` of client i: 32 or 64 bytes naming both. */
+static void send_tagged(wsc_client *c, long i, long round, size_t size)
+{
+    char msg[64];
+    wsc_result rc;
+    memset(msg, '.', sizeof msg);
+    snprintf(msg, sizeof msg, "%ld:%ld", i, round);
+    if ((rc = wsc_client_send(c, WSC_MESSAGE_TYPE_BINARY, (const uint8_t *)msg, size, NULL)) != WSC_RESULT_OK)
+        die("send", rc);
+}
+
+static int echo_is(const wsc_event *ev, long i, long round, size_t size)
+{
+    char msg[64];
+    memset(msg, '.', sizeof msg);
+    snprintf(msg, sizeof msg, "%ld:%ld", i, round);
+    return ev->event_type == WSC_EVENT_TYPE_BINARY && ev->data_len == size && memcmp(ev->data, msg, size) == 0;
+}
+
+/* Each of n clients sends `rounds` messages one after the other (the next
+ * when the echo of the last came), all clients at once; every echo is
+ * checked. Returns the CPU us and sets *secs. */
+static double echo_rounds(wsc_context *ctx, wsc_client **cs, const uint64_t *ids, long n, long rounds,
+                          size_t size, double *secs)
+{
+    const wsc_event *evs[BATCH];
+    long *done = calloc((size_t)n, sizeof *done);
+    long echoed = 0, total = n * rounds, i;
+    size_t got, k;
+    double cpu0 = cpu_us_self();
+    int64_t t0 = now_us();
+    wsc_result rc;
+    if (done == NULL) exit(1);
+    for (i = 0; i < n; i++) send_tagged(cs[i], i, 0, size);
+    while (echoed < total) {
+        if ((rc = wsc_context_poll_events(ctx, 1000, evs, BATCH, &got)) != WSC_RESULT_OK)
+            die("poll_events", rc);
+        for (k = 0; k < got; k++) {
+            long ix = index_of(ids, n, evs[k]->client_id);
+            if (ix < 0 || !echo_is(evs[k], ix, done[ix], size)) {
+                event_print("bench: not the expected echo: ", evs[k]);
+                exit(1);
+            }
+            echoed++;
+            if (++done[ix] < rounds) send_tagged(cs[ix], ix, done[ix], size);
+        }
+        wsc_events_free(evs, got);
+        check_run_deadline("echoes", echoed, total);
+    }
+    *secs = (double)(now_us() - t0) / 1e6;
+    free(done);
+    return cpu_us_self() - cpu0;
+}
+
+static int run_conns(const char *url, long n, long rounds)
+{
+    wsc_context *ctx = NULL;
+    wsc_client **cs = calloc((size_t)n, sizeof *cs);
+    uint64_t *ids = calloc((size_t)n, sizeof *ids);
+    double secs, cpu, open_s;
+    int64_t t0;
+    long i;
+    wsc_result rc;
+    if (cs == NULL || ids == NULL) return 1;
+    if ((rc = wsc_context_new(&ctx)) != WSC_RESULT_OK) die("context_new", rc);
+    t0 = now_us();
+    open_many(ctx, url, n, cs, ids);
+    open_s = (double)(now_us() - t0) / 1e6;
+    cpu = echo_rounds(ctx, cs, ids, n, rounds, WIN_SIZE, &secs);
+    printf("RESULT client=c-wsc scenario=conns%ld messages=%ld seconds=%.3f msg_per_s=%.0f "
+           "cpu_us_per_msg=%.2f open_s=%.3f\n",
+           n, n * rounds, secs, (double)(n * rounds) / secs, cpu / (double)(n * rounds), open_s);
+    for (i = 0; i < n; i++) wsc_client_free(cs[i]);
+    wsc_context_free(ctx);
+    free(cs);
+    free(ids);
+    return 0;
+}
+
+static int run_idle(const char *url, long n, long idle_s)
+{
+    wsc_context *ctx = NULL;
+    wsc_client *warm;
+    wsc_client **cs = calloc((size_t)n, sizeof *cs);
+    uint64_t *ids = calloc((size_t)n, sizeof *ids);
+    double secs, cpu, open_s, rss0, rss1, idle_cpu;
+    int64_t t0, idle_end;
+    long i;
+    wsc_result rc;
+    if (cs == NULL || ids == NULL) return 1;
+    if ((rc = wsc_context_new(&ctx)) != WSC_RESULT_OK) die("context_new", rc);
+    warm = open_client(ctx, url);
+    rss0 = rss_bytes();
+    t0 = now_us();
+    open_many(ctx, url, n, cs, ids);
+    open_s = (double)(now_us() - t0) / 1e6;
+    rss1 = rss_bytes();
+    /* Idle: the caller waits in poll_event, as an application would. */
+    idle_cpu = cpu_us_self();
+    idle_end = now_ms() + idle_s * 1000;
+    while (now_ms() < idle_end) {
+        const wsc_event *ev = NULL;
+        if ((rc = wsc_context_poll_event(ctx, (int)(idle_end - now_ms()), &ev)) != WSC_RESULT_OK)
+            die("poll_event", rc);
+        if (ev != NULL) {
+            event_print("bench: an event while idle: ", ev);
+            exit(1);
+        }
+    }
+    idle_cpu = (cpu_us_self() - idle_cpu) / ((double)idle_s * 1e6) * 100.0;
+    cpu = echo_rounds(ctx, cs, ids, n, 1, SEQ_SIZE, &secs);
+    printf("RESULT client=c-wsc scenario=idle%ld messages=%ld seconds=%.3f msg_per_s=%.0f "
+           "cpu_us_per_msg=%.2f open_s=%.3f rss_kib_per_conn=%.1f idle_cpu_pct=%.2f\n",
+           n, n, secs, (double)n / secs, cpu / (double)n, open_s, (rss1 - rss0) / 1024.0 / (double)n,
+           idle_cpu);
+    fflush(stdout);
+    for (i = 0; i < n; i++) wsc_client_free(cs[i]);
+    wsc_client_free(warm);
+    wsc_context_free(ctx);
+    free(cs);
+    free(ids);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -187,8 +449,21 @@ int main(int argc, char **argv)
     int64_t p50, p99, pmax;
     wsc_result rc;
 
+    const char *scenario = NULL;
+    long count = 200, conns = -1, rounds = 10, idle_s = 3;
+
     for (ai = 1; ai < argc; ai++) {
-        if (strcmp(argv[ai], "--url") == 0 && ai + 1 < argc) {
+        if (strcmp(argv[ai], "--scenario") == 0 && ai + 1 < argc) {
+            scenario = argv[++ai];
+        } else if (strcmp(argv[ai], "--count") == 0 && ai + 1 < argc) {
+            count = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--conns") == 0 && ai + 1 < argc) {
+            conns = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--rounds") == 0 && ai + 1 < argc) {
+            rounds = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--idle-seconds") == 0 && ai + 1 < argc) {
+            idle_s = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--url") == 0 && ai + 1 < argc) {
             url_arg = argv[++ai];
         } else if (strcmp(argv[ai], "--server-pid") == 0 && ai + 1 < argc) {
             server_pid = (pid_t)atol(argv[++ai]);
@@ -218,6 +493,15 @@ int main(int argc, char **argv)
         return 1;
     }
     g_deadline_ms = now_ms() + RUN_LIMIT_MS;
+    if (scenario != NULL) {
+        if (url_arg == NULL || count < 1 || rounds < 1 || idle_s < 1 || conns == 0 || conns < -1) {
+            usage();
+        }
+        if (strcmp(scenario, "mib1") == 0) return run_mib1(url_arg, count);
+        if (strcmp(scenario, "conns") == 0) return run_conns(url_arg, conns < 0 ? 500 : conns, rounds);
+        if (strcmp(scenario, "idle") == 0) return run_idle(url_arg, conns < 0 ? 1000 : conns, idle_s);
+        usage();
+    }
 
     if (url_arg != NULL) {
         snprintf(url, sizeof url, "%s", url_arg);

@@ -18,10 +18,28 @@
  * process (user + system, all threads, including libwsc's), the way the
  * C benchmark and the Rust floor count it.
  *
+ * The scale scenarios, one per run (--scenario):
+ *   mib1      sequential 1 MiB binary round trips (--count, default 200)
+ *             after 5 warm-up ones: messages/s, CPU, RTT p50/p99;
+ *   conns     --conns connections (default 500) opened at once (open_s:
+ *             until all are open), then each does --rounds (default 10)
+ *             sequential 64-byte round trips, all at the same time;
+ *   idle      after one warm-up connection, --conns connections (default
+ *             1000) opened at once: the RSS they add per connection
+ *             (/proc/self/statm), the time to open them, the CPU while idle
+ *             for --idle-seconds (default 3), then one round of 32-byte
+ *             messages, each connection its own content, every echo checked.
+ * A scenario that cannot run prints `NORESULT client=.. scenario=..
+ * reason=...` instead (e.g. Workerman's stream_select event loop, which
+ * handles at most 1024 connections: opening stalls, reported after 5 s
+ * without progress).
+ *
  * Usage:
  *   php bench/php/bench.php --url ws://127.0.0.1:PORT/ [--round-trips N]
  *       [--messages N] [--window N] [--warmup N] [--time-limit SECONDS]
  *       [--workerman DIR] [--client NAME]
+ *   php bench/php/bench.php --url URL --scenario mib1|conns|idle [--count N]
+ *       [--conns N] [--rounds N] [--idle-seconds S] [--workerman DIR]
  *
  * Prints one line per scenario, in the format of bench/floor.rs:
  *   RESULT client=php-wsc scenario=seq32 messages=N seconds=S msg_per_s=X
@@ -44,16 +62,20 @@ use WscBench\Api\Ws;
 
 const SEQ_SIZE = 32;
 const WIN_SIZE = 64;
+const MIB = 1 << 20;
 
 /** @return array<string, string|int|float|null> */
 function options(): array
 {
     $o = getopt('h', [
         'url:', 'round-trips:', 'messages:', 'window:', 'warmup:', 'time-limit:', 'workerman:', 'client:', 'help',
+        'scenario:', 'count:', 'conns:', 'rounds:', 'idle-seconds:',
     ], $rest);
     $usage = "usage: php bench/php/bench.php --url ws://127.0.0.1:PORT/ [--round-trips 20000] "
         . "[--messages 200000] [--window 1000] [--warmup 1000] [--time-limit 120] "
-        . "[--workerman DIR] [--client NAME]\n";
+        . "[--workerman DIR] [--client NAME]\n"
+        . "       php bench/php/bench.php --url URL --scenario mib1|conns|idle [--count 200] [--conns N] "
+        . "[--rounds 10] [--idle-seconds 3] [--workerman DIR]\n";
     if ($o === false || isset($o['h']) || isset($o['help'])) {
         fwrite(STDOUT, $usage);
         exit(isset($o['h']) || isset($o['help']) ? 0 : 2);
@@ -88,7 +110,19 @@ function options(): array
         'timeLimit' => $int('time-limit', 120, 1),
         'workerman' => isset($o['workerman']) && is_string($o['workerman']) ? $o['workerman'] : null,
         'client' => isset($o['client']) && is_string($o['client']) ? $o['client'] : null,
+        'scenario' => isset($o['scenario']) && is_string($o['scenario']) ? $o['scenario'] : 'basic',
+        'count' => $int('count', 200, 1),
+        'conns' => $int('conns', 0, 1),
+        'rounds' => $int('rounds', 10, 1),
+        'idleSeconds' => $int('idle-seconds', 3, 1),
     ];
+    if (!in_array($opts['scenario'], ['basic', 'mib1', 'conns', 'idle'], true)) {
+        fwrite(STDERR, "bench.php: --scenario is basic, mib1, conns or idle\n" . $usage);
+        exit(2);
+    }
+    if ($opts['conns'] === 0) {
+        $opts['conns'] = $opts['scenario'] === 'idle' ? 1000 : 500;
+    }
     if ($opts['window'] > $opts['messages']) {
         fwrite(STDERR, "bench.php: --window must not exceed --messages\n");
         exit(2);
@@ -169,6 +203,19 @@ function cpuUs(): float
     return $r['ru_utime.tv_sec'] * 1e6 + $r['ru_utime.tv_usec'] + $r['ru_stime.tv_sec'] * 1e6 + $r['ru_stime.tv_usec'];
 }
 
+/** The resident set of this process, in bytes. */
+function rssBytes(): float
+{
+    $statm = explode(' ', (string) file_get_contents('/proc/self/statm'));
+    return (float) ($statm[1] ?? 0) * 4096.0;
+}
+
+/** A 32- or 64-byte message naming the connection and the round. */
+function tagged(int $i, int $round, int $size): string
+{
+    return str_pad("{$i}:{$round}", $size, '.');
+}
+
 /**
  * The run: the two scenarios one after the other on the worker's loop, a
  * time limit for the whole run, and the stop.
@@ -181,9 +228,14 @@ final class Bench
 
     private string $stage = 'connecting (seq32)';
 
+    private string $scenario = 'seq32';
+
     private int $progress = 0;
 
     private int $target = 0;
+
+    /** The idle scenario's warm-up connection, kept open. */
+    private ?AsyncTcpConnection $warm = null;
 
     /** @param array<string, mixed> $o */
     public function __construct(private readonly array $o, private readonly string $client)
@@ -197,7 +249,240 @@ final class Bench
             $this->fail("did not finish within {$this->o['timeLimit']} s: {$this->stage}, "
                 . "{$this->progress} of {$this->target} messages echoed");
         }, [], false);
-        $this->sequential();
+        match ($this->o['scenario']) {
+            'mib1' => $this->mib1(),
+            'conns' => $this->many($this->o['conns'], $this->o['rounds'], WIN_SIZE, false),
+            'idle' => $this->many($this->o['conns'], 1, SEQ_SIZE, true),
+            default => $this->sequential(),
+        };
+    }
+
+    /** Sequential 1 MiB round trips after 5 warm-up ones. */
+    private function mib1(): void
+    {
+        $this->scenario = 'mib1';
+        $warmup = 5;
+        $n = $this->o['count'];
+        $payload = '';
+        for ($i = 0; $i < 1024; $i++) {
+            $payload .= str_repeat(chr($i % 251), 1024);
+        }
+        $rtt = [];
+        $echoed = 0;
+        $sentAt = 0;
+        $t0 = 0;
+        $cpu0 = 0.0;
+        $this->target = $warmup + $n;
+        $con = $this->connection('mib1');
+        $con->maxPackageSize = 4 << 20;        // Workerman's default (1 MiB) is below a 1 MiB frame
+        $con->maxSendBufferSize = 4 << 20;
+        $con->onWebSocketConnect = function ($con) use ($payload, &$sentAt): void {
+            $this->stage = 'mib1';
+            $sentAt = hrtime(true);
+            $this->send($con, $payload);
+        };
+        $con->onMessage = function (
+            $con,
+            $data
+        ) use (
+            $payload,
+            $warmup,
+            $n,
+            &$rtt,
+            &$echoed,
+            &$sentAt,
+            &$t0,
+            &$cpu0,
+        ): void {
+            $now = hrtime(true);
+            // The size and the first 64 bytes, as the C benchmark checks
+            // (the floor checks the size): comparing every byte would
+            // measure PHP's memcmp, not the client.
+            if (strlen($data) !== MIB || substr_compare($data, $payload, 0, 64) !== 0) {
+                $this->fail('mib1: a wrong echo of ' . strlen($data) . ' bytes');
+                return;
+            }
+            $echoed++;
+            $this->progress = $echoed;
+            if ($echoed > $warmup) {
+                $rtt[] = $now - $sentAt;
+            } elseif ($echoed === $warmup) {
+                $cpu0 = cpuUs();
+                $t0 = hrtime(true);
+            }
+            if ($echoed < $warmup + $n) {
+                $sentAt = hrtime(true);
+                $this->send($con, $payload);
+                return;
+            }
+            $seconds = (hrtime(true) - $t0) / 1e9;
+            $cpu = cpuUs() - $cpu0;
+            sort($rtt);
+            printf(
+                "RESULT client=%s scenario=mib1 messages=%d seconds=%.3f msg_per_s=%.1f cpu_us_per_msg=%.1f "
+                . "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
+                $this->client,
+                $n,
+                $seconds,
+                $n / $seconds,
+                $cpu / $n,
+                $rtt[intdiv($n, 2)] / 1e3,
+                $rtt[intdiv($n * 99, 100)] / 1e3,
+            );
+            $this->finished = true;
+            $con->onClose = null;
+            $con->close();
+            $this->stop();
+        };
+        $con->connect();
+    }
+
+    /**
+     * $n connections opened at once; then each sends $rounds messages of
+     * $size bytes one after the other (the next from onMessage), all at the
+     * same time, every echo checked. With $idle: one warm-up connection
+     * first, the RSS the $n add, and $idleSeconds of idling before the
+     * round.
+     */
+    private function many(int $n, int $rounds, int $size, bool $idle): void
+    {
+        $this->scenario = $idle ? "idle{$n}" : "conns{$n}";
+        $this->stage = "opening {$n} connections";
+        $this->target = $n;
+        $cons = [];
+        $index = [];
+        $done = [];
+        $opened = 0;
+        $echoed = 0;
+        $total = $n * $rounds;
+        $t0 = 0;
+        $rss0 = 0.0;
+        $openS = 0.0;
+        $rss1 = 0.0;
+        $idleCpu = 0.0;
+        $msgT0 = 0;
+        $msgCpu0 = 0.0;
+        $startRound = function () use (&$cons, &$msgT0, &$msgCpu0, $n, $size): void {
+            $this->stage = "echo rounds over {$n} connections";
+            $this->progress = 0;
+            $msgCpu0 = cpuUs();
+            $msgT0 = hrtime(true);
+            foreach ($cons as $i => $con) {
+                $this->send($con, tagged($i, 0, $size));
+            }
+        };
+        $onMessage = function (
+            $con,
+            $data
+        ) use (
+            &$index,
+            &$done,
+            &$echoed,
+            &$msgT0,
+            &$msgCpu0,
+            &$openS,
+            &$rss0,
+            &$rss1,
+            &$idleCpu,
+            $n,
+            $rounds,
+            $total,
+            $size,
+            $idle,
+        ): void {
+            $i = $index[spl_object_id($con)];
+            if ($data !== tagged($i, $done[$i], $size)) {
+                $want = tagged($i, $done[$i], $size);
+                $this->fail("connection {$i}: echo " . json_encode($data) . ' is not ' . json_encode($want));
+                return;
+            }
+            $echoed++;
+            $this->progress = $echoed;
+            if (++$done[$i] < $rounds) {
+                $this->send($con, tagged($i, $done[$i], $size));
+                return;
+            }
+            if ($echoed < $total) {
+                return;
+            }
+            $seconds = (hrtime(true) - $msgT0) / 1e9;
+            $cpu = cpuUs() - $msgCpu0;
+            $extra = sprintf(' open_s=%.3f', $openS);
+            if ($idle) {
+                $extra .= sprintf(' rss_kib_per_conn=%.1f idle_cpu_pct=%.2f', ($rss1 - $rss0) / 1024 / $n, $idleCpu);
+            }
+            printf(
+                "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg=%.2f%s\n",
+                $this->client,
+                $this->scenario,
+                $total,
+                $seconds,
+                $total / $seconds,
+                $cpu / $total,
+                $extra,
+            );
+            $this->finished = true;
+            $this->stop();
+        };
+        $onOpen = function () use (&$opened, &$t0, &$openS, &$rss1, &$idleCpu, $n, $idle, $startRound): void {
+            $opened++;
+            $this->progress = $opened;
+            if ($opened < $n) {
+                return;
+            }
+            $openS = (hrtime(true) - $t0) / 1e9;
+            if (!$idle) {
+                $startRound();
+                return;
+            }
+            $rss1 = rssBytes();
+            $this->stage = "idle for {$this->o['idleSeconds']} s";
+            $cpu0 = cpuUs();
+            Timer::add((float) $this->o['idleSeconds'], function () use ($cpu0, &$idleCpu, $startRound): void {
+                $idleCpu = (cpuUs() - $cpu0) / ($this->o['idleSeconds'] * 1e6) * 100;
+                $startRound();
+            }, [], false);
+        };
+        $openAll = function () use (&$index, &$cons, &$done, &$t0, &$rss0, $n, $onOpen, $onMessage): void {
+            $rss0 = rssBytes();
+            $t0 = hrtime(true);
+            for ($i = 0; $i < $n; $i++) {
+                $con = $this->connection($this->scenario);
+                $index[spl_object_id($con)] = $i;
+                $con->onWebSocketConnect = $onOpen;
+                $con->onMessage = $onMessage;
+                $cons[$i] = $con;
+                $done[$i] = 0;
+                $con->connect();
+            }
+            // A stall (Workerman's stream_select loop stops at 1024
+            // connections) is reported after 5 s without progress.
+            $last = -1;
+            $since = hrtime(true);
+            Timer::add(1.0, function () use (&$last, &$since): void {
+                if ($this->finished) {
+                    return;
+                }
+                if ($this->progress !== $last) {
+                    $last = $this->progress;
+                    $since = hrtime(true);
+                } elseif (hrtime(true) - $since > 5e9) {
+                    $this->fail("{$this->stage}: stalled at {$this->progress} of {$this->target} for 5 s");
+                }
+            });
+        };
+        if (!$idle) {
+            $openAll();
+            return;
+        }
+        // One warm-up connection first: the library, the context and the
+        // classes are loaded before the RSS is taken.
+        $warm = $this->connection($this->scenario);
+        $warm->onWebSocketConnect = function () use ($openAll): void {
+            $openAll();
+        };
+        $this->warm = $warm;
+        $warm->connect();
     }
 
     /** Sequential 32-byte round trips after the warm-up. */
@@ -361,6 +646,10 @@ final class Bench
         }
         $this->finished = true;
         fwrite(STDERR, "bench.php: {$this->client}: {$why}\n");
+        if ($this->scenario !== 'seq32') {
+            $reason = str_replace("\n", ' ', $why);
+            printf("NORESULT client=%s scenario=%s reason=%s\n", $this->client, $this->scenario, $reason);
+        }
         $this->stop(1);
     }
 

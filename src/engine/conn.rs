@@ -29,8 +29,12 @@ use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
 
 /// Read buffer per connection: small, so 10,000 idle connections fit
-/// (tungstenite's default of 128 KiB costs 137 KiB per connection).
-const READ_BUFFER_SIZE: usize = 4096;
+/// (tungstenite's default of 128 KiB costs 137 KiB per connection). It is
+/// also the most tungstenite reads at once, and it zero-fills that much
+/// before every read: 2 KiB costs a third fewer instructions per small
+/// message than 4 KiB (callgrind), and large messages come through the
+/// read-ahead buffer (`read_ahead`) whatever this size.
+const READ_BUFFER_SIZE: usize = 2048;
 
 /// What the engine lends a connection while it works: where to register,
 /// where events and timers go, the resolver.
@@ -392,9 +396,21 @@ impl Conn {
         }
     }
 
-    /// Readiness on the socket (either direction): make all the progress
-    /// possible now.
+    /// Readiness on the socket (either direction) reported by the poller:
+    /// make all the progress possible now. `read_closed`: the readiness
+    /// included the peer's FIN (or an error); a short read is then not
+    /// taken as a drained socket (see `read_ahead`).
+    pub(crate) fn drive_ready(&mut self, env: &mut Env, read_closed: bool) {
+        self.drive_with(env, !read_closed);
+    }
+
+    /// Make all the progress possible now (not from a readiness event:
+    /// every read goes on until the socket says `WouldBlock`).
     pub(crate) fn drive(&mut self, env: &mut Env) {
+        self.drive_with(env, false);
+    }
+
+    fn drive_with(&mut self, env: &mut Env, trust_short_reads: bool) {
         // Each state hands over to the next as far as the socket allows.
         loop {
             let state = std::mem::replace(&mut self.state, State::Closed);
@@ -417,12 +433,12 @@ impl Conn {
                 }
                 State::Open(ws) => {
                     self.state = State::Open(ws);
-                    self.drive_open(env);
+                    self.drive_open(env, trust_short_reads);
                     false
                 }
                 State::Closing(ws) => {
                     self.state = State::Closing(ws);
-                    self.drive_open(env);
+                    self.drive_open(env, trust_short_reads);
                     false
                 }
                 other => {
@@ -774,7 +790,7 @@ impl Conn {
         }
     }
 
-    fn drive_open(&mut self, env: &mut Env) {
+    fn drive_open(&mut self, env: &mut Env, trust_short_reads: bool) {
         if self.deferred.is_some() {
             return;
         }
@@ -794,6 +810,9 @@ impl Conn {
         }
         if self.paused || self.throttled {
             return;
+        }
+        if let State::Open(ws) | State::Closing(ws) = &mut self.state {
+            ws.get_mut().begin_reads(trust_short_reads);
         }
         let mut delivered = 0usize;
         loop {

@@ -14,7 +14,9 @@ mod conn;
 mod deflate;
 mod fallback;
 mod fork;
+mod id_hash;
 mod proxy;
+mod read_ahead;
 mod resolver;
 mod stream;
 
@@ -23,12 +25,13 @@ use crate::event::{Event, MessageType};
 use conn::{Conn, Env, Target};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 pub use deflate::DeflateOptions;
+use id_hash::IdMap;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, MutexGuard};
 pub(crate) use proxy::Proxy;
 use resolver::Resolver;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -144,8 +147,10 @@ pub enum Status {
 pub(crate) struct Engine {
     poll: Poll,
     mio_events: Events,
-    ready: Vec<Token>,
-    clients: HashMap<u64, Conn>,
+    /// Ready sockets of this turn: token, and whether the peer's FIN (or an
+    /// error) was part of the readiness (see `read_ahead`).
+    ready: Vec<(Token, bool)>,
+    clients: IdMap<Conn>,
     timers: Timers,
     /// Clients (id, generation) with a read error to act on at the start of
     /// the next turn, after the caller has had the messages before it.
@@ -248,10 +253,14 @@ impl Engine {
             self.mio_events.clear();
         }
         let mut ready = std::mem::take(&mut self.ready);
-        ready.extend(self.mio_events.iter().map(|e| e.token()));
-        for token in ready.drain(..) {
+        ready.extend(
+            self.mio_events
+                .iter()
+                .map(|e| (e.token(), e.is_read_closed() || e.is_error())),
+        );
+        for (token, read_closed) in ready.drain(..) {
             if token != WAKE {
-                self.with_conn(token.0 as u64, |c, env| c.drive(env));
+                self.with_conn(token.0 as u64, |c, env| c.drive_ready(env, read_closed));
             }
         }
         self.ready = ready;
@@ -394,7 +403,7 @@ impl Context {
             poll,
             mio_events: Events::with_capacity(256),
             ready: Vec::with_capacity(256),
-            clients: HashMap::new(),
+            clients: IdMap::default(),
             timers: Timers::default(),
             deferred: Vec::new(),
             resolver: Resolver::new(waker.clone()),

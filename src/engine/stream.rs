@@ -4,6 +4,7 @@
 //! filter that inflates compressed messages before tungstenite sees them.
 
 use super::deflate::Inflater;
+use super::read_ahead::ReadAhead;
 use crate::error::Utf8Violation;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -41,6 +42,8 @@ pub(crate) struct Stream {
     stash: Vec<u8>,
     /// With permessage-deflate negotiated: the receive filter (RFC 7692).
     inflate: Option<Box<Inflater>>,
+    /// Bulk reads and drained-socket knowledge (see `read_ahead`).
+    ahead: ReadAhead,
 }
 
 impl Stream {
@@ -56,6 +59,7 @@ impl Stream {
             head_released: false,
             stash: Vec::new(),
             inflate: None,
+            ahead: ReadAhead::default(),
         }
     }
 
@@ -101,10 +105,21 @@ impl Stream {
         }
     }
 
+    /// Called before the connection's read loop runs (which reads until
+    /// `WouldBlock`): data may have come since the last read drained the
+    /// socket. `trust_short_reads`: the loop runs for a readiness event
+    /// without the peer's FIN (see `read_ahead`).
+    pub(crate) fn begin_reads(&mut self, trust_short_reads: bool) {
+        self.ahead.begin(trust_short_reads);
+    }
+
     fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match &mut self.inner {
-            Inner::Plain(s) => s.read(buf)?,
-            Inner::Tls(s) => s.read(buf)?,
+        let Stream { inner, ahead, .. } = self;
+        let n = match inner {
+            // A short read on plain TCP drained the socket; through TLS it
+            // says nothing (one record at a time).
+            Inner::Plain(s) => ahead.read(buf, true, |b| s.read(b))?,
+            Inner::Tls(s) => ahead.read(buf, false, |b| s.read(b))?,
         };
         self.bytes_read += n as u64;
         Ok(n)

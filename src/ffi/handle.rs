@@ -13,6 +13,7 @@ use super::wsc_event;
 use crate::engine::{Client, Context};
 use parking_lot::{RwLock, RwLockWriteGuard};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, LazyLock};
 use tungstenite::Bytes;
 
@@ -38,7 +39,42 @@ pub(crate) enum Handle {
     Event(#[allow(dead_code)] Box<EventBox>),
 }
 
-static REGISTRY: LazyLock<RwLock<HashMap<usize, Handle>>> = LazyLock::new(|| {
+/// The hash of the registry's keys. They are addresses of the library's own
+/// allocations, unique while registered and not chosen by a caller (a
+/// lookup with any other value only probes), so SipHash's protection
+/// against chosen keys buys nothing; it cost ~100 instructions per lookup,
+/// and every message takes four (send, poll, register, free). A 64x64-bit
+/// multiply folded to 64 bits mixes the aligned low bits into the bucket
+/// index and the top bits hashbrown uses as tags.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct AddrHasher(u64);
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let p = u128::from(n ^ self.0) * u128::from(MIX);
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type Map = HashMap<usize, Handle, BuildHasherDefault<AddrHasher>>;
+
+static REGISTRY: LazyLock<RwLock<Map>> = LazyLock::new(|| {
     // SAFETY: the handlers take and release the registry lock around fork()
     // so that a child never inherits it locked by a thread it lacks.
     unsafe {
@@ -48,14 +84,14 @@ static REGISTRY: LazyLock<RwLock<HashMap<usize, Handle>>> = LazyLock::new(|| {
             Some(unlock_after_fork),
         );
     }
-    RwLock::new(HashMap::new())
+    RwLock::new(Map::default())
 });
 
 thread_local! {
     /// The registry's write guard, held by the thread that calls fork()
     /// from the prepare handler until the parent or child handler. (In the
     /// child, the only thread is the copy of that thread.)
-    static FORK_GUARD: std::cell::RefCell<Option<RwLockWriteGuard<'static, HashMap<usize, Handle>>>> =
+    static FORK_GUARD: std::cell::RefCell<Option<RwLockWriteGuard<'static, Map>>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -89,6 +125,37 @@ pub(crate) fn register_event(ev: Box<EventBox>) -> *const wsc_event {
     let ptr = &ev.raw as *const wsc_event;
     REGISTRY.write().insert(ptr as usize, Handle::Event(ev));
     ptr
+}
+
+/// Registers a batch of events under one lock and passes each C pointer,
+/// in order, to `out`.
+pub(crate) fn register_events(
+    evs: impl ExactSizeIterator<Item = Box<EventBox>>,
+    mut out: impl FnMut(usize, *const wsc_event),
+) {
+    let mut reg = REGISTRY.write();
+    reg.reserve(evs.len());
+    for (i, ev) in evs.enumerate() {
+        let ptr = &ev.raw as *const wsc_event;
+        reg.insert(ptr as usize, Handle::Event(ev));
+        out(i, ptr);
+    }
+}
+
+/// Frees the events behind `keys` under one lock (0 is skipped); false
+/// when one of them was not a live event (the others are freed). An event
+/// owns only memory (no lock is taken when it is dropped), so it is
+/// dropped under the registry lock.
+pub(crate) fn remove_events(keys: impl Iterator<Item = usize>) -> bool {
+    let mut all_live = true;
+    let mut reg = REGISTRY.write();
+    for key in keys.filter(|&k| k != 0) {
+        match reg.get(&key) {
+            Some(Handle::Event(_)) => drop(reg.remove(&key)),
+            _ => all_live = false,
+        }
+    }
+    all_live
 }
 
 /// The live context behind `key`, if any.

@@ -683,15 +683,11 @@ pub extern "C" fn wsc_context_poll_events(
         match ctx.poll_events(timeout, capacity) {
             Ok(events) => {
                 let n = events.len();
-                for (i, ev) in events.into_iter().enumerate() {
+                handle::register_events(events.into_iter().map(event_box), |i, ptr| {
                     // SAFETY: the caller gives `capacity` writable slots and
                     // poll_events returned at most `capacity` events.
-                    unsafe {
-                        out_events
-                            .add(i)
-                            .write(handle::register_event(event_box(ev)))
-                    };
-                }
+                    unsafe { out_events.add(i).write(ptr) };
+                });
                 put(out_count, n);
                 wsc_result::Ok
             }
@@ -714,15 +710,13 @@ pub extern "C" fn wsc_events_free(events: *const *const wsc_event, count: usize)
         if events.is_null() {
             return wsc_result::NullArgument;
         }
-        let mut result = wsc_result::Ok;
-        for i in 0..count {
-            // SAFETY: the caller gives `count` readable entries.
-            let ev = unsafe { events.add(i).read() };
-            if !ev.is_null() && handle::remove(ev as usize, Kind::Event).is_none() {
-                result = wsc_result::InvalidHandle;
-            }
+        // SAFETY: the caller gives `count` readable entries.
+        let keys = (0..count).map(|i| unsafe { events.add(i).read() } as usize);
+        if handle::remove_events(keys) {
+            wsc_result::Ok
+        } else {
+            wsc_result::InvalidHandle
         }
-        result
     })
 }
 
