@@ -52,28 +52,22 @@ import time
 import urllib.parse
 import zlib
 
-try:
-    import websockets.server
-    from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
-    from websockets.frames import Opcode
-    from websockets.http11 import Request
-except ImportError as e:  # pragma: no cover - depends on the machine
-    print(
-        "deflate_ws_server.py: cannot import websockets ({}): install Debian's "
-        "python3-websockets (scripts/install-deps.sh test) and run this with "
-        "/usr/bin/python3".format(e),
-        file=sys.stderr,
-        flush=True,
-    )
-    sys.exit(3)
-
-ServerProtocol = getattr(websockets.server, "ServerProtocol", None) or websockets.server.ServerConnection
-
-IO_TIMEOUT = 30.0
-
-
-def log(msg):
-    print("deflate_ws_server.py: {}".format(msg), file=sys.stderr, flush=True)
+from ws_server_common import (
+    IO_TIMEOUT,
+    MAX_SIZE,
+    Opcode,
+    Request,
+    ServerPerMessageDeflateFactory,
+    ServerProtocol,
+    add_listen_args,
+    announce,
+    echo,
+    listen,
+    log,
+    run_connection,
+    send_all,
+    shutdown_close,
+)
 
 
 class FrameCounter:
@@ -186,77 +180,58 @@ def read_request_head(sock):
     return None
 
 
-def send_all(sock, ws):
-    for data in ws.data_to_send():
-        if data:
-            sock.sendall(data)
-        else:
-            return False
-    return True
-
-
 def serve(sock):
     target = read_request_head(sock)
     if target is None:
         return
     url = urllib.parse.urlsplit(target)
     query = urllib.parse.parse_qs(url.query)
-    ws = ServerProtocol(extensions=factory(query), max_size=64 * 1024 * 1024)
+    ws = ServerProtocol(extensions=factory(query), max_size=MAX_SIZE)
     counter = FrameCounter()
-    open_ = False
-    answer = None
-    while True:
-        try:
-            data = sock.recv(65536)
-        except OSError:
-            return
-        if data:
-            if open_:
-                counter.feed(data)
-            ws.receive_data(data)
-        else:
-            ws.receive_eof()
-        for event in ws.events_received():
-            if isinstance(event, Request):
-                response = ws.accept(event)
-                if url.path == "/answer" and response.status_code == 101:
-                    if "Sec-WebSocket-Extensions" in response.headers:
-                        del response.headers["Sec-WebSocket-Extensions"]
-                    response.headers["Sec-WebSocket-Extensions"] = query.get("ext", [""])[0]
-                answer = response.headers.get("Sec-WebSocket-Extensions")
-                ws.send_response(response)
-                open_ = response.status_code == 101
-                if not send_all(sock, ws):
-                    return
-                hostile = hostile_payload(url.path, query) if open_ else None
-                if hostile is not None:
-                    sock.sendall(hostile)
-                    # The client fails the connection: wait for its close
-                    # frame or EOF, then close.
-                    sock.settimeout(5.0)
-                    try:
-                        while sock.recv(65536):
-                            pass
-                    except OSError:
+    state = {"open": False, "answer": None}
+
+    def on_data(data):
+        if state["open"]:
+            counter.feed(data)
+
+    def on_event(event):
+        if isinstance(event, Request):
+            response = ws.accept(event)
+            if url.path == "/answer" and response.status_code == 101:
+                if "Sec-WebSocket-Extensions" in response.headers:
+                    del response.headers["Sec-WebSocket-Extensions"]
+                response.headers["Sec-WebSocket-Extensions"] = query.get("ext", [""])[0]
+            state["answer"] = response.headers.get("Sec-WebSocket-Extensions")
+            ws.send_response(response)
+            state["open"] = response.status_code == 101
+            if not send_all(sock, ws):
+                return True
+            hostile = hostile_payload(url.path, query) if state["open"] else None
+            if hostile is not None:
+                sock.sendall(hostile)
+                # The client fails the connection: wait for its close
+                # frame or EOF, then close.
+                sock.settimeout(5.0)
+                try:
+                    while sock.recv(65536):
                         pass
-                    return
-            elif open_:
-                if event.opcode == Opcode.TEXT and event.fin and event.data == b"stats":
-                    stats = {
-                        "wire_in": counter.wire,
-                        "rsv1_in": counter.rsv1,
-                        "frames_in": counter.frames,
-                        "extensions": answer,
-                    }
-                    ws.send_text(json.dumps(stats).encode())
-                elif event.opcode == Opcode.TEXT:
-                    ws.send_text(event.data, event.fin)
-                elif event.opcode == Opcode.BINARY:
-                    ws.send_binary(event.data, event.fin)
-                elif event.opcode == Opcode.CONT:
-                    ws.send_continuation(event.data, event.fin)
-        if not send_all(sock, ws) or not data:
-            return
+                except OSError:
+                    pass
+                return True
+        elif state["open"]:
+            if event.opcode == Opcode.TEXT and event.fin and event.data == b"stats":
+                stats = {
+                    "wire_in": counter.wire,
+                    "rsv1_in": counter.rsv1,
+                    "frames_in": counter.frames,
+                    "extensions": state["answer"],
+                }
+                ws.send_text(json.dumps(stats).encode())
+            else:
+                echo(ws, event)
+        return False
+
+    run_connection(sock, ws, on_event, on_data)
 
 
 def handle(sock):
@@ -266,27 +241,19 @@ def handle(sock):
     except Exception as e:  # noqa: BLE001 - a test server logs and goes on
         log("connection failed: {!r}".format(e))
     finally:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        sock.close()
+        shutdown_close(sock)
 
 
 def main():
     p = argparse.ArgumentParser(description="permessage-deflate WebSocket server for wsc's tests (127.0.0.1 only)")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
-    p.add_argument("--lifetime", type=float, default=300.0, help="exit after this many seconds")
+    add_listen_args(p)
     args = p.parse_args()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
-    listener.listen(128)
+    listener = listen(args.port, 128)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     timer = threading.Timer(args.lifetime, lambda: signal.raise_signal(signal.SIGTERM))
     timer.daemon = True
     timer.start()
-    print("listening on 127.0.0.1:{}".format(listener.getsockname()[1]), flush=True)
+    announce(listener)
     while True:
         conn, _ = listener.accept()
         threading.Thread(target=handle, args=(conn,), daemon=True).start()

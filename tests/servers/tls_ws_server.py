@@ -43,32 +43,23 @@ import sys
 import threading
 import time
 
-try:
-    import websockets.server
-    from websockets.frames import Opcode
-    from websockets.http11 import Request
-except ImportError as e:  # pragma: no cover - depends on the machine
-    print(
-        "tls_ws_server.py: cannot import websockets ({}): install Debian's "
-        "python3-websockets (apt-get install python3-websockets, or "
-        "scripts/install-deps.sh test) and run this with /usr/bin/python3".format(e),
-        file=sys.stderr,
-        flush=True,
-    )
-    sys.exit(3)
-
-ServerProtocol = getattr(websockets.server, "ServerProtocol", None) or websockets.server.ServerConnection
-
-# Per-connection socket timeout: no thread waits longer on a silent client.
-IO_TIMEOUT = 30.0
+from ws_server_common import (
+    IO_TIMEOUT,
+    MAX_SIZE,
+    Request,
+    ServerProtocol,
+    add_listen_args,
+    announce,
+    echo,
+    listen,
+    log,
+    run_connection,
+    shutdown_close,
+)
 
 # The server name each TLS session asked for, by id() of its SSL socket.
 SNI = {}
 SNI_LOCK = threading.Lock()
-
-
-def log(msg):
-    print("tls_ws_server.py: {}".format(msg), file=sys.stderr, flush=True)
 
 
 def make_context(args):
@@ -98,49 +89,23 @@ def session_info(tls):
     return {"sni": sni, "client_cert": client_cn, "tls_version": tls.version()}
 
 
-def flush(tls, ws):
-    """Writes what the protocol has to send; False once it asks to close TCP."""
-    for data in ws.data_to_send():
-        if data:
-            tls.sendall(data)
-        else:
-            return False
-    return True
-
-
-def echo(ws, frame):
-    if frame.opcode == Opcode.TEXT:
-        ws.send_text(frame.data, frame.fin)
-    elif frame.opcode == Opcode.BINARY:
-        ws.send_binary(frame.data, frame.fin)
-    elif frame.opcode == Opcode.CONT:
-        ws.send_continuation(frame.data, frame.fin)
-    # Pings and the closing handshake are answered by the protocol itself.
-
-
 def serve_websocket(tls):
-    ws = ServerProtocol(max_size=64 * 1024 * 1024)
+    ws = ServerProtocol(max_size=MAX_SIZE)
     handshake_done = False
-    while True:
-        try:
-            data = tls.recv(65536)
-        except (OSError, ssl.SSLError):
-            return
-        if data:
-            ws.receive_data(data)
-        else:
-            ws.receive_eof()
-        for event in ws.events_received():
-            if isinstance(event, Request):
-                response = ws.accept(event)
-                ws.send_response(response)
-                handshake_done = response.status_code == 101
-                if handshake_done and event.path == "/info":
-                    ws.send_text(json.dumps(session_info(tls)).encode())
-            elif handshake_done:
-                echo(ws, event)
-        if not flush(tls, ws) or not data:
-            return
+
+    def on_event(event):
+        nonlocal handshake_done
+        if isinstance(event, Request):
+            response = ws.accept(event)
+            ws.send_response(response)
+            handshake_done = response.status_code == 101
+            if handshake_done and event.path == "/info":
+                ws.send_text(json.dumps(session_info(tls)).encode())
+        elif handshake_done:
+            echo(ws, event)
+        return False
+
+    run_connection(tls, ws, on_event)
 
 
 def lingering_close(sock):
@@ -178,11 +143,7 @@ def handle(raw, ctx):
     finally:
         with SNI_LOCK:
             SNI.pop(id(tls), None)
-        try:
-            tls.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        tls.close()
+        shutdown_close(tls)
 
 
 def main():
@@ -190,16 +151,12 @@ def main():
     p.add_argument("--cert", required=True, help="server certificate chain, PEM")
     p.add_argument("--key", required=True, help="server private key, PEM")
     p.add_argument("--client-ca", help="require a client certificate signed by this CA (PEM)")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
-    p.add_argument("--lifetime", type=float, default=300.0, help="exit after this many seconds")
+    add_listen_args(p)
     args = p.parse_args()
 
     try:
         ctx = make_context(args)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", args.port))
-        listener.listen(64)
+        listener = listen(args.port, 64)
     except (OSError, ssl.SSLError) as e:
         log(str(e))
         sys.exit(2)
@@ -208,7 +165,7 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
 
-    print("listening on 127.0.0.1:{}".format(listener.getsockname()[1]), flush=True)
+    announce(listener)
     deadline = time.monotonic() + args.lifetime
     while not stopping.is_set() and time.monotonic() < deadline:
         ready, _, _ = select.select([listener], [], [], 0.2)
