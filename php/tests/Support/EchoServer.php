@@ -10,9 +10,7 @@ namespace Wsc\Tests\Support;
  */
 final class EchoServer
 {
-    private function __construct(private readonly Process $process, public readonly int $port)
-    {
-    }
+    use ServerProcess;
 
     /**
      * The server binary: `WSC_ECHO_SERVER`, else the build outputs.
@@ -46,18 +44,7 @@ final class EchoServer
      */
     public static function start(string $address = '127.0.0.1:0', float $seconds = 10.0): self
     {
-        $process = new Process([self::binary(), '--addr', $address]);
-        $process->waitForOutput("\n", $seconds);
-        if (preg_match('/^listening on 127\.0\.0\.1:(\d+)$/m', $process->stdout(), $m) !== 1) {
-            $process->stop();
-            throw new \RuntimeException(sprintf(
-                'wsc-echo-server --addr %s did not start (stdout %s, stderr %s)',
-                $address,
-                json_encode($process->stdout()),
-                json_encode($process->stderr()),
-            ));
-        }
-        return new self($process, (int) $m[1]);
+        return self::launch([self::binary(), '--addr', $address], $seconds, "wsc-echo-server --addr {$address}");
     }
 
     /** The server's PID. */
@@ -72,18 +59,6 @@ final class EchoServer
     public function url(string $path = '/'): string
     {
         return "ws://127.0.0.1:{$this->port}{$path}";
-    }
-
-    /**
-     * Stops the server by its PID (SIGTERM, then SIGKILL after 5 s).
-     */
-    public function stop(): void
-    {
-        if ($this->process->isRunning()) {
-            $this->process->signal(SIGTERM);
-            $this->process->wait(5.0);
-        }
-        $this->process->stop();
     }
 
     /**

@@ -12,12 +12,10 @@ namespace Wsc\Tests\Support;
  */
 final class TlsWsServer
 {
+    use ServerProcess;
+
     /** Debian's Python, which has python3-websockets (scripts/install-deps.sh). */
     public const PYTHON = '/usr/bin/python3';
-
-    private function __construct(private readonly Process $process, public readonly int $port)
-    {
-    }
 
     /**
      * Serves `$cert`/`$key` (files of `$pki`); with `$clientCa`, the server
@@ -47,20 +45,12 @@ final class TlsWsServer
         if ($clientCa !== null) {
             array_push($command, '--client-ca', $pki->path($clientCa));
         }
-        $process = new Process($command);
-        $process->waitForOutput("\n", $seconds);
-        if (preg_match('/^listening on 127\.0\.0\.1:(\d+)$/m', $process->stdout(), $m) !== 1) {
-            $code = $process->wait(1.0);
-            $process->stop();
-            throw new \RuntimeException(sprintf(
-                'tls_ws_server.py did not start (exit %s%s): stdout %s, stderr %s',
-                var_export($code, true),
-                $code === 3 ? ': python3-websockets is missing, run scripts/install-deps.sh test' : '',
-                json_encode($process->stdout()),
-                json_encode($process->stderr()),
-            ));
-        }
-        return new self($process, (int) $m[1]);
+        return self::launch(
+            $command,
+            $seconds,
+            'tls_ws_server.py',
+            [3 => 'python3-websockets is missing, run scripts/install-deps.sh test'],
+        );
     }
 
     /** `wss://localhost:PORT{$path}`. */
@@ -79,17 +69,5 @@ final class TlsWsServer
     public function stderr(): string
     {
         return $this->process->stderr();
-    }
-
-    /**
-     * Stops the server by its PID (SIGTERM, then SIGKILL after 5 s).
-     */
-    public function stop(): void
-    {
-        if ($this->process->isRunning()) {
-            $this->process->signal(SIGTERM);
-            $this->process->wait(5.0);
-        }
-        $this->process->stop();
     }
 }
