@@ -260,81 +260,33 @@ final class Bench
     /** Sequential 1 MiB round trips after 5 warm-up ones. */
     private function mib1(): void
     {
-        $this->scenario = 'mib1';
-        $warmup = 5;
-        $n = $this->o['count'];
         $payload = '';
         for ($i = 0; $i < 1024; $i++) {
             $payload .= str_repeat(chr($i % 251), 1024);
         }
-        $rtt = [];
-        $echoed = 0;
-        $sentAt = 0;
-        $t0 = 0;
-        $cpu0 = 0.0;
-        $this->target = $warmup + $n;
         $con = $this->connection('mib1');
         $con->maxPackageSize = 4 << 20;        // Workerman's default (1 MiB) is below a 1 MiB frame
         $con->maxSendBufferSize = 4 << 20;
-        $con->onWebSocketConnect = function ($con) use ($payload, &$sentAt): void {
-            $this->stage = 'mib1';
-            $sentAt = hrtime(true);
-            $this->send($con, $payload);
-        };
-        $con->onMessage = function (
+        $this->roundTrips(
             $con,
-            $data
-        ) use (
+            'mib1',
             $payload,
-            $warmup,
-            $n,
-            &$rtt,
-            &$echoed,
-            &$sentAt,
-            &$t0,
-            &$cpu0,
-        ): void {
-            $now = hrtime(true);
+            5,
+            $this->o['count'],
             // The size and the first 64 bytes, as the C benchmark checks
             // (the floor checks the size): comparing every byte would
             // measure PHP's memcmp, not the client.
-            if (strlen($data) !== MIB || substr_compare($data, $payload, 0, 64) !== 0) {
-                $this->fail('mib1: a wrong echo of ' . strlen($data) . ' bytes');
-                return;
-            }
-            $echoed++;
-            $this->progress = $echoed;
-            if ($echoed > $warmup) {
-                $rtt[] = $now - $sentAt;
-            } elseif ($echoed === $warmup) {
-                $cpu0 = cpuUs();
-                $t0 = hrtime(true);
-            }
-            if ($echoed < $warmup + $n) {
-                $sentAt = hrtime(true);
-                $this->send($con, $payload);
-                return;
-            }
-            $seconds = (hrtime(true) - $t0) / 1e9;
-            $cpu = cpuUs() - $cpu0;
-            sort($rtt);
-            printf(
-                "RESULT client=%s scenario=mib1 messages=%d seconds=%.3f msg_per_s=%.1f cpu_us_per_msg=%.1f "
-                . "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
-                $this->client,
-                $n,
-                $seconds,
-                $n / $seconds,
-                $cpu / $n,
-                $rtt[intdiv($n, 2)] / 1e3,
-                $rtt[intdiv($n * 99, 100)] / 1e3,
-            );
-            $this->finished = true;
-            $con->onClose = null;
-            $con->close();
-            $this->stop();
-        };
-        $con->connect();
+            static fn (string $data): ?string => strlen($data) !== MIB || substr_compare($data, $payload, 0, 64) !== 0
+                ? 'mib1: a wrong echo of ' . strlen($data) . ' bytes'
+                : null,
+            ['%.1f', '%.1f'],
+            function ($con): void {
+                $this->finished = true;
+                $con->onClose = null;
+                $con->close();
+                $this->stop();
+            },
+        );
     }
 
     /**
@@ -488,9 +440,48 @@ final class Bench
     /** Sequential 32-byte round trips after the warm-up. */
     private function sequential(): void
     {
-        $warmup = $this->o['warmup'];
-        $n = $this->o['roundTrips'];
-        $payload = str_repeat('x', SEQ_SIZE);
+        $this->roundTrips(
+            $this->connection('seq32'),
+            'seq32',
+            str_repeat('x', SEQ_SIZE),
+            $this->o['warmup'],
+            $this->o['roundTrips'],
+            static fn (string $data): ?string => strlen($data) !== SEQ_SIZE
+                ? 'seq32: an echo of ' . strlen($data) . ' bytes'
+                : null,
+            ['%.0f', '%.2f'],
+            function ($con): void {
+                $this->stage = 'closing (seq32)';
+                $con->onClose = null;
+                $con->close();
+                $this->window();
+            },
+        );
+    }
+
+    /**
+     * Sequential round trips of $payload on $con (not yet connected):
+     * $warmup ones, then $n timed ones, the next sent from onMessage. Each
+     * echo goes through $check (null: right, else why it is wrong: the run
+     * fails); RTT is send to echo (hrtime). Prints the RESULT line of
+     * $scenario (msg_per_s and cpu_us_per_msg in the printf formats
+     * $formats), then calls $done($con).
+     *
+     * @param \Closure(string): ?string          $check
+     * @param array{string, string}              $formats
+     * @param \Closure(AsyncTcpConnection): void $done
+     */
+    private function roundTrips(
+        AsyncTcpConnection $con,
+        string $scenario,
+        string $payload,
+        int $warmup,
+        int $n,
+        \Closure $check,
+        array $formats,
+        \Closure $done,
+    ): void {
+        $this->scenario = $scenario;
         $rtt = [];
         $echoed = 0;
         $sentAt = 0;
@@ -498,9 +489,8 @@ final class Bench
         $cpu0 = 0.0;
         $this->target = $warmup + $n;
 
-        $con = $this->connection('seq32');
-        $con->onWebSocketConnect = function ($con) use ($payload, &$sentAt, &$t0, &$cpu0, $warmup): void {
-            $this->stage = $warmup > 0 ? 'seq32 warm-up' : 'seq32';
+        $con->onWebSocketConnect = function ($con) use ($scenario, $payload, &$sentAt, &$t0, &$cpu0, $warmup): void {
+            $this->stage = $warmup > 0 ? "{$scenario} warm-up" : $scenario;
             if ($warmup === 0) {
                 $cpu0 = cpuUs();
                 $t0 = hrtime(true);
@@ -512,9 +502,13 @@ final class Bench
             $con,
             $data
         ) use (
+            $scenario,
             $payload,
             $warmup,
             $n,
+            $check,
+            $formats,
+            $done,
             &$rtt,
             &$echoed,
             &$sentAt,
@@ -522,8 +516,9 @@ final class Bench
             &$cpu0,
         ): void {
             $now = hrtime(true);
-            if (strlen($data) !== SEQ_SIZE) {
-                $this->fail('seq32: an echo of ' . strlen($data) . ' bytes');
+            $wrong = $check($data);
+            if ($wrong !== null) {
+                $this->fail($wrong);
                 return;
             }
             $echoed++;
@@ -531,7 +526,7 @@ final class Bench
             if ($echoed > $warmup) {
                 $rtt[] = $now - $sentAt;
             } elseif ($echoed === $warmup) {
-                $this->stage = 'seq32';
+                $this->stage = $scenario;
                 $cpu0 = cpuUs();
                 $t0 = hrtime(true);
             }
@@ -544,9 +539,10 @@ final class Bench
             $cpu = cpuUs() - $cpu0;
             sort($rtt);
             printf(
-                "RESULT client=%s scenario=seq32 messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg=%.2f "
-                . "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
+                "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s={$formats[0]} "
+                . "cpu_us_per_msg={$formats[1]} rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
                 $this->client,
+                $scenario,
                 $n,
                 $seconds,
                 $n / $seconds,
@@ -554,10 +550,7 @@ final class Bench
                 $rtt[intdiv($n, 2)] / 1e3,
                 $rtt[intdiv($n * 99, 100)] / 1e3,
             );
-            $this->stage = 'closing (seq32)';
-            $con->onClose = null;
-            $con->close();
-            $this->window();
+            $done($con);
         };
         $con->connect();
     }
