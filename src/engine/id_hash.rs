@@ -1,9 +1,12 @@
-//! The hash of the engine's client map. Its keys are client ids, numbers
-//! the library hands out in sequence (never chosen by a caller), so
-//! SipHash's protection against chosen keys buys nothing; every message
-//! looks its client up at least twice (the send, the readiness of its
-//! socket). A 64x64-bit multiply folded to 64 bits spreads sequential ids
-//! over the buckets and the top bits hashbrown uses as tags.
+//! The hash of the maps keyed by numbers the library hands out itself:
+//! the engine's client ids (in sequence) and the FFI registry's handle
+//! addresses (its own allocations). No caller chooses them, so SipHash's
+//! protection against chosen keys buys nothing, and it cost ~100
+//! instructions per lookup: every message looks its client up at least
+//! twice (the send, the readiness of its socket) and takes four registry
+//! lookups (send, poll, register, free). A 64x64-bit multiply folded to 64
+//! bits spreads sequential ids and aligned addresses over the buckets and
+//! the top bits hashbrown uses as tags.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -11,6 +14,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// A map keyed by client id.
 pub(crate) type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
+/// The multiply-fold hasher (see the module docs).
 #[derive(Default, Clone, Copy)]
 pub(crate) struct IdHasher(u64);
 
@@ -30,6 +34,10 @@ impl Hasher for IdHasher {
     fn write_u64(&mut self, n: u64) {
         let p = u128::from(n ^ self.0) * u128::from(MIX);
         self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
     }
 }
 

@@ -14,7 +14,7 @@ mod conn;
 mod deflate;
 mod fallback;
 mod fork;
-mod id_hash;
+pub(crate) mod id_hash;
 mod proxy;
 mod read_ahead;
 mod resolver;

@@ -10,10 +10,11 @@
 //! names that object, which is memory-safe.)
 
 use super::wsc_event;
+use crate::engine::id_hash::IdHasher;
 use crate::engine::{Client, Context};
 use parking_lot::{RwLock, RwLockWriteGuard};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, LazyLock};
 use tungstenite::Bytes;
 
@@ -39,40 +40,9 @@ pub(crate) enum Handle {
     Event(#[allow(dead_code)] Box<EventBox>),
 }
 
-/// The hash of the registry's keys. They are addresses of the library's own
-/// allocations, unique while registered and not chosen by a caller (a
-/// lookup with any other value only probes), so SipHash's protection
-/// against chosen keys buys nothing; it cost ~100 instructions per lookup,
-/// and every message takes four (send, poll, register, free). A 64x64-bit
-/// multiply folded to 64 bits mixes the aligned low bits into the bucket
-/// index and the top bits hashbrown uses as tags.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct AddrHasher(u64);
-
-const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let p = u128::from(n ^ self.0) * u128::from(MIX);
-        self.0 = (p as u64) ^ ((p >> 64) as u64);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
-
-type Map = HashMap<usize, Handle, BuildHasherDefault<AddrHasher>>;
+/// The registry: keyed by the addresses of the library's own allocations
+/// (hashed as [`IdHasher`] documents).
+type Map = HashMap<usize, Handle, BuildHasherDefault<IdHasher>>;
 
 static REGISTRY: LazyLock<RwLock<Map>> = LazyLock::new(|| {
     // SAFETY: the handlers take and release the registry lock around fork()
