@@ -9,10 +9,9 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 use wsc::{Context, DeflateOptions, Error, EventKind, MessageType};
 
@@ -36,18 +35,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {PYTHON} deflate_ws_server.py: {e}"));
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(out).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
-        let port = line
-            .trim()
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|p| p.parse().ok());
+        let (port, line) = listening_port(&mut child, Duration::from_secs(20));
         let Some(port) = port else {
             let _ = child.kill();
             let status = child.wait().expect("reap");

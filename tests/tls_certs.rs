@@ -9,11 +9,11 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wsc::{Client, Context, Error, Event, EventKind, MessageType};
 
@@ -140,18 +140,7 @@ impl TlsServer {
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(out).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
-        let port = line
-            .trim()
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|p| p.parse().ok());
+        let (port, line) = listening_port(&mut child, Duration::from_secs(20));
         let Some(port) = port else {
             let _ = child.kill();
             let status = child.wait().expect("reap tls_ws_server.py");

@@ -385,3 +385,23 @@ pub fn wait_eof(s: &mut TcpStream) -> bool {
         }
     }
 }
+
+/// Waits up to `within` for a test server's first stdout line,
+/// `listening on 127.0.0.1:PORT`; returns the port (None when the line did
+/// not come or says something else) and the line as read.
+#[allow(dead_code)]
+pub fn listening_port(child: &mut Child, within: Duration) -> (Option<u16>, String) {
+    let out = child.stdout.take().expect("the server's stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(within).unwrap_or_default();
+    let port = line
+        .trim()
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|p| p.parse().ok());
+    (port, line)
+}
