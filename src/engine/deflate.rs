@@ -785,22 +785,7 @@ mod tests {
             .unwrap()
     }
 
-    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![first];
-        match payload.len() {
-            n if n < 126 => f.push(n as u8),
-            n if n < 65536 => {
-                f.push(126);
-                f.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                f.push(127);
-                f.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        f.extend_from_slice(payload);
-        f
-    }
+    use crate::engine::stream::tests::server_frame as frame;
 
     /// Parses plain frames back into (first byte, payload).
     fn frames(mut b: &[u8]) -> Vec<(u8, Vec<u8>)> {

@@ -394,11 +394,13 @@ impl Utf8Watch {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::Utf8Watch;
 
-    fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![(if fin { 0x80 } else { 0 }) | opcode];
+    /// An unmasked server frame: the first byte (FIN, RSV, opcode), the
+    /// length, the payload (also used by the deflate filter's tests).
+    pub(crate) fn server_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![first];
         match payload.len() {
             n if n < 126 => f.push(n as u8),
             n if n < 65536 => {
@@ -412,6 +414,10 @@ mod tests {
         }
         f.extend_from_slice(payload);
         f
+    }
+
+    fn frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        server_frame((if fin { 0x80 } else { 0 }) | opcode, payload)
     }
 
     /// Feeds `bytes` one byte at a time and returns the index of the byte
