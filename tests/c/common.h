@@ -159,19 +159,19 @@ static inline const char *echo_server_path(void)
     return (p && *p) ? p : "target/release/wsc-echo-server";
 }
 
-/* Starts `wsc-echo-server --addr 127.0.0.1:0` and reads its first line
- * "listening on 127.0.0.1:PORT" (at most 10 s). Returns 0 on success. */
-static inline int echo_server_start(echo_server *s)
+/* Starts a test server (`argv[0]` is the program) with its stdout on a
+ * pipe and reads its first line "listening on 127.0.0.1:PORT" (at most
+ * `timeout_ms`); `what` names it in messages, `exit_hint` says why it may
+ * exit early. Returns 0 with s->pid and s->port set; the caller decides
+ * whether finish() stops it (t_server_pid). */
+static inline int server_spawn(echo_server *s, char *const argv[], const char *what,
+                               int timeout_ms, const char *exit_hint)
 {
     int pipefd[2];
     posix_spawn_file_actions_t fa;
-    char addr[] = "127.0.0.1:0";
-    char flag[] = "--addr";
-    char *argv[4];
     char line[256];
     size_t used = 0;
     int64_t deadline;
-    const char *path = echo_server_path();
 
     memset(s, 0, sizeof *s);
     s->pid = -1;
@@ -182,13 +182,8 @@ static inline int echo_server_start(echo_server *s)
     }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    argv[0] = (char *)path;
-    argv[1] = flag;
-    argv[2] = addr;
-    argv[3] = NULL;
-    if (posix_spawn(&s->pid, path, &fa, NULL, argv, environ) != 0) {
-        fprintf(stderr, "cannot start the echo server %s: %s\n", path,
-                strerror(errno));
+    if (posix_spawn(&s->pid, argv[0], &fa, NULL, argv, environ) != 0) {
+        fprintf(stderr, "cannot start the %s %s: %s\n", what, argv[0], strerror(errno));
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -198,17 +193,13 @@ static inline int echo_server_start(echo_server *s)
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
     s->out_fd = pipefd[0];
-    if (t_server_pid == 0) {
-        t_server_pid = s->pid;
-    }
 
-    deadline = now_ms() + 10000;
+    deadline = now_ms() + timeout_ms;
     while (used < sizeof line - 1) {
         struct pollfd p;
-        ssize_t n;
         int64_t left = deadline - now_ms();
         if (left <= 0) {
-            fprintf(stderr, "echo server: no 'listening on' line within 10 s\n");
+            fprintf(stderr, "%s: no 'listening on' line within %d ms\n", what, timeout_ms);
             return -1;
         }
         p.fd = s->out_fd;
@@ -217,9 +208,8 @@ static inline int echo_server_start(echo_server *s)
         if (poll(&p, 1, (int)left) <= 0) {
             continue;
         }
-        n = read(s->out_fd, line + used, 1);
-        if (n <= 0) {
-            fprintf(stderr, "echo server exited before it was ready\n");
+        if (read(s->out_fd, line + used, 1) <= 0) {
+            fprintf(stderr, "%s exited before it was ready%s\n", what, exit_hint);
             return -1;
         }
         if (line[used] == '\n') {
@@ -228,15 +218,26 @@ static inline int echo_server_start(echo_server *s)
         used++;
     }
     line[used] = '\0';
-    {
-        const char *colon = strrchr(line, ':');
-        if (strncmp(line, "listening on ", 13) != 0 || colon == NULL) {
-            fprintf(stderr, "echo server: unexpected first line '%s'\n", line);
-            return -1;
-        }
-        s->port = atoi(colon + 1);
+    if (strncmp(line, "listening on 127.0.0.1:", 23) != 0) {
+        fprintf(stderr, "%s: unexpected first line '%s'\n", what, line);
+        return -1;
     }
+    s->port = atoi(line + 23);
     return s->port > 0 ? 0 : -1;
+}
+
+/* Starts `wsc-echo-server --addr 127.0.0.1:0` and reads its first line
+ * "listening on 127.0.0.1:PORT" (at most 10 s). Returns 0 on success. */
+static inline int echo_server_start(echo_server *s)
+{
+    char addr[] = "127.0.0.1:0";
+    char flag[] = "--addr";
+    char *argv[] = {(char *)echo_server_path(), flag, addr, NULL};
+    int r = server_spawn(s, argv, "echo server", 10000, "");
+    if (s->pid > 0 && t_server_pid == 0) {
+        t_server_pid = s->pid;
+    }
+    return r;
 }
 
 /* Stops the server by its PID: SIGTERM, then SIGKILL after 2 s. */

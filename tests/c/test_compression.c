@@ -16,66 +16,14 @@
  * server: its "listening on 127.0.0.1:PORT" line gives the port. */
 static int deflate_server_start(echo_server *s)
 {
-    int pipefd[2];
-    posix_spawn_file_actions_t fa;
     char python[] = "/usr/bin/python3", script[] = SCRIPT, flag[] = "--lifetime", secs[] = "120";
     char *argv[] = {python, script, flag, secs, NULL};
-    char line[256];
-    size_t used = 0;
-    int64_t deadline;
-
-    memset(s, 0, sizeof *s);
-    s->pid = -1;
-    s->out_fd = -1;
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
-        perror("pipe2");
-        return -1;
+    int r = server_spawn(s, argv, "deflate server", 20000,
+                         " (exit 3: python3-websockets missing, scripts/install-deps.sh test)");
+    if (s->pid > 0) {
+        t_server_pid = s->pid;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    if (posix_spawn(&s->pid, python, &fa, NULL, argv, environ) != 0) {
-        fprintf(stderr, "cannot start %s %s: %s\n", python, script, strerror(errno));
-        posix_spawn_file_actions_destroy(&fa);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        s->pid = -1;
-        return -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    s->out_fd = pipefd[0];
-    t_server_pid = s->pid;
-    deadline = now_ms() + 20000;
-    while (used < sizeof line - 1) {
-        struct pollfd p;
-        int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            fprintf(stderr, "deflate server: no 'listening on' line within 20 s\n");
-            return -1;
-        }
-        p.fd = s->out_fd;
-        p.events = POLLIN;
-        p.revents = 0;
-        if (poll(&p, 1, (int)left) <= 0) {
-            continue;
-        }
-        if (read(s->out_fd, line + used, 1) <= 0) {
-            fprintf(stderr, "deflate server exited before it was ready (exit 3: python3-websockets "
-                            "missing, scripts/install-deps.sh test)\n");
-            return -1;
-        }
-        if (line[used] == '\n') {
-            break;
-        }
-        used++;
-    }
-    line[used] = '\0';
-    if (strncmp(line, "listening on 127.0.0.1:", 23) != 0) {
-        fprintf(stderr, "deflate server: unexpected first line '%s'\n", line);
-        return -1;
-    }
-    s->port = atoi(line + 23);
-    return s->port > 0 ? 0 : -1;
+    return r;
 }
 
 /* A new client of `url` with compression `o` (NULL: off), connected and
