@@ -18,8 +18,18 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CI");
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    // The SONAME of libwsc.so: `libwsc.so.<major>` (see docs/compatibility.md:
+    // it changes only with an incompatible change of the C ABI). Programs
+    // linked with `-lwsc` record this name, so a build tree needs the
+    // `libwsc.so.0` link next to `libwsc.so` (the Makefile's `build` makes it).
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("CARGO_PKG_VERSION_MAJOR");
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libwsc.so.{major}");
+    }
+
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
+    config.after_includes = Some(version_macros());
     let mut c_header = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)
@@ -38,6 +48,22 @@ fn main() {
         write_if_changed(&include.join("wsc.h"), &c_header);
         write_if_changed(&include.join("wsc_php.h"), &php_header);
     }
+}
+
+/// `WSC_VERSION_MAJOR`, `_MINOR`, `_PATCH` and `WSC_VERSION_STRING`: the
+/// version of the header, from Cargo.toml's `version` (compare with
+/// `wsc_version()` at run time).
+fn version_macros() -> String {
+    let v = |name: &str| env::var(name).unwrap_or_else(|_| panic!("{name} is set by Cargo"));
+    format!(
+        "\n/** The version of this header (semver; `wsc_version()` gives the loaded library's). */\n\
+         #define WSC_VERSION_MAJOR {}\n#define WSC_VERSION_MINOR {}\n#define WSC_VERSION_PATCH {}\n\
+         #define WSC_VERSION_STRING \"{}\"",
+        v("CARGO_PKG_VERSION_MAJOR"),
+        v("CARGO_PKG_VERSION_MINOR"),
+        v("CARGO_PKG_VERSION_PATCH"),
+        v("CARGO_PKG_VERSION"),
+    )
 }
 
 /// The header without preprocessor lines (include guard, `#include`,

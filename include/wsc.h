@@ -9,6 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version of this header (semver; `wsc_version()` gives the loaded library's). */
+#define WSC_VERSION_MAJOR 0
+#define WSC_VERSION_MINOR 1
+#define WSC_VERSION_PATCH 0
+#define WSC_VERSION_STRING "0.1.0"
+
 /**
  * The result of every function. The numbers are stable and never reused;
  * `wsc_result_str` gives a sentence for each.

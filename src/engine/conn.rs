@@ -599,7 +599,9 @@ impl Conn {
         // SslConnector::builder sets the system's default roots and modern
         // protocol and cipher defaults.
         let mut b = SslConnector::builder(SslMethod::tls_client())?;
-        if !o.tls_ca.is_empty() {
+        if o.tls_ca.is_empty() {
+            super::ca_store::add_system_roots(&mut b);
+        } else {
             // PHP's cafile: exactly these roots.
             let mut store = openssl::x509::store::X509StoreBuilder::new()?;
             for c in &o.tls_ca {
