@@ -90,3 +90,39 @@ fuzz:
 ## soak: an hour of random faults (not in CI); SOAK_SECONDS to change it
 soak: build
 	scripts/soak.sh $${SOAK_SECONDS:-3600}
+
+# --- Installing and releasing (docs/install.md) ------------------------------
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+.PHONY: install uninstall dist test-install test-ca-store
+
+## install: libwsc.so.X.Y.Z (SONAME libwsc.so.X) with its links, libwsc.a,
+## wsc.h and wsc.pc under $(DESTDIR)$(PREFIX) (default /usr/local); builds
+## against the system's OpenSSL (scripts/install.sh)
+install: build
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' scripts/install.sh
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libwsc.so $(DESTDIR)$(LIBDIR)/libwsc.so.* $(DESTDIR)$(LIBDIR)/libwsc.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/wsc.pc $(DESTDIR)$(INCLUDEDIR)/wsc.h
+
+## dist: the release artifacts in dist/: the portable libwsc.so (glibc 2.17+,
+## OpenSSL built in), the tarball, the Composer package zip and the Debian
+## packages (scripts/dist.sh; about 5 minutes from clean on 2 cores)
+dist:
+	scripts/dist.sh
+
+## test-install: installs the dist/ artifacts as a new user would, outside
+## the repository, without cargo (scripts/install-test.sh); builds dist/
+## first when it is missing or older than the sources
+test-install:
+	scripts/install-test.sh
+
+## test-ca-store: the portable library finds the system CA store on the
+## Debian, RHEL and Alpine layouts with SSL_CERT_FILE/SSL_CERT_DIR unset
+test-ca-store: dist
+	scripts/test-ca-store.sh dist/libwsc.so

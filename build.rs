@@ -20,11 +20,13 @@ fn main() {
 
     // The SONAME of libwsc.so: `libwsc.so.<major>` (see docs/compatibility.md:
     // it changes only with an incompatible change of the C ABI). Programs
-    // linked with `-lwsc` record this name, so a build tree needs the
-    // `libwsc.so.0` link next to `libwsc.so` (the Makefile's `build` makes it).
+    // linked with `-lwsc` record this name, so the build tree gets the link
+    // `libwsc.so.0 -> libwsc.so` too: `cc ... -L target/release -lwsc
+    // -Wl,-rpath,$PWD/target/release` (the C tests, the examples) then runs.
     let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("CARGO_PKG_VERSION_MAJOR");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libwsc.so.{major}");
+        soname_link(&out_dir, &format!("libwsc.so.{major}"));
     }
 
     let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
@@ -48,6 +50,23 @@ fn main() {
         write_if_changed(&include.join("wsc.h"), &c_header);
         write_if_changed(&include.join("wsc_php.h"), &php_header);
     }
+}
+
+/// Makes `<profile dir>/NAME -> libwsc.so` (OUT_DIR is
+/// `<profile dir>/build/wsc-<hash>/out`). The link may dangle until rustc has
+/// linked the library; an existing correct link is left alone.
+fn soname_link(out_dir: &Path, name: &str) {
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    let link = profile_dir.join(name);
+    if fs::read_link(&link).is_ok_and(|t| t == Path::new("libwsc.so")) {
+        return;
+    }
+    let _ = fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("libwsc.so", &link)
+        .unwrap_or_else(|e| panic!("cannot make the link {}: {e}", link.display()));
 }
 
 /// `WSC_VERSION_MAJOR`, `_MINOR`, `_PATCH` and `WSC_VERSION_STRING`: the
