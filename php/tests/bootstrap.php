@@ -15,6 +15,14 @@ if (is_file(__DIR__ . '/../vendor/autoload.php')) {
     require_once __DIR__ . '/../autoload.php';
 }
 
+// The tests test this tree's build (target/release), also when a libwsc is
+// installed on the system; WSC_LIB set by the caller wins (e.g. the release
+// library of dist/).
+$wscDevBuild = dirname(__DIR__, 2) . '/target/release/libwsc.so';
+if (getenv('WSC_LIB') === false && is_file($wscDevBuild)) {
+    putenv("WSC_LIB={$wscDevBuild}");
+}
+
 spl_autoload_register(static function (string $class): void {
     if (strncmp($class, 'Wsc\\Tests\\', 10) !== 0) {
         return;
