@@ -119,7 +119,7 @@ dist:
 ## test-install: installs the dist/ artifacts as a new user would, outside
 ## the repository, without cargo (scripts/install-test.sh); builds dist/
 ## first when it is missing or older than the sources
-test-install:
+test-install: dist build
 	scripts/install-test.sh
 
 ## test-ca-store: the portable library finds the system CA store on the
