@@ -19,7 +19,7 @@ build:
 	$(CARGO) build --release --bins --lib
 
 php-autoload:
-	composer dump-autoload --quiet --working-dir=php
+	composer dump-autoload --quiet
 
 ## demo: the user's Workerman example (php/examples/seed.php) against the
 ## embedded echo server on 127.0.0.1:1234, with a server restart
@@ -75,7 +75,7 @@ bench-deflate: deps
 
 clean:
 	$(CARGO) clean
-	rm -rf php/vendor tests/c/build fuzz/target fuzz/artifacts
+	rm -rf vendor php/vendor dist tests/c/build fuzz/target fuzz/artifacts
 
 ## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
 ## installed from crates.io when missing), plain and with permessage-deflate,

@@ -1,19 +1,15 @@
 <?php
 
 /**
- * PHPUnit bootstrap: Composer's autoloader when `composer dump-autoload -d php`
- * ran, else the package's minimal one; the test classes (Wsc\Tests\ =>
- * tests/) are always registered here, since a dump without autoload-dev
- * lacks them.
+ * PHPUnit bootstrap: php/autoload.php (Composer's autoloader of the
+ * repository root when `composer dump-autoload` ran there, else the
+ * package's minimal one); the test classes (Wsc\Tests\ => tests/) are
+ * always registered here, since a dump without autoload-dev lacks them.
  */
 
 declare(strict_types=1);
 
-if (is_file(__DIR__ . '/../vendor/autoload.php')) {
-    require_once __DIR__ . '/../vendor/autoload.php';
-} else {
-    require_once __DIR__ . '/../autoload.php';
-}
+require_once __DIR__ . '/../autoload.php';
 
 // The tests test this tree's build (target/release), also when a libwsc is
 // installed on the system; WSC_LIB set by the caller wins (e.g. the release
