@@ -27,9 +27,11 @@ demo: deps-demo build php-autoload
 	scripts/demo.sh
 
 ## test: everything CI runs: lints, Rust, C (ASan + valgrind), PHP tests,
-## and the Autobahn conformance gate (mandatory in CI, where ../shared is
-## present; skipped with a message elsewhere when it is missing)
-test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn test-fuzz
+## the Autobahn conformance gate (mandatory in CI, where ../shared is
+## present; skipped with a message elsewhere when it is missing), and the
+## installation test of the release artifacts (test-install: make dist, then
+## installs them as a new user would)
+test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn test-fuzz test-install
 	@echo "==> all test suites passed"
 
 test-autobahn: build php-autoload
