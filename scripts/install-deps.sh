@@ -53,7 +53,7 @@ fi
 
 if ! have cargo; then
   cat >&2 <<'MSG'
-error: cargo (Rust) is not installed. wsc needs Rust 1.85 or newer (edition 2024);
+error: cargo (Rust) is not installed. wsc needs Rust 1.95 or newer (rust-version in Cargo.toml);
 Debian's packaged rustc is too old. Install it with rustup, then run this again.
 MSG
   exit 1

@@ -217,7 +217,7 @@ final class Library
             . 'To fix it: on x86_64 Linux with glibc 2.17 or newer, install the release package '
             . '(`composer require wsc/wsc` from a release, which ships the library), or install libwsc on the system '
             . '(the Debian package libwsc0, or `make install` in a wsc source tree, then `ldconfig`), or build it '
-            . "from source (`cargo build --release` in a wsc clone, Rust 1.85+), or set the environment variable "
+            . "from source (`cargo build --release` in a wsc clone, Rust 1.95+), or set the environment variable "
             . 'WSC_LIB to the path of a libwsc.so'
         );
     }
