@@ -57,7 +57,7 @@ say "building the portable libwsc $version ($TRIPLE, glibc $GLIBC, OpenSSL built
 PATH=$tools/bin:$PATH CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
     nice cargo-zigbuild rustc --release --lib --crate-type cdylib --crate-type staticlib \
     --features vendored-openssl --target "$TRIPLE.$GLIBC"
-built=target/$TRIPLE/release
+built=${CARGO_TARGET_DIR:-target}/$TRIPLE/release
 
 # --- checks on the library ---------------------------------------------------------
 so=$built/libwsc.so
@@ -76,7 +76,8 @@ soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libwsc.so.$major" ] || fail "SONAME '$soname', expected libwsc.so.$major"
 others=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^wsc_' || true)
 [ -z "$others" ] || fail "exports more than wsc_*: $(echo "$others" | head -n 5 | tr '\n' ' ')"
-if readelf -S "$so" | grep -Eq '\.symtab|\.debug_'; then fail "is not stripped"; fi
+sections=$(readelf -S "$so")
+if grep -Eq '\.symtab|\.debug_' <<<"$sections"; then fail "is not stripped"; fi
 echo "checked: highest $max_glibc; NEEDED $needed; SONAME $soname; exports wsc_* only; stripped"
 if [ "$(id -u)" -eq 0 ]; then
     scripts/test-ca-store.sh "$so"
@@ -200,26 +201,20 @@ control "$d" libwsc-dev "$DEB_ARCH" "$lib_pkg (= $debver)" \
 deb "$d"
 
 d=$stage/deb-php
-mkdir -p "$d/usr/share/php/Wsc/include"
-cp -r php/src/. "$d/usr/share/php/Wsc/"
-cp include/wsc.h include/wsc_php.h "$d/usr/share/php/Wsc/include/"
+# The Composer package's own layout (php/src, include/), so that Wsc\Library
+# finds the declarations as in every other install; Wsc/autoload.php is the
+# entry point Debian's PHP packages have.
+mkdir -p "$d/usr/share/php/Wsc"
+cp -r "$pkg/php" "$pkg/include" "$d/usr/share/php/Wsc/"
 cat >"$d/usr/share/php/Wsc/autoload.php" <<'PHP'
 <?php
 
-// Autoloader of Debian's php-wsc: require_once 'Wsc/autoload.php';
-// (/usr/share/php is on PHP's default include_path).
+// Debian's php-wsc: require_once 'Wsc/autoload.php'; (/usr/share/php is on
+// PHP's default include_path). The library is the system's libwsc.so.0.
 
 declare(strict_types=1);
 
-spl_autoload_register(static function (string $class): void {
-    if (strncmp($class, 'Wsc\\', 4) !== 0) {
-        return;
-    }
-    $file = __DIR__ . '/' . str_replace('\\', '/', substr($class, 4)) . '.php';
-    if (is_file($file)) {
-        require $file;
-    }
-});
+require_once __DIR__ . '/php/autoload.php';
 PHP
 control "$d" php-wsc all "$lib_pkg (>= $version), php-common" \
     "Workerman-compatible WebSocket client for PHP, on libwsc through FFI" \

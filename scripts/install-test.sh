@@ -145,12 +145,14 @@ mkdir -p opt && tar -C opt -xzf "wsc-$VERSION-linux-x86_64.tar.gz"
 pc=$T/opt/wsc-$VERSION-linux-x86_64/lib/pkgconfig
 flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs wsc)
 cc -Wall -Wextra -Werror -o tar-client src/epoll_client.c $flags -Wl,-rpath,"$T/opt/wsc-$VERSION-linux-x86_64/lib"
-ldd tar-client | grep -q "libwsc.so.$MAJOR => $T/opt/" || fail "tar-client does not load the tarball's library: $(ldd tar-client)"
+deps=$(ldd tar-client)   # (not piped into grep -q: with pipefail, an early exit of grep fails the pipe)
+grep -q "libwsc.so.$MAJOR => $T/opt/" <<<"$deps" || fail "tar-client does not load the tarball's library: $deps"
 run_echo "tarball, pkg-config ($flags)" ./tar-client
 static=$(PKG_CONFIG_PATH=$pc pkg-config --static --libs wsc | sed 's/ -lwsc / /')
 cc -Wall -Wextra -Werror -o tar-static src/epoll_client.c $(PKG_CONFIG_PATH=$pc pkg-config --cflags wsc) \
     "$T/opt/wsc-$VERSION-linux-x86_64/lib/libwsc.a" $static
-if ldd tar-static | grep -q libwsc; then fail "tar-static still needs libwsc.so"; fi
+deps=$(ldd tar-static)
+if grep -q libwsc <<<"$deps"; then fail "tar-static still needs libwsc.so: $deps"; fi
 run_echo "tarball, static libwsc.a" ./tar-static
 
 # --- make install PREFIX=... ------------------------------------------------------
@@ -165,8 +167,9 @@ if [ "$DEBIAN" = 1 ]; then
     ok "dpkg -i libwsc$MAJOR libwsc-dev php-wsc"
     flags=$(pkg-config --cflags --libs wsc)
     cc -Wall -Wextra -Werror -o deb-client src/epoll_client.c $flags
-    ldd deb-client | grep -Eq "libwsc.so.$MAJOR => (/usr)?/lib/x86_64-linux-gnu/libwsc.so.$MAJOR" \
-        || fail "deb-client: $(ldd deb-client)"
+    deps=$(ldd deb-client)
+    grep -Eq "libwsc.so.$MAJOR => (/usr)?/lib/x86_64-linux-gnu/libwsc.so.$MAJOR" <<<"$deps" \
+        || fail "deb-client does not load the system library: $deps"
     run_echo "Debian packages, pkg-config ($flags)" ./deb-client
     lib=$(cd / && php -r 'require_once "Wsc/autoload.php"; echo Wsc\Library::get()->libraryPath, " ", Wsc\Library::get()->version();')
     [ "$lib" = "/usr/lib/x86_64-linux-gnu/libwsc.so.$VERSION $VERSION" ] || fail "php-wsc loaded: $lib"

@@ -69,3 +69,8 @@ Libs.private: $LIBS_PRIVATE
 PC
 chmod 0644 "$lib/pkgconfig/wsc.pc"
 echo "installed libwsc $version into ${DESTDIR}${PREFIX} (libdir $LIBDIR, includedir $INCLUDEDIR)"
+# A real install (no DESTDIR) as root: refresh the dynamic linker's cache,
+# so that programs and PHP find libwsc.so.0 when LIBDIR is one of its paths.
+if [ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null 2>&1; then
+    ldconfig
+fi

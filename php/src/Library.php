@@ -41,8 +41,7 @@ use Wsc\Exception\NativeException;
  * lines of `include/wsc.h`, so the numbers have one source. The include
  * directory is the `$includeDir` argument, else `WSC_INCLUDE_DIR`, else
  * the package's `include/` (the package root is two levels above this
- * file), else `include/` beside this file (the layout of Debian's
- * `php-wsc` under `/usr/share/php/Wsc`).
+ * file; Debian's `php-wsc` keeps that layout under `/usr/share/php/Wsc`).
  *
  * PHP's FFI must be usable: the extension loaded and `ffi.enable=true`, or
  * `ffi.enable=preload` (the default) in the CLI or with wsc preloaded;
@@ -289,20 +288,10 @@ final class Library
             throw new LibraryException(
                 'ffi.enable=preload (PHP\'s default) allows FFI only in the CLI and in preloaded code, and this is the '
                 . PHP_SAPI . ' SAPI without wsc preloaded: either set ffi.enable=true in php.ini, or preload wsc '
-                . 'with opcache.enable=1 and opcache.preload=' . self::preloadScript() . ' in php.ini '
+                . 'with opcache.enable=1 and opcache.preload=' . dirname(__DIR__) . '/preload.php in php.ini '
                 . '(plus opcache.preload_user when PHP starts as root; see "Preloading" in php/README.md)'
             );
         }
-    }
-
-    /**
-     * The package's `opcache.preload` script: `php/preload.php`, or
-     * `preload.php` beside this file in Debian's php-wsc.
-     */
-    private static function preloadScript(): string
-    {
-        $script = dirname(__DIR__) . '/preload.php';
-        return is_file($script) ? $script : __DIR__ . '/preload.php';
     }
 
     /**
@@ -321,11 +310,7 @@ final class Library
         if ($env !== false && $env !== '') {
             return self::checkIncludeDir($env, 'the environment variable WSC_INCLUDE_DIR');
         }
-        $package = dirname(__DIR__, 2) . '/include';
-        if (!is_file($package . '/wsc_php.h') && is_file(__DIR__ . '/include/wsc_php.h')) {
-            return self::checkIncludeDir(__DIR__ . '/include', 'the installed package');
-        }
-        return self::checkIncludeDir($package, 'the wsc package');
+        return self::checkIncludeDir(dirname(__DIR__, 2) . '/include', 'the wsc package');
     }
 
     /**
