@@ -3,7 +3,7 @@
 # would, in a fresh folder outside the repository, and checks that they work:
 #
 #   composer  a new Composer project requires wsc/wsc from an "artifact"
-#             repository (a copy of dist/), and the user's Workerman example
+#             repository pointing at (a copy of) dist/, and the user's Workerman example
 #             (php/examples/seed.php) echoes through the library shipped in
 #             the package against the echo server;
 #   tarball   wsc-V-linux-x86_64.tar.gz unpacked anywhere: a C program
@@ -53,9 +53,8 @@ cleanup() {
 trap cleanup EXIT
 
 # What the new user has: the artifacts, the example sources, and a server.
-mkdir -p "$tmp/artifacts" "$tmp/src" "$tmp/bin"
-cp dist/wsc-wsc-"$version".zip "$tmp/artifacts/"
-cp dist/*.tar.gz dist/*.deb "$tmp/"
+mkdir -p "$tmp/src" "$tmp/bin"
+cp -r dist "$tmp/dist"
 cp php/examples/seed.php examples/epoll_client.c "$tmp/src/"
 cp target/release/wsc-echo-server "$tmp/bin/"
 echo "==> make install PREFIX=$tmp/prefix"
@@ -117,7 +116,7 @@ cat >composer.json <<JSON
     "name": "acme/ws-app",
     "require": {},
     "repositories": [
-        {"type": "artifact", "url": "$T/artifacts"},
+        {"type": "artifact", "url": "$T/dist"},
         {"packagist.org": false}
     ]
 }
@@ -141,7 +140,7 @@ ok "seed.php (the Workerman example): $(grep -c . seed.out) lines, 'tcp connecte
 cd "$T"
 
 # --- tarball -----------------------------------------------------------------------
-mkdir -p opt && tar -C opt -xzf "wsc-$VERSION-linux-x86_64.tar.gz"
+mkdir -p opt && tar -C opt -xzf "dist/wsc-$VERSION-linux-x86_64.tar.gz"
 pc=$T/opt/wsc-$VERSION-linux-x86_64/lib/pkgconfig
 flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs wsc)
 cc -Wall -Wextra -Werror -o tar-client src/epoll_client.c $flags -Wl,-rpath,"$T/opt/wsc-$VERSION-linux-x86_64/lib"
@@ -162,7 +161,7 @@ run_echo "make install PREFIX=$T/prefix, pkg-config ($flags)" ./prefix-client
 
 # --- Debian packages ----------------------------------------------------------------
 if [ "$DEBIAN" = 1 ]; then
-    dpkg -i ./libwsc${MAJOR}_*.deb ./libwsc-dev_*.deb ./php-wsc_*.deb >dpkg.log 2>&1 || fail "dpkg -i: $(cat dpkg.log)"
+    dpkg -i dist/libwsc${MAJOR}_*.deb dist/libwsc-dev_*.deb dist/php-wsc_*.deb >dpkg.log 2>&1 || fail "dpkg -i: $(cat dpkg.log)"
     touch debs-installed
     ok "dpkg -i libwsc$MAJOR libwsc-dev php-wsc"
     flags=$(pkg-config --cflags --libs wsc)
