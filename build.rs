@@ -75,9 +75,10 @@ fn soname_link(out_dir: &Path, name: &str) {
 fn version_macros() -> String {
     let v = |name: &str| env::var(name).unwrap_or_else(|_| panic!("{name} is set by Cargo"));
     format!(
-        "\n/** The version of this header (semver; `wsc_version()` gives the loaded library's). */\n\
-         #define WSC_VERSION_MAJOR {}\n#define WSC_VERSION_MINOR {}\n#define WSC_VERSION_PATCH {}\n\
-         #define WSC_VERSION_STRING \"{}\"",
+        "#define WSC_VERSION_MAJOR {} /**< The major version of this header (semver). */\n\
+         #define WSC_VERSION_MINOR {} /**< Its minor version. */\n\
+         #define WSC_VERSION_PATCH {} /**< Its patch version. */\n\
+         #define WSC_VERSION_STRING \"{}\" /**< \"MAJOR.MINOR.PATCH\"; `wsc_version()` gives the loaded library's. */",
         v("CARGO_PKG_VERSION_MAJOR"),
         v("CARGO_PKG_VERSION_MINOR"),
         v("CARGO_PKG_VERSION_PATCH"),

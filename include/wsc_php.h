@@ -5,8 +5,6 @@
 /* Regenerate with `cargo build`; tests fail when the committed copy is stale. */
 
 
-/** The version of this header (semver; `wsc_version()` gives the loaded library's). */
-
 /**
  * The result of every function. The numbers are stable and never reused;
  * `wsc_result_str` gives a sentence for each.
