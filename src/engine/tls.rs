@@ -490,7 +490,13 @@ impl TlsConfig {
                 }
             }
             if peer.resume {
-                let key = format!("{}|{}|{}", peer.name, peer.host, peer.port);
+                // Everything OpenSSL verified for the session is in its
+                // key: a resumed session skips the verification (a session
+                // made without the name check must not stand in for one).
+                let key = format!(
+                    "{}|{}|{}|name-checked={}|sni={}",
+                    peer.name, peer.host, peer.port, peer.verify_name, peer.sni
+                );
                 if let Some(session) = self.sessions.lock().take(&key) {
                     // SAFETY: the session came from this same SslContext.
                     unsafe { ssl.set_session(&session)? };
