@@ -679,7 +679,9 @@ pub(crate) fn describe(e: &openssl::ssl::Error) -> String {
     }
     match e.code() {
         ErrorCode::SYSCALL | ErrorCode::ZERO_RETURN => {
-            "the server closed the connection during the TLS handshake (is it a TLS server?)".into()
+            "the server closed the connection during the TLS handshake without a TLS answer: \
+             is it a plain-TCP (ws://) server?"
+                .into()
         }
         code => format!("OpenSSL error code {}", code.as_raw()),
     }
