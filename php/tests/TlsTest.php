@@ -408,7 +408,10 @@ final class TlsTest extends WscTestCase
                 'cafile' => $ca,
                 'peer_fingerprint' => '{FP:sha1:server.pem}',
             ]],
-            'peer_fingerprint md5 string, right' => ['good', ['cafile' => $ca, 'peer_fingerprint' => '{fp:md5:server.pem}']],
+            'peer_fingerprint md5 string, right' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => '{fp:md5:server.pem}',
+            ]],
             'peer_fingerprint sha256 and md5, both right' => ['good', [
                 'cafile' => $ca,
                 'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem}', 'md5' => '{fp:md5:server.pem}'],
@@ -433,7 +436,10 @@ final class TlsTest extends WscTestCase
                 'cafile' => $ca,
                 'peer_fingerprint' => '{fp:sha256:server.pem}',
             ]],
-            'peer_fingerprint unknown algorithm' => ['good', ['cafile' => $ca, 'peer_fingerprint' => ['nope' => 'abcd']]],
+            'peer_fingerprint unknown algorithm' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['nope' => 'abcd'],
+            ]],
             // ciphers (TLS 1.2 and older; the servers' keys are ECDSA P-256).
             'ciphers ECDSA, TLS 1.2' => ['good', [
                 'cafile' => $ca,
@@ -445,7 +451,10 @@ final class TlsTest extends WscTestCase
                 'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
                 'ciphers' => 'ECDHE-RSA-AES128-GCM-SHA256',
             ]],
-            'ciphers RSA only, TLS 1.3 allowed' => ['good', ['cafile' => $ca, 'ciphers' => 'ECDHE-RSA-AES128-GCM-SHA256']],
+            'ciphers RSA only, TLS 1.3 allowed' => ['good', [
+                'cafile' => $ca,
+                'ciphers' => 'ECDHE-RSA-AES128-GCM-SHA256',
+            ]],
             'ciphers that match nothing' => ['good', ['cafile' => $ca, 'ciphers' => 'NO-SUCH-CIPHER']],
             // security_level: a P-256 key has 128 bits of security (level 3 at most).
             'security_level 1' => ['good', ['cafile' => $ca, 'security_level' => 1]],
@@ -458,9 +467,18 @@ final class TlsTest extends WscTestCase
                 'peer_name' => 'wrong.example',
             ]],
             // crypto_method: from the lowest TLS version flagged to the highest.
-            'crypto_method TLS 1.2' => ['good', ['cafile' => $ca, 'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT]],
-            'crypto_method TLS 1.3' => ['good', ['cafile' => $ca, 'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT]],
-            'crypto_method TLS 1.0' => ['good', ['cafile' => $ca, 'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT]],
+            'crypto_method TLS 1.2' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+            ]],
+            'crypto_method TLS 1.3' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT,
+            ]],
+            'crypto_method TLS 1.0' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT,
+            ]],
             'crypto_method TLS 1.0 and 1.2' => ['good', [
                 'cafile' => $ca,
                 'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
