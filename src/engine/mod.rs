@@ -727,7 +727,7 @@ impl Client {
     pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {
         let certs = match path {
             None => None,
-            Some(p) => Some(tls::CaCerts::new(load_ca_file(p)?)?),
+            Some(p) => Some(tls::CaCerts::load(p)?),
         };
         self.with(|c, _| {
             c.opts.tls_settings.ca = certs;
@@ -1181,18 +1181,6 @@ fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidArgument(format!("cannot read the {what} {path:?}: {e}")))
 }
 
-fn load_ca_file(path: &str) -> Result<Vec<openssl::x509::X509>> {
-    let pem = read_file("CA file", path)?;
-    let certs = openssl::x509::X509::stack_from_pem(&pem)
-        .map_err(|e| Error::InvalidArgument(format!("the CA file {path:?} is not PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "the CA file {path:?} holds no certificate"
-        )));
-    }
-    Ok(certs)
-}
-
 fn load_identity(
     cert: &str,
     key: Option<&str>,
@@ -1216,12 +1204,16 @@ fn load_identity(
             ""
         };
         Error::InvalidArgument(format!(
-            "cannot load the private key {key_name:?}{hint}: {e}"
+            "cannot load the private key {key_name:?}{hint}: {}",
+            tls::describe_stack(&e)
         ))
     })?;
     let mut certs = openssl::x509::X509::stack_from_pem(&cert_pem)
         .map_err(|e| {
-            Error::InvalidArgument(format!("the client certificate {cert:?} is not PEM: {e}"))
+            Error::InvalidArgument(format!(
+                "the client certificate {cert:?} is not PEM: {}",
+                tls::describe_stack(&e)
+            ))
         })?
         .into_iter();
     let leaf = certs.next().ok_or_else(|| {

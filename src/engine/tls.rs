@@ -60,8 +60,56 @@ pub(crate) struct CaCerts {
     digest: [u8; 32],
 }
 
+/// CA files read so far in this process, by path, with the size, change
+/// time and inode they had: a file given to every connect (PHP passes its
+/// options at each `connect()`, often the whole system bundle as `cafile`)
+/// is parsed once, and again only when it changes.
+type CaFiles = HashMap<String, ((u64, i64, i64, u64), CaCerts)>;
+
+/// How many CA files are remembered.
+const MAX_CA_FILES: usize = 64;
+
 impl CaCerts {
-    pub(crate) fn new(certs: Vec<X509>) -> crate::Result<CaCerts> {
+    /// The certificates of the PEM file `path` (PHP's `cafile`).
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming the file: unreadable, not
+    /// PEM, or no certificate in it.
+    pub(crate) fn load(path: &str) -> crate::Result<CaCerts> {
+        use std::os::unix::fs::MetadataExt;
+        static FILES: OnceLock<Mutex<CaFiles>> = OnceLock::new();
+        let unreadable = |e: std::io::Error| {
+            Error::InvalidArgument(format!("cannot read the CA file {path:?}: {e}"))
+        };
+        let m = std::fs::metadata(path).map_err(unreadable)?;
+        let stamp = (m.len(), m.mtime(), m.mtime_nsec(), m.ino());
+        let files = FILES.get_or_init(Mutex::default);
+        if let Some((s, ca)) = files.lock().get(path)
+            && *s == stamp
+        {
+            return Ok(ca.clone());
+        }
+        let pem = std::fs::read(path).map_err(unreadable)?;
+        let certs = X509::stack_from_pem(&pem).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "the CA file {path:?} is not PEM: {}",
+                describe_stack(&e)
+            ))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "the CA file {path:?} holds no certificate"
+            )));
+        }
+        let ca = CaCerts::new(certs)?;
+        let mut f = files.lock();
+        if f.len() >= MAX_CA_FILES {
+            f.clear();
+        }
+        f.insert(path.to_string(), (stamp, ca.clone()));
+        Ok(ca)
+    }
+
+    fn new(certs: Vec<X509>) -> crate::Result<CaCerts> {
         let mut der = Vec::new();
         for c in &certs {
             der.extend(
