@@ -164,6 +164,10 @@ pub(crate) struct Engine {
     /// handshake budget ([`HANDSHAKE_BUDGET`]) did not reach: driven first
     /// thing next turn, which does not wait.
     postponed: Vec<(Token, bool)>,
+    /// Resolver answers this turn's budget did not reach.
+    answers: std::collections::VecDeque<resolver::Answer>,
+    /// Handshake work done this turn (see [`HANDSHAKE_BUDGET`]).
+    spent: Duration,
     /// Makes the context fd readable while postponed work remains.
     waker: Arc<Waker>,
     clients: IdMap<Conn>,
@@ -225,9 +229,18 @@ impl Engine {
         }
     }
 
+    /// Resolver answers start TCP connects (a connect(2) each): within
+    /// this turn's handshake budget; the rest wait, in order, for the next.
     fn drain_resolver(&mut self) {
         while let Some(a) = self.resolver.try_answer() {
+            self.answers.push_back(a);
+        }
+        while self.spent < HANDSHAKE_BUDGET
+            && let Some(a) = self.answers.pop_front()
+        {
+            let t = Instant::now();
             self.with_conn(a.client_id, |c, env| c.resolved(env, a.generation, a.addrs));
+            self.spent += t.elapsed();
         }
     }
 
@@ -252,6 +265,7 @@ impl Engine {
                 }
             });
         }
+        self.spent = Duration::ZERO;
         let now = Instant::now();
         self.run_timers(now);
         let clients = &self.clients;
@@ -261,7 +275,9 @@ impl Engine {
         let timeout = match (timeout, self.timers.next_in(now)) {
             // The work above queued events, or handshakes wait their turn:
             // look at the sockets, do not wait.
-            _ if !self.tx.is_empty() || !self.postponed.is_empty() => Some(Duration::ZERO),
+            _ if !self.tx.is_empty() || !self.postponed.is_empty() || !self.answers.is_empty() => {
+                Some(Duration::ZERO)
+            }
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -285,7 +301,6 @@ impl Engine {
         // TLS or opening handshake get at most HANDSHAKE_BUDGET of this
         // turn (TLS handshakes cost CPU: hundreds ready at once would
         // otherwise hold every open connection back for as long).
-        let mut handshaking = Duration::ZERO;
         for (token, read_closed) in ready.drain(..) {
             if token == WAKE {
                 continue;
@@ -297,20 +312,20 @@ impl Engine {
                 .is_some_and(|c| c.status() == Status::Connecting);
             if !connecting {
                 self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
-            } else if handshaking < HANDSHAKE_BUDGET {
+            } else if self.spent < HANDSHAKE_BUDGET {
                 let t = Instant::now();
                 self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
-                handshaking += t.elapsed();
+                self.spent += t.elapsed();
             } else {
                 self.postponed.push((token, read_closed));
             }
         }
         self.ready = ready;
-        if !self.postponed.is_empty() {
+        self.drain_resolver();
+        if !self.postponed.is_empty() || !self.answers.is_empty() {
             // The context fd says there is work (callers that wait on it).
             let _ = self.waker.wake();
         }
-        self.drain_resolver();
         self.run_timers(Instant::now());
         Ok(!interrupted)
     }
@@ -450,6 +465,8 @@ impl Context {
             mio_events: Events::with_capacity(256),
             ready: Vec::with_capacity(256),
             postponed: Vec::new(),
+            answers: Default::default(),
+            spent: Duration::ZERO,
             waker: waker.clone(),
             clients: IdMap::default(),
             timers: Timers::default(),
