@@ -436,6 +436,10 @@ final class TlsTest extends WscTestCase
                 'cafile' => $ca,
                 'peer_fingerprint' => '{fp:sha256:server.pem}',
             ]],
+            'peer_fingerprint with colons' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem:colons}'],
+            ]],
             'peer_fingerprint unknown algorithm' => ['good', [
                 'cafile' => $ca,
                 'peer_fingerprint' => ['nope' => 'abcd'],
@@ -535,8 +539,8 @@ final class TlsTest extends WscTestCase
 
     /**
      * Replaces `{pki}` with the PKI's folder and `{fp:ALGO:FILE}` (`{FP:...}`:
-     * upper case) with the fingerprint of that certificate, in strings and
-     * arrays of strings.
+     * upper case; `{fp:ALGO:FILE:colons}`: `ab:cd:...`) with the fingerprint
+     * of that certificate, in strings and arrays of strings.
      *
      * @param array<string, mixed> $options
      * @return array<string, mixed>
@@ -547,8 +551,11 @@ final class TlsTest extends WscTestCase
             if (!is_string($v)) {
                 return $v;
             }
-            if (preg_match('/^\{(fp|FP):(\w+):([\w.-]+)\}$/', $v, $m) === 1) {
+            if (preg_match('/^\{(fp|FP):(\w+):([\w.-]+?)(:colons)?\}$/', $v, $m) === 1) {
                 $fp = self::pki()->fingerprint($m[3], $m[2]);
+                if (($m[4] ?? '') !== '') {
+                    $fp = implode(':', str_split($fp, 2));
+                }
                 return $m[1] === 'FP' ? strtoupper($fp) : $fp;
             }
             return str_replace('{pki}', self::pki()->dir, $v);

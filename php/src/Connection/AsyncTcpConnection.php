@@ -2098,8 +2098,18 @@ class AsyncTcpConnection
         if ($value === null) {
             return [];
         }
+        // PHP compares the hex digits as they are (no ':' separators).
+        $hex = static function (string $hash): string {
+            if (!ctype_xdigit($hash)) {
+                throw new \InvalidArgumentException(
+                    'the socket context option ssl.peer_fingerprint must be hex digits without separators, got '
+                    . var_export($hash, true)
+                );
+            }
+            return $hash;
+        };
         if (is_string($value)) {
-            return [[null, $value]];
+            return [[null, $hex($value)]];
         }
         $form = 'the socket context option ssl.peer_fingerprint must be a fingerprint string'
             . " or a non-empty array ['sha256' => fingerprint, ...]";
@@ -2111,7 +2121,7 @@ class AsyncTcpConnection
             if (!is_string($algorithm) || !is_string($hash) || str_contains($algorithm . $hash, "\0")) {
                 throw new \InvalidArgumentException($form);
             }
-            $pins[] = [$algorithm, $hash];
+            $pins[] = [$algorithm, $hex($hash)];
         }
         return $pins;
     }
