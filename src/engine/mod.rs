@@ -738,7 +738,9 @@ impl Client {
     /// Trusts exactly the CA certificates of the PEM file `path` instead of
     /// the system's roots (PHP's `cafile`; with [`Client::set_tls_ca_path`],
     /// the roots of both); `None` returns to the system's roots. The file
-    /// is read now.
+    /// is read now; the process keeps what it parsed while the file is
+    /// unchanged (same size, change time and inode), so giving the same
+    /// file to many clients parses it once.
     ///
     /// Errors: [`Error::InvalidArgument`] (unreadable, or no certificate).
     pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {

@@ -925,8 +925,9 @@ pub extern "C" fn wsc_client_set_tls_verify(
 }
 
 /// Trusts exactly the CA certificates in the PEM file `path` instead of the
-/// system's roots (PHP's `cafile`); NULL returns to the system's roots. The
-/// file is read during the call.
+/// system's roots (PHP's `cafile`; with `wsc_client_set_tls_ca_path`, the
+/// roots of both); NULL returns to the system's roots. The file is read
+/// during the call, and parsed once per process while it is unchanged.
 ///
 /// - `path`: NUL-terminated, or NULL; copied.
 ///
