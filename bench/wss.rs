@@ -272,11 +272,13 @@ fn main() {
         println!("wss: (no result: {why})");
         return;
     }
+    // First: the context raises this process's open-files soft limit to
+    // the hard limit, which the echo server (N connections) inherits.
+    let ctx = Context::new().unwrap_or_else(|e| die(format!("context: {e}")));
     let echo_server = start_echo_server();
     let proxy = nginx::Nginx::start(&echo_server.addr);
     let ca = proxy.ca_file();
 
-    let ctx = Context::new().unwrap_or_else(|e| die(format!("context: {e}")));
     let echo_client = ctx
         .client(&format!("ws://{}/", echo_server.addr))
         .expect("client");

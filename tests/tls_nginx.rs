@@ -24,6 +24,9 @@ fn nginx_or_skip(test: &str) -> Option<(EchoServer, nginx::Nginx)> {
         eprintln!("SKIPPED {test}: {why}");
         return None;
     }
+    // A context raises this process's open-files soft limit to the hard
+    // limit (once per process): the echo server, started next, inherits it.
+    drop(Context::new().expect("context"));
     let echo = EchoServer::start();
     let proxy = nginx::Nginx::start(&echo.addr);
     Some((echo, proxy))
