@@ -47,15 +47,17 @@ use Wsc\Exception\NativeException;
  * `ffi.enable=preload` (the default) in the CLI or with wsc preloaded;
  * otherwise the exception says which setting stops it and how to change it.
  *
- * Preloading (optional; saves parsing the header in every process or
- * request) declares the FFI scope `WSC`, which `Library::get()` then uses
- * through `FFI::scope('WSC')`. Two ways:
+ * Preloading (optional with `ffi.enable=true`; required outside the CLI
+ * with `ffi.enable=preload`, where PHP allows FFI calls only from preloaded
+ * code) declares the FFI scope `WSC`, which `Library::get()` then uses
+ * through `FFI::scope('WSC')`:
  * - `ffi.preload`: write the header with its `FFI_SCOPE`/`FFI_LIB` lines
  *   once, `php php/ffi-header.php /etc/php/wsc-ffi.h`, and set
- *   `ffi.preload=/etc/php/wsc-ffi.h` in php.ini (works for every user);
+ *   `ffi.preload=/etc/php/wsc-ffi.h` in php.ini;
  * - `opcache.preload=/path/to/php/preload.php` (with `opcache.enable=1`,
- *   and `opcache.enable_cli=1` for the CLI); PHP refuses this way when it
- *   starts as root (`opcache.preload_user`): use `ffi.preload` then.
+ *   and `opcache.enable_cli=1` for the CLI) preloads the package's classes
+ *   and declares the scope unless `ffi.preload` did; when PHP starts as
+ *   root (`opcache.preload_user`, which forbids `FFI::load()`), set both.
  *
  * The process shares one native context (`wsc_context`, the event loop of
  * libwsc), created at first use and freed at shutdown.
@@ -281,7 +283,7 @@ final class Library
         if (in_array($setting, ['', '0', 'false', 'off', 'no'], true)) {
             throw new LibraryException(
                 "PHP's FFI is disabled (ffi.enable={$setting} in " . (php_ini_loaded_file() ?: 'php.ini') . '): '
-                . 'set ffi.enable=true, or ffi.enable=preload and preload wsc (see php/README.md, "Preloading")'
+                . 'set ffi.enable=true, or ffi.enable=preload and preload wsc (see "Preloading" in php/README.md)'
             );
         }
         if ($setting === 'preload' && PHP_SAPI !== 'cli' && !$scopeLoaded) {

@@ -130,33 +130,71 @@ final class LibrarySearchTest extends TestCase
         self::assertStringContainsString('set ffi.enable=true', $out);
     }
 
-    public function testWithFfiLimitedToPreloadingOutsideTheCliTheErrorSaysSo(): void
+    /**
+     * The body PHP's built-in web server (not the CLI SAPI: ffi.enable=preload
+     * restricts FFI there) answers for a request to `$router`.
+     *
+     * @param list<string> $ini `-d` settings
+     */
+    private function serve(string $router, array $ini): string
     {
-        // PHP's built-in web server is not the CLI SAPI: ffi.enable=preload
-        // (the default) refuses FFI there unless the code was preloaded.
-        file_put_contents($this->dir . '/router.php', '<?php spl_autoload_register(function ($c) { $f = '
-            . var_export($this->dir . '/pkg/php/src/', true)
-            . ' . str_replace("\\\\", "/", substr($c, 4)) . ".php"; if (is_file($f)) require $f; });'
-            . ' try { Wsc\Library::get(); echo "loaded"; } catch (Throwable $e) { echo $e->getMessage(); }');
         $env = getenv();
         $env['WSC_LIB'] = $this->lib;
+        $args = [];
+        foreach ($ini as $setting) {
+            array_push($args, '-d', $setting);
+        }
         // The server announces its port on stderr: sh sends that to stdout.
         $server = new Process(
-            ['sh', '-c', 'exec "$0" "$@" 2>&1', PHP_BINARY, '-d', 'ffi.enable=preload', '-S', '127.0.0.1:0',
-                $this->dir . '/router.php'],
+            ['sh', '-c', 'exec "$0" "$@" 2>&1', PHP_BINARY, ...$args, '-S', '127.0.0.1:0', $router],
             $env,
         );
         try {
             self::assertTrue($server->waitForOutput('Development Server (http://127.0.0.1:', 10.0), $server->stdout());
             self::assertSame(1, preg_match('/http:\/\/127\.0\.0\.1:(\d+)/', $server->stdout(), $m));
             $body = @file_get_contents("http://127.0.0.1:{$m[1]}/");
-            self::assertIsString($body);
-            self::assertStringContainsString('ffi.enable=preload', $body);
-            self::assertStringContainsString('cli-server SAPI without wsc preloaded', $body);
-            self::assertStringContainsString('set ffi.enable=true', $body);
-            self::assertStringContainsString('opcache.preload=', $body);
+            self::assertIsString($body, $server->stdout());
+            return $body;
         } finally {
             $server->stop();
         }
+    }
+
+    public function testWithFfiLimitedToPreloadingOutsideTheCliTheErrorSaysSo(): void
+    {
+        file_put_contents($this->dir . '/router.php', '<?php spl_autoload_register(function ($c) { $f = '
+            . var_export($this->dir . '/pkg/php/src/', true)
+            . ' . str_replace("\\\\", "/", substr($c, 4)) . ".php"; if (is_file($f)) require $f; });'
+            . ' try { Wsc\Library::get(); echo "loaded"; } catch (Throwable $e) { echo $e->getMessage(); }');
+        $body = $this->serve($this->dir . '/router.php', ['ffi.enable=preload']);
+        self::assertStringContainsString('ffi.enable=preload', $body);
+        self::assertStringContainsString('cli-server SAPI without wsc preloaded', $body);
+        self::assertStringContainsString('set ffi.enable=true', $body);
+        self::assertStringContainsString('opcache.preload=', $body);
+    }
+
+    /**
+     * php-fpm's situation: ffi.enable=preload, PHP started as root (so
+     * opcache.preload_user, which forbids FFI::load()). ffi.preload declares
+     * the scope, php/preload.php preloads the classes: a connection is made.
+     */
+    public function testWithFfiLimitedToPreloadingPreloadedWscWorks(): void
+    {
+        if (!function_exists('opcache_get_status')) {
+            self::markTestSkipped('OPcache is not loaded');
+        }
+        $php = dirname(__DIR__);
+        $header = $this->dir . '/wsc-ffi.h';
+        file_put_contents($header, Library::scopeHeader($this->lib));
+        file_put_contents($this->dir . '/router.php', '<?php try { $c = new Wsc\Connection\AsyncTcpConnection('
+            . '"ws://127.0.0.1:1/"); $c->connect(); echo Wsc\Library::get()->version(), " scope=", '
+            . 'var_export(Wsc\Library::get()->libraryPath === null, true); } catch (Throwable $e) { '
+            . 'echo get_class($e), ": ", $e->getMessage(); }');
+        $ini = ['ffi.enable=preload', "ffi.preload={$header}", 'opcache.enable=1', "opcache.preload={$php}/preload.php"];
+        if (function_exists('posix_getuid') && posix_getuid() === 0) {
+            $ini[] = 'opcache.preload_user=nobody';
+        }
+        $body = $this->serve($this->dir . '/router.php', $ini);
+        self::assertSame(Library::get()->version() . ' scope=true', $body);
     }
 }
