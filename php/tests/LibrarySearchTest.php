@@ -190,7 +190,9 @@ final class LibrarySearchTest extends TestCase
             . '"ws://127.0.0.1:1/"); $c->connect(); echo Wsc\Library::get()->version(), " scope=", '
             . 'var_export(Wsc\Library::get()->libraryPath === null, true); } catch (Throwable $e) { '
             . 'echo get_class($e), ": ", $e->getMessage(); }');
-        $ini = ['ffi.enable=preload', "ffi.preload={$header}", 'opcache.enable=1', "opcache.preload={$php}/preload.php"];
+        $ini = [
+            'ffi.enable=preload', "ffi.preload={$header}", 'opcache.enable=1', "opcache.preload={$php}/preload.php",
+        ];
         if (function_exists('posix_getuid') && posix_getuid() === 0) {
             $ini[] = 'opcache.preload_user=nobody';
         }
