@@ -23,7 +23,9 @@
 # Environment:
 #   BENCH_RUNS=N           runs of each client, interleaved; the table shows
 #                          medians (default 1)
-#   BENCH_SCENARIOS="..."  which groups to run (default: basic mib1 conns idle)
+#   BENCH_SCENARIOS="..."  which groups to run (default: basic mib1 conns idle wss)
+#   BENCH_WSS_CONNS=N      wss connections opened at once in the wss group
+#                          (default 1000; bench/wss.rs, through Debian's nginx)
 #   BENCH_ROUND_TRIPS=N    sequential round trips (default 20000)
 #   BENCH_MESSAGES=N       messages of the window scenario (default 200000)
 #   BENCH_MIB_ROUND_TRIPS=N  1 MiB round trips (default 200)
@@ -46,7 +48,14 @@ conns="${BENCH_CONNS:-500}"
 rounds="${BENCH_ROUNDS:-10}"
 idle_seconds="${BENCH_IDLE_SECONDS:-3}"
 read -r -a idle_counts <<<"${BENCH_IDLE:-1000 10000}"
-read -r -a groups <<<"${BENCH_SCENARIOS:-basic mib1 conns idle}"
+read -r -a groups <<<"${BENCH_SCENARIOS:-basic mib1 conns idle wss}"
+wss_conns="${BENCH_WSS_CONNS:-1000}"
+# The wss group runs on its own (bench-wss, after the table), not per client.
+run_wss=0
+table_groups=()
+for g in "${groups[@]}"; do
+    if [ "$g" = wss ]; then run_wss=1; else table_groups+=("$g"); fi
+done
 window=1000
 # Each client stops itself after 120 s; this is the outer bound per run.
 client_timeout=200
@@ -69,9 +78,9 @@ for v in "${idle_counts[@]}"; do
 done
 for g in "${groups[@]}"; do
     case "$g" in
-    basic | mib1 | conns | idle) ;;
+    basic | mib1 | conns | idle | wss) ;;
     *)
-        echo "bench/run.sh: BENCH_SCENARIOS lists basic, mib1, conns, idle; got '$g'" >&2
+        echo "bench/run.sh: BENCH_SCENARIOS lists basic, mib1, conns, idle, wss; got '$g'" >&2
         exit 2
         ;;
     esac
@@ -104,6 +113,7 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     say "building (cargo build --release --bins --lib, the bench-floor example, the C benchmark)"
     cargo build --release --bins --lib --quiet
     cargo build --release --example bench-floor --quiet
+    [ "$run_wss" = 1 ] && cargo build --release --example bench-wss --quiet
     bench/run-c.sh --build-only
     if command -v composer >/dev/null 2>&1; then
         COMPOSER_ALLOW_SUPERUSER=1 composer dump-autoload --quiet --working-dir=php
@@ -187,7 +197,7 @@ settle_server() {
 }
 
 scenario_names=()
-for g in "${groups[@]}"; do
+for g in "${table_groups[@]}"; do
     case "$g" in
     basic) scenario_names+=(seq32 window64) ;;
     mib1) scenario_names+=(mib1) ;;
@@ -264,7 +274,7 @@ run_client() { # client group run [idle count]
 read -r -a order <<<"$clients"
 n=${#order[@]}
 for ((r = 1; r <= runs; r++)); do
-    for g in "${groups[@]}"; do
+    for g in "${table_groups[@]}"; do
         # Interleaved; the starting client rotates from run to run.
         for ((i = 0; i < n; i++)); do
             client="${order[$(((i + r - 1) % n))]}"
@@ -386,5 +396,13 @@ fi
 for s in "${skipped[@]}"; do
     echo "$s"
 done
+if [ "$run_wss" = 1 ]; then
+    echo
+    say "wss: $wss_conns wss:// connections at once through nginx (bench/wss.rs)"
+    timeout --kill-after=10 "$client_timeout" nice -n 0 "$root/target/release/examples/bench-wss" "$wss_conns" 300 ||
+        echo "wss: (no result: bench-wss failed, see the messages above)"
+    echo "full: every connect a full TLS handshake (resumption off); open/reconnect: with TLS session resumption."
+    echo "CPU per connect: this process's CPU (nginx and the echo server are other processes) / connections."
+fi
 echo "Note: figures, not pass/fail. They are noisy when the machine is busy (load average above);"
 echo "      run with BENCH_RUNS=5 or more on a quiet machine before comparing clients."

@@ -237,6 +237,33 @@ typedef enum {
 } wsc_status;
 
 /**
+ * A TLS protocol version, for `wsc_client_set_tls_versions`.
+ */
+typedef enum {
+  /**
+   * No bound at this end: OpenSSL's configuration (TLS 1.2 to 1.3 on
+   * Debian).
+   */
+  WSC_TLS_VERSION_DEFAULT = 0,
+  /**
+   * TLS 1.0 (needs security level 0 with OpenSSL 3).
+   */
+  WSC_TLS_VERSION_TLS10 = 10,
+  /**
+   * TLS 1.1 (needs security level 0 with OpenSSL 3).
+   */
+  WSC_TLS_VERSION_TLS11 = 11,
+  /**
+   * TLS 1.2.
+   */
+  WSC_TLS_VERSION_TLS12 = 12,
+  /**
+   * TLS 1.3.
+   */
+  WSC_TLS_VERSION_TLS13 = 13,
+} wsc_tls_version;
+
+/**
  * Opaque: a client, one WebSocket connection to one URL, reconnectable.
  * Create with `wsc_client_new`, free with `wsc_client_free`.
  */
@@ -589,8 +616,9 @@ wsc_result wsc_client_set_tls_verify(wsc_client *client, bool verify_peer, bool 
 
 /**
  * Trusts exactly the CA certificates in the PEM file `path` instead of the
- * system's roots (PHP's `cafile`); NULL returns to the system's roots. The
- * file is read during the call.
+ * system's roots (PHP's `cafile`; with `wsc_client_set_tls_ca_path`, the
+ * roots of both); NULL returns to the system's roots. The file is read
+ * during the call, and parsed once per process while it is unchanged.
  *
  * - `path`: NUL-terminated, or NULL; copied.
  *
@@ -619,6 +647,115 @@ wsc_result wsc_client_set_tls_allow_self_signed(wsc_client *client, bool allow);
  * `INVALID_ARGUMENT` (empty or with spaces); `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_tls_peer_name(wsc_client *client, const char *name);
+
+/**
+ * Trusts the CA certificates of the folder `path` instead of the system's
+ * roots (PHP's `capath`): files named by subject hash (`HASH.0`, as
+ * `openssl rehash` makes them), read when a chain is verified. With
+ * `wsc_client_set_tls_ca_file`, the roots of both. NULL = no folder.
+ * Takes effect at the next connect.
+ *
+ * - `path`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+ * `INVALID_ARGUMENT` (not a readable folder; see `wsc_last_error`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_ca_path(wsc_client *client, const char *path);
+
+/**
+ * The OpenSSL cipher list for TLS 1.2 and older (PHP's `ciphers`; the
+ * syntax of `openssl ciphers`, e.g. `ECDHE-ECDSA-AES128-GCM-SHA256`); NULL
+ * = the default list. TLS 1.3 cipher suites are not affected. Takes
+ * effect at the next connect.
+ *
+ * - `ciphers`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+ * `INVALID_ARGUMENT` (OpenSSL matches no cipher; see `wsc_last_error`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_ciphers(wsc_client *client, const char *ciphers);
+
+/**
+ * OpenSSL's security level (PHP's `security_level`): 0 to 5, the
+ * smallest key sizes and oldest protocols allowed (2, Debian's default,
+ * refuses keys under 112 bits of security and TLS below 1.2); -1 =
+ * OpenSSL's configured default. Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (below -1 or above 5); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_security_level(wsc_client *client, int level);
+
+/**
+ * Sends the server name (peer name or the URL's host) as SNI (RFC 6066
+ * §3) in the TLS handshake (PHP's `SNI_enabled`; default true). Never
+ * sent for an IP address. Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_sni(wsc_client *client, bool enabled);
+
+/**
+ * The TLS versions that may be used, `min` to `max` (PHP's
+ * `crypto_method`; each a `wsc_tls_version`, `WSC_TLS_VERSION_DEFAULT`
+ * for no bound at that end). Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (a value that is not a `wsc_tls_version`, or `min` above `max`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_versions(wsc_client *client, uint32_t min, uint32_t max);
+
+/**
+ * Pins the server certificate (PHP's `peer_fingerprint`): after the
+ * handshake the digest of the server's certificate (DER) by `algorithm`
+ * must equal `fingerprint`, or the attempt fails with `WSC_RESULT_TLS`.
+ * Each call adds a pin; all must match. Checked in addition to chain and
+ * name verification. Takes effect at the next connect.
+ *
+ * - `algorithm`: an OpenSSL digest name (`sha256`, `sha1`, `md5`, ...),
+ *   or NULL for PHP's string form: md5 for 32 hex digits, sha1 for 40.
+ * - `fingerprint`: hex digits, either case, `:` between bytes allowed.
+ *   Both NUL-terminated, copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client, fingerprint); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (unknown algorithm, wrong length,
+ * not hex; see `wsc_last_error`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_add_tls_peer_fingerprint(wsc_client *client,
+                                               const char *algorithm,
+                                               const char *fingerprint);
+
+/**
+ * Removes every pin of `wsc_client_add_tls_peer_fingerprint`.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_clear_tls_peer_fingerprints(wsc_client *client);
+
+/**
+ * TLS session resumption (RFC 8446 §2.2; default on): a connection offers
+ * a session of an earlier one with the same TLS settings, host, port and
+ * name on the same context, so that a reconnect skips the full handshake;
+ * off, every connect is a full handshake and no session is kept. Takes
+ * effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tls_session_resumption(wsc_client *client, bool enabled);
+
+/**
+ * Whether the last TLS handshake of this client resumed an earlier
+ * session instead of a full handshake (false before the first TLS
+ * handshake and for `ws://`).
+ *
+ * - `out_resumed`: receives the answer; must not be NULL.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_tls_session_resumed(const wsc_client *client, bool *out_resumed);
 
 /**
  * A client certificate for servers that require one (PHP's `local_cert`,

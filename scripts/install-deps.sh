@@ -30,6 +30,9 @@ if [ "$what" = test ]; then
   pkg_installed python3-websockets || need_pkgs+=(python3-websockets)
   # setsid (a child without a terminal in the passphrase-prompt tests).
   have setsid || need_pkgs+=(util-linux)
+  # Debian's nginx terminating TLS (tests/tls_nginx.rs, make bench's wss
+  # scenario); nginx-light is the smallest package with its ssl module.
+  [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
   # Real proxies of php/tests/ProxyTest.php: HTTP CONNECT and SOCKS5.
   have tinyproxy || need_pkgs+=(tinyproxy)
   have microsocks || need_pkgs+=(microsocks)

@@ -179,7 +179,15 @@ impl From<tungstenite::Error> for Error {
                     _ => Error::InvalidPayload("invalid compressed data".into()),
                 }
             }
-            T::Io(io) => Error::ConnectionLost(io.to_string()),
+            T::Io(io) => match io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<openssl::ssl::Error>())
+            {
+                // OpenSSL's text carries its source file and line: keep
+                // the reasons only.
+                Some(ssl) => Error::ConnectionLost(crate::engine::describe_tls_error(ssl)),
+                None => Error::ConnectionLost(io.to_string()),
+            },
             T::Tls(t) => Error::Tls(t.to_string()),
             T::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
                 Error::MessageTooBig(format!("{size} bytes, the limit is {max_size} bytes"))

@@ -19,6 +19,8 @@ pub mod event;
 pub mod ffi;
 mod options;
 
-pub use engine::{Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status};
+pub use engine::{
+    Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status, TlsVersion,
+};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, MessageType};

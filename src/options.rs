@@ -28,26 +28,25 @@ pub(crate) struct ClientOptions {
     /// Workerman's `transport = 'ssl'` does; a URL without a port then uses
     /// 443. `wss://` always uses TLS. Default: false.
     pub(crate) tls: bool,
-    /// Verify the server's certificate chain (PHP's `verify_peer`).
-    /// Turning it off is unsafe: anyone on the path can read and change
-    /// the traffic. Default: true.
-    pub(crate) tls_verify_peer: bool,
+    /// The TLS settings that shape the shared OpenSSL configuration
+    /// (PHP's `verify_peer`, `allow_self_signed`, `cafile`, `capath`,
+    /// `local_cert`, `local_pk`, `ciphers`, `security_level`,
+    /// `crypto_method`). Connections with equal settings share one.
+    pub(crate) tls_settings: crate::engine::TlsSettings,
     /// Verify that the certificate names the host (PHP's
     /// `verify_peer_name`). Turning it off is unsafe. Default: true.
     pub(crate) tls_verify_peer_name: bool,
-    /// Trust exactly these CA certificates instead of the system's roots
-    /// (PHP's `cafile`). Default: none, the system's roots.
-    pub(crate) tls_ca: Vec<openssl::x509::X509>,
-    /// Accept a server certificate that is self-signed (verification's
-    /// only complaint being `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`), the
-    /// name check still on (PHP's `allow_self_signed`). Default: false.
-    pub(crate) tls_allow_self_signed: bool,
     /// The name used for SNI and the certificate name check (PHP's
     /// `peer_name`). Default: the URL's host.
     pub(crate) tls_peer_name: Option<String>,
-    /// A client certificate and key to present (PHP's `local_cert`,
-    /// `local_pk`, `passphrase`). Default: none.
-    pub(crate) tls_identity: Option<TlsIdentity>,
+    /// Send the name as SNI (PHP's `SNI_enabled`). Default: true.
+    pub(crate) tls_sni: bool,
+    /// Certificate fingerprints the server's certificate must all match
+    /// (PHP's `peer_fingerprint`). Default: none.
+    pub(crate) tls_fingerprints: Vec<crate::engine::Fingerprint>,
+    /// Resume the last TLS session with the same host, port, name and
+    /// settings, and keep this connection's session. Default: true.
+    pub(crate) tls_resume: bool,
     /// Reconnect by itself after a connection ends or an attempt fails
     /// (not after the caller's close or abort): (first delay, longest
     /// delay). The delay doubles for each attempt in a row that does not
@@ -82,12 +81,12 @@ impl Default for ClientOptions {
             close_timeout: Duration::from_secs(5),
             pong_timeout: Some(Duration::from_secs(10)),
             tls: false,
-            tls_verify_peer: true,
+            tls_settings: crate::engine::TlsSettings::default(),
             tls_verify_peer_name: true,
-            tls_ca: Vec::new(),
             tls_peer_name: None,
-            tls_identity: None,
-            tls_allow_self_signed: false,
+            tls_sni: true,
+            tls_fingerprints: Vec::new(),
+            tls_resume: true,
             proxy: None,
             reconnect_backoff: None,
             max_message_size: 10 << 20,

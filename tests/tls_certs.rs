@@ -5,7 +5,9 @@
 //! python3-websockets), and each TLS setting of `Client` checked against
 //! it: trusted chain, system roots, unknown CA, wrong host name, peer
 //! name, verification off, client certificates with plain and encrypted
-//! keys, and the files refused at set time.
+//! keys, the files refused at set time, and the settings PHP calls
+//! peer_fingerprint, capath, crypto_method, SNI_enabled, ciphers and
+//! security_level, with session resumption (TLS 1.2).
 
 mod common;
 use common::*;
@@ -15,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wsc::{Client, Context, Error, Event, EventKind, MessageType};
+use wsc::{Client, Context, Error, Event, EventKind, MessageType, TlsVersion};
 
 /// Debian's Python, which has python3-websockets (scripts/install-deps.sh).
 const PYTHON: &str = "/usr/bin/python3";
@@ -765,4 +767,165 @@ fn ca_file_without_a_certificate_is_invalid_argument_naming_the_path() {
         }
         other => panic!("expected Error::InvalidArgument, got {other:?}"),
     }
+}
+
+// --- the settings of issue 12: pins, capath, versions, SNI, ciphers --------
+
+/// The sha256 fingerprint of a PKI certificate, hex (`openssl x509`'s
+/// colon form is accepted as it is).
+fn sha256_of(pki: &Pki, cert: &str) -> String {
+    let pem = std::fs::read(pki.path(cert)).expect("read the certificate");
+    let x509 = openssl::x509::X509::from_pem(&pem).expect("PEM");
+    x509.digest(openssl::hash::MessageDigest::sha256())
+        .expect("digest")
+        .iter()
+        .map(|b| format!("{b:02X}:"))
+        .collect::<String>()
+        .trim_end_matches(':')
+        .to_string()
+}
+
+#[test]
+fn a_pinned_fingerprint_that_matches_opens_and_one_that_does_not_is_refused() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "server.pem", "server.key", None);
+    let ctx = Context::new().unwrap();
+    let client = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.add_tls_peer_fingerprint(Some("sha256"), &sha256_of(&pki, "server.pem"))
+            .unwrap();
+    });
+    expect_open(&ctx);
+    expect_echo_and_clean_close(&ctx, &client);
+
+    let other = sha256_of(&pki, "other-server.pem");
+    client.clear_tls_peer_fingerprints().unwrap();
+    client
+        .add_tls_peer_fingerprint(Some("SHA256"), &other.to_lowercase())
+        .unwrap();
+    client.connect().unwrap();
+    let (err, seen) = expect_refused(&ctx);
+    assert_eq!(seen.len(), 2, "refused before Connected: {seen:#?}");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+    assert!(text.contains("peer fingerprint mismatch"), "{text}");
+    assert!(
+        text.contains(
+            &sha256_of(&pki, "server.pem")
+                .replace(':', "")
+                .to_lowercase()
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_pinned_self_signed_certificate_opens_without_chain_verification() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "self-signed.pem", "self-signed.key", None);
+    let ctx = Context::new().unwrap();
+    let client = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_verify(false, true).unwrap();
+        c.add_tls_peer_fingerprint(Some("sha256"), &sha256_of(&pki, "self-signed.pem"))
+            .unwrap();
+    });
+    expect_open(&ctx);
+    expect_echo_and_clean_close(&ctx, &client);
+}
+
+#[test]
+fn ca_path_of_the_ca_opens_and_of_another_ca_is_refused() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "server.pem", "server.key", None);
+    let ctx = Context::new().unwrap();
+    let dir = |d: &str| pki.dir.join(d).to_str().unwrap().to_string();
+    let client = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_ca_path(Some(&dir("capath"))).unwrap();
+    });
+    expect_open(&ctx);
+    expect_echo_and_clean_close(&ctx, &client);
+    let _other = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_ca_path(Some(&dir("other-capath"))).unwrap();
+    });
+    expect_verify_failure(&ctx, "unable to get local issuer certificate");
+    assert!(matches!(
+        client.set_tls_ca_path(Some(&dir("no-such-folder"))),
+        Err(Error::InvalidArgument(m)) if m.contains("no-such-folder")
+    ));
+}
+
+#[test]
+fn tls_versions_sni_and_resumption_as_the_server_saw_them() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "server.pem", "server.key", None);
+    let ctx = Context::new().unwrap();
+    let client = connect(&ctx, &server.wss("/info"), |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.set_tls_versions(Some(TlsVersion::Tls1_2), Some(TlsVersion::Tls1_2))
+            .unwrap();
+        c.set_tls_sni(false).unwrap();
+    });
+    let info = session_info(&ctx);
+    assert_eq!(info_field(&info, "tls_version").as_deref(), Some("TLSv1.2"));
+    assert_eq!(info_field(&info, "sni"), None, "{info}");
+    assert!(!client.tls_session_resumed().unwrap());
+    let again = |ctx: &Context| {
+        client.close(1000, "").unwrap();
+        wait_event(ctx, WAIT, is_closed);
+        client.connect().unwrap();
+        session_info(ctx)
+    };
+    // A reconnect resumes the TLS 1.2 session.
+    let info = again(&ctx);
+    assert_eq!(info_field(&info, "tls_version").as_deref(), Some("TLSv1.2"));
+    assert!(client.tls_session_resumed().unwrap(), "TLS 1.2 resumed");
+    // And again: a TLS 1.2 session stays usable after it was resumed.
+    again(&ctx);
+    assert!(
+        client.tls_session_resumed().unwrap(),
+        "TLS 1.2 resumed twice"
+    );
+    assert!(matches!(
+        client.set_tls_versions(Some(TlsVersion::Tls1_3), Some(TlsVersion::Tls1_2)),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn ciphers_and_security_level_are_applied_and_bad_ones_refused() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "server.pem", "server.key", None);
+    let ctx = Context::new().unwrap();
+    // The server's key is ECDSA: RSA-only ciphers leave nothing in TLS 1.2.
+    let _c = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.set_tls_versions(None, Some(TlsVersion::Tls1_2)).unwrap();
+        c.set_tls_ciphers(Some("ECDHE-RSA-AES128-GCM-SHA256"))
+            .unwrap();
+    });
+    let (err, _) = expect_refused(&ctx);
+    assert!(err.to_string().contains("handshake failure"), "{err}");
+    let ok = connect(&ctx, &server.wss("/"), |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.set_tls_versions(None, Some(TlsVersion::Tls1_2)).unwrap();
+        c.set_tls_ciphers(Some("ECDHE-ECDSA-AES128-GCM-SHA256"))
+            .unwrap();
+        c.set_tls_security_level(Some(3)).unwrap();
+    });
+    expect_open(&ctx);
+    expect_echo_and_clean_close(&ctx, &ok);
+    match ok.set_tls_ciphers(Some("NO-SUCH-CIPHER")) {
+        Err(Error::InvalidArgument(m)) => {
+            assert!(m.contains("NO-SUCH-CIPHER") && !m.contains(".c:"), "{m}")
+        }
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    assert!(matches!(
+        ok.set_tls_security_level(Some(6)),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ok.add_tls_peer_fingerprint(None, "abc"),
+        Err(Error::InvalidArgument(_))
+    ));
 }

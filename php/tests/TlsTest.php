@@ -357,7 +357,7 @@ final class TlsTest extends WscTestCase
     // --- the same outcome as PHP's own TLS streams -------------------------------
 
     /**
-     * @return array<string, array{0: string, 1: array<string, string|bool>}>
+     * @return array<string, array{0: string, 1: array<string, mixed>}>
      */
     public static function optionSets(): array
     {
@@ -395,6 +395,101 @@ final class TlsTest extends WscTestCase
                 'local_pk' => '{pki}/client-encrypted.key',
                 'passphrase' => TlsPki::PASSPHRASE,
             ]],
+            // capath: a folder of hashed CA certificates instead of the system's roots.
+            'capath, trusted chain' => ['good', ['capath' => '{pki}/capath']],
+            'capath of another CA' => ['good', ['capath' => '{pki}/other-capath']],
+            'capath of another CA, cafile trusted' => ['good', ['capath' => '{pki}/other-capath', 'cafile' => $ca]],
+            // peer_fingerprint: a string (md5 by its length 32, sha1 by 40) or algo => hash.
+            'peer_fingerprint sha256, right' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem}'],
+            ]],
+            'peer_fingerprint sha1 string, right, upper case' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => '{FP:sha1:server.pem}',
+            ]],
+            'peer_fingerprint md5 string, right' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => '{fp:md5:server.pem}',
+            ]],
+            'peer_fingerprint sha256 and md5, both right' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem}', 'md5' => '{fp:md5:server.pem}'],
+            ]],
+            'peer_fingerprint sha256 right, md5 wrong' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem}', 'md5' => '{fp:md5:other-server.pem}'],
+            ]],
+            'peer_fingerprint of another certificate' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:other-server.pem}'],
+            ]],
+            'peer_fingerprint pins a self-signed certificate, verify_peer off' => ['self-signed', [
+                'verify_peer' => false,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:self-signed.pem}'],
+            ]],
+            'peer_fingerprint right, name wrong' => ['wrong-name', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:wrong-name.pem}'],
+            ]],
+            'peer_fingerprint string of a sha256 length' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => '{fp:sha256:server.pem}',
+            ]],
+            'peer_fingerprint with colons' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['sha256' => '{fp:sha256:server.pem:colons}'],
+            ]],
+            'peer_fingerprint unknown algorithm' => ['good', [
+                'cafile' => $ca,
+                'peer_fingerprint' => ['nope' => 'abcd'],
+            ]],
+            // ciphers (TLS 1.2 and older; the servers' keys are ECDSA P-256).
+            'ciphers ECDSA, TLS 1.2' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+                'ciphers' => 'ECDHE-ECDSA-AES128-GCM-SHA256',
+            ]],
+            'ciphers RSA only, TLS 1.2' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+                'ciphers' => 'ECDHE-RSA-AES128-GCM-SHA256',
+            ]],
+            'ciphers RSA only, TLS 1.3 allowed' => ['good', [
+                'cafile' => $ca,
+                'ciphers' => 'ECDHE-RSA-AES128-GCM-SHA256',
+            ]],
+            'ciphers that match nothing' => ['good', ['cafile' => $ca, 'ciphers' => 'NO-SUCH-CIPHER']],
+            // security_level: a P-256 key has 128 bits of security (level 3 at most).
+            'security_level 1' => ['good', ['cafile' => $ca, 'security_level' => 1]],
+            'security_level 3' => ['good', ['cafile' => $ca, 'security_level' => 3]],
+            'security_level 4' => ['good', ['cafile' => $ca, 'security_level' => 4]],
+            'SNI_enabled false' => ['good', ['cafile' => $ca, 'SNI_enabled' => false]],
+            'SNI_enabled false, peer_name' => ['wrong-name', [
+                'cafile' => $ca,
+                'SNI_enabled' => false,
+                'peer_name' => 'wrong.example',
+            ]],
+            // crypto_method: from the lowest TLS version flagged to the highest.
+            'crypto_method TLS 1.2' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+            ]],
+            'crypto_method TLS 1.3' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT,
+            ]],
+            'crypto_method TLS 1.0' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT,
+            ]],
+            'crypto_method TLS 1.0 and 1.2' => ['good', [
+                'cafile' => $ca,
+                'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+            ]],
+            'crypto_method any' => ['good', ['cafile' => $ca, 'crypto_method' => STREAM_CRYPTO_METHOD_ANY_CLIENT]],
+            'disable_compression true' => ['good', ['cafile' => $ca, 'disable_compression' => true]],
+            'disable_compression false' => ['good', ['cafile' => $ca, 'disable_compression' => false]],
         ];
     }
 
@@ -405,25 +500,30 @@ final class TlsTest extends WscTestCase
      *
      * @dataProvider optionSets
      *
-     * @param array<string, string|bool> $options
+     * An option refused by connect() (an \\InvalidArgumentException naming
+     * it) counts as not opening.
+     *
+     * @param array<string, mixed> $options
      */
     public function testSameOutcomeAsPhpStreams(string $role, array $options): void
     {
-        $options = array_map(
-            fn (string|bool $v) => is_string($v) ? str_replace('{pki}', self::pki()->dir, $v) : $v,
-            $options,
-        );
+        $options = self::resolve($options);
         [$phpOpens, $phpWhy] = self::phpStreamOpens(self::server($role)->port, $options);
 
         $rec = new Recorder();
         $con = $rec->attach(new AsyncTcpConnection(self::server($role)->wss(), self::ssl($options)));
-        $con->connect();
-        self::loopUntil(
-            fn () => $rec->count('onWebSocketConnect') + $rec->count('onClose') > 0,
-            'onWebSocketConnect or onClose',
-        );
-        $wscOpens = $rec->count('onWebSocketConnect') > 0;
-        $wscWhy = $wscOpens ? 'opened' : (string) ($rec->args('onError')[0][1] ?? 'closed');
+        try {
+            $con->connect();
+            self::loopUntil(
+                fn () => $rec->count('onWebSocketConnect') + $rec->count('onClose') > 0,
+                'onWebSocketConnect or onClose',
+            );
+            $wscOpens = $rec->count('onWebSocketConnect') > 0;
+            $wscWhy = $wscOpens ? 'opened' : (string) ($rec->args('onError')[0][1] ?? 'closed');
+        } catch (\InvalidArgumentException $e) {
+            $wscOpens = false;
+            $wscWhy = 'connect() refused an option: ' . $e->getMessage();
+        }
         self::assertSame(
             $phpOpens,
             $wscOpens,
@@ -435,6 +535,159 @@ final class TlsTest extends WscTestCase
                 $wscWhy,
             ),
         );
+    }
+
+    /**
+     * Replaces `{pki}` with the PKI's folder and `{fp:ALGO:FILE}` (`{FP:...}`:
+     * upper case; `{fp:ALGO:FILE:colons}`: `ab:cd:...`) with the fingerprint
+     * of that certificate, in strings and arrays of strings.
+     *
+     * @param array<string, mixed> $options
+     * @return array<string, mixed>
+     */
+    private static function resolve(array $options): array
+    {
+        $one = static function (mixed $v): mixed {
+            if (!is_string($v)) {
+                return $v;
+            }
+            if (preg_match('/^\{(fp|FP):(\w+):([\w.-]+?)(:colons)?\}$/', $v, $m) === 1) {
+                $fp = self::pki()->fingerprint($m[3], $m[2]);
+                if (($m[4] ?? '') !== '') {
+                    $fp = implode(':', str_split($fp, 2));
+                }
+                return $m[1] === 'FP' ? strtoupper($fp) : $fp;
+            }
+            return str_replace('{pki}', self::pki()->dir, $v);
+        };
+        return array_map(static fn (mixed $v) => is_array($v) ? array_map($one, $v) : $one($v), $options);
+    }
+
+    // --- the options of this issue, one by one -------------------------------------
+
+    public function testPeerFingerprintMismatchIsRefusedNamingBothFingerprints(): void
+    {
+        $rec = new Recorder();
+        $other = self::pki()->fingerprint('other-server.pem', 'sha256');
+        $con = $rec->attach(new AsyncTcpConnection(self::server('good')->wss(), self::ssl([
+            'cafile' => self::pki()->path('ca.pem'),
+            'peer_fingerprint' => ['sha256' => $other],
+        ])));
+        $message = $this->expectConnectFail($rec, $con);
+        self::assertStringContainsString('peer fingerprint mismatch', $message);
+        self::assertStringContainsString(self::pki()->fingerprint('server.pem', 'sha256'), $message);
+    }
+
+    public function testPeerFingerprintOfABadLengthThrowsAtConnectNamingIt(): void
+    {
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl(['peer_fingerprint' => 'abcdef']));
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.peer_fingerprint');
+        $con->connect();
+    }
+
+    public function testCapathOpensAndEchoes(): void
+    {
+        $this->expectOpenAndEcho('good', ['capath' => self::pki()->dir . '/capath']);
+    }
+
+    public function testMissingCapathThrowsAtConnectNamingIt(): void
+    {
+        $path = self::pki()->missing('no-such-folder');
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl(['capath' => $path]));
+        try {
+            $con->connect();
+            self::fail('connect() accepted a missing capath');
+        } catch (\InvalidArgumentException $e) {
+            self::assertStringContainsString('ssl.capath', $e->getMessage());
+            self::assertStringContainsString($path, $e->getMessage());
+        }
+    }
+
+    public function testSniEnabledFalseSendsNoServerName(): void
+    {
+        $info = $this->sessionInfo('good', ['cafile' => self::pki()->path('ca.pem'), 'SNI_enabled' => false]);
+        self::assertNull($info['sni']);
+    }
+
+    public function testCryptoMethodTls12UsesTls12(): void
+    {
+        $info = $this->sessionInfo('good', [
+            'cafile' => self::pki()->path('ca.pem'),
+            'crypto_method' => STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT,
+        ]);
+        self::assertSame('TLSv1.2', $info['tls_version']);
+        $info = $this->sessionInfo('good', ['cafile' => self::pki()->path('ca.pem')]);
+        self::assertSame('TLSv1.3', $info['tls_version']);
+    }
+
+    public function testCryptoMethodSslv3OnlyThrowsAtConnect(): void
+    {
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl([
+            'crypto_method' => STREAM_CRYPTO_METHOD_SSLv3_CLIENT,
+        ]));
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.crypto_method');
+        $con->connect();
+    }
+
+    public function testCiphersThatMatchNothingThrowAtConnectNamingThem(): void
+    {
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl(['ciphers' => 'NO-SUCH-CIPHER']));
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.ciphers');
+        $con->connect();
+    }
+
+    public function testSecurityLevelOutOfRangeThrows(): void
+    {
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl(['security_level' => 6]));
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.security_level');
+        $con->connect();
+    }
+
+    public function testAnOptionWscCannotHonourThrowsNamingIt(): void
+    {
+        $con = new AsyncTcpConnection(self::server('good')->wss(), self::ssl(['verify_depth' => 3]));
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage('ssl.verify_depth is not supported');
+        $con->connect();
+    }
+
+    public function testServerOnlyOptionsAreIgnoredAsPhpClientsDo(): void
+    {
+        $this->expectOpenAndEcho('good', [
+            'cafile' => self::pki()->path('ca.pem'),
+            'honor_cipher_order' => true,
+            'capture_peer_cert' => false,
+        ]);
+    }
+
+    /**
+     * A reconnect resumes the TLS session of the first connection (the
+     * Python server, OpenSSL underneath, accepts its ticket). Sessions are
+     * shared by connections with the same `ssl` options in the process:
+     * security_level 2, used by no other test here, keeps this test's
+     * first connection a full handshake.
+     */
+    public function testReconnectResumesTheTlsSession(): void
+    {
+        $rec = new Recorder();
+        $con = $rec->attach(new AsyncTcpConnection(self::server('good')->wss(), self::ssl([
+            'cafile' => self::pki()->path('ca.pem'),
+            'security_level' => 2,
+        ])));
+        self::assertFalse($con->isTlsSessionResumed());
+        $this->expectOpen($rec, $con);
+        self::assertFalse($con->isTlsSessionResumed(), 'the first connection is a full handshake');
+        $con->send('x');
+        self::loopUntil(fn () => $rec->count('onMessage') >= 1, 'the echo (the ticket comes before it)');
+        $con->reConnect(0);
+        self::loopUntil(fn () => $rec->count('onWebSocketConnect') >= 2, 'the second onWebSocketConnect');
+        self::assertTrue($con->isTlsSessionResumed(), 'the reconnect resumed: ' . json_encode($rec->names()));
+        $con->close();
+        self::loopUntil(fn () => $rec->count('onClose') >= 2, 'onClose');
     }
 
     // --- helpers ------------------------------------------------------------------
@@ -452,8 +705,8 @@ final class TlsTest extends WscTestCase
     }
 
     /**
-     * @param array<string, string|bool> $options
-     * @return array{ssl: array<string, string|bool>}
+     * @param array<string, mixed> $options
+     * @return array{ssl: array<string, mixed>}
      */
     private static function ssl(array $options): array
     {
@@ -491,7 +744,7 @@ final class TlsTest extends WscTestCase
     }
 
     /**
-     * @param array<string, string|bool> $options
+     * @param array<string, mixed> $options
      */
     private function expectOpenAndEcho(string $role, array $options): void
     {
@@ -525,7 +778,7 @@ final class TlsTest extends WscTestCase
      * A refusal by certificate verification: onError(CONNECT_FAIL) with
      * OpenSSL's reason, then onClose, and no onConnect (TLS failed first).
      *
-     * @param array<string, string|bool> $options
+     * @param array<string, mixed> $options
      */
     private function expectVerifyFailure(string $role, array $options, string $detail): void
     {
@@ -540,7 +793,7 @@ final class TlsTest extends WscTestCase
     /**
      * Opens `/info` and returns the server's report of the TLS session.
      *
-     * @param array<string, string|bool> $options
+     * @param array<string, mixed> $options
      * @return array{sni: ?string, client_cert: ?string, tls_version: ?string}
      */
     private function sessionInfo(string $role, array $options): array
@@ -559,7 +812,7 @@ final class TlsTest extends WscTestCase
      * a WebSocket handshake with the server (TLS 1.3 reports a refused
      * client certificate only after the handshake, when reading).
      *
-     * @param array<string, string|bool> $options
+     * @param array<string, mixed> $options
      * @return array{0: bool, 1: string} opened, and why not
      */
     private static function phpStreamOpens(int $port, array $options): array

@@ -5,6 +5,7 @@ use super::deflate::{self, Deflater, Inflater};
 use super::proxy::{Progress, Shake};
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
+use super::tls;
 use super::{Status, TimerKind, Timers};
 use crate::error::Error;
 use crate::event::{Event, EventKind, MessageType};
@@ -50,6 +51,8 @@ pub(crate) struct Env<'a> {
     pub(crate) queue_limit: usize,
     /// Clients (id, generation) that stopped reading at the limit.
     pub(crate) throttled: &'a mut Vec<(u64, u64)>,
+    /// The context's shared TLS configurations.
+    pub(crate) tls: &'a mut super::tls::TlsCache,
 }
 
 impl Env<'_> {
@@ -189,6 +192,10 @@ pub(crate) struct Conn {
     /// The server's permessage-deflate answer of the last connection that
     /// opened (RFC 7692 §7.1), `None` when it opened without compression.
     pub(crate) extensions: Option<String>,
+    /// The last TLS handshake resumed an earlier session.
+    pub(crate) tls_resumed: bool,
+    /// The shared TLS configuration of the handshake under way.
+    tls_config: Option<std::sync::Arc<tls::TlsConfig>>,
 }
 
 fn frame_len(payload: usize) -> u64 {
@@ -270,6 +277,8 @@ impl Conn {
             jitter: id.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             deflater: None,
             extensions: None,
+            tls_resumed: false,
+            tls_config: None,
         }
     }
 
@@ -303,6 +312,8 @@ impl Conn {
 
     fn start(&mut self, env: &mut Env) {
         self.generation += 1;
+        self.tls_resumed = false;
+        self.tls_config = None;
         self.peer_close = None;
         self.paused = false;
         self.throttled = false;
@@ -524,19 +535,25 @@ impl Conn {
             .tls_peer_name
             .clone()
             .unwrap_or_else(|| self.target.host.clone());
-        let r = self.tls_connector().and_then(|c| {
-            c.configure().map(|conf| {
-                conf.use_server_name_indication(true)
-                    .verify_hostname(o.tls_verify_peer && o.tls_verify_peer_name)
-            })
+        let peer = tls::Peer {
+            name: &name,
+            host: &self.target.host,
+            port: self.target.port(true),
+            sni: o.tls_sni,
+            verify_name: o.tls_settings.verify_peer && o.tls_verify_peer_name,
+            resume: o.tls_resume,
+        };
+        let r = env.tls.get(&o.tls_settings).and_then(|config| {
+            let r = config.connect(&peer, sock)?;
+            Ok((config, r))
         });
         match r {
-            Ok(conf) => {
-                let r = conf.connect(&name, sock);
+            Ok((config, r)) => {
+                self.tls_config = Some(config);
                 self.tls_result(env, r)
             }
             Err(e) => {
-                self.fail(env, Error::Tls(e.to_string()));
+                self.fail(env, e);
                 false
             }
         }
@@ -557,15 +574,15 @@ impl Conn {
             Err(H::Failure(mid)) => {
                 let verify = mid.ssl().verify_result();
                 let why = if verify == openssl::x509::X509VerifyResult::OK {
-                    mid.error().to_string()
+                    tls::describe(mid.error())
                 } else {
-                    format!("{} ({})", mid.error(), verify.error_string())
+                    format!("{} ({})", tls::describe(mid.error()), verify.error_string())
                 };
                 self.fail(env, Error::Tls(why));
                 false
             }
             Err(H::SetupFailure(e)) => {
-                self.fail(env, Error::Tls(e.to_string()));
+                self.fail(env, Error::Tls(tls::describe_stack(&e)));
                 false
             }
         }
@@ -574,57 +591,31 @@ impl Conn {
     /// The TLS handshake completed: check the name where OpenSSL did not
     /// (chain verification off but name verification on, PHP's
     /// `verify_peer => false, verify_peer_name => true`), then go on.
-    fn tls_done(&mut self, env: &mut Env, tls: openssl::ssl::SslStream<TcpStream>) -> bool {
-        if !self.opts.tls_verify_peer && self.opts.tls_verify_peer_name {
+    fn tls_done(&mut self, env: &mut Env, stream: openssl::ssl::SslStream<TcpStream>) -> bool {
+        self.tls_resumed = stream.ssl().session_reused();
+        if let Some(config) = self.tls_config.take() {
+            config.handshake_done(&stream);
+        }
+        // PHP's order: chain (OpenSSL, done), fingerprint, name.
+        if let Err(why) = tls::check_fingerprints(&stream, &self.opts.tls_fingerprints) {
+            self.fail(env, Error::Tls(why));
+            return false;
+        }
+        if !self.opts.tls_settings.verify_peer && self.opts.tls_verify_peer_name {
             let name = self
                 .opts
                 .tls_peer_name
                 .clone()
                 .unwrap_or_else(|| self.target.host.clone());
-            if let Err(why) = check_certificate_name(&tls, &name) {
+            if let Err(why) = tls::check_certificate_name(&stream, &name) {
                 self.fail(env, Error::Tls(why));
                 return false;
             }
         }
+        let tls = stream;
         env.emit(self.id, EventKind::Connected);
         self.start_handshake(env, Stream::new(Inner::Tls(Box::new(tls))));
         true
-    }
-
-    /// The OpenSSL client context for this client's TLS options, which map
-    /// one to one onto PHP's `ssl` context options.
-    fn tls_connector(&self) -> Result<openssl::ssl::SslConnector, openssl::error::ErrorStack> {
-        use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
-        let o = &self.opts;
-        // SslConnector::builder sets the system's default roots and modern
-        // protocol and cipher defaults.
-        let mut b = SslConnector::builder(SslMethod::tls_client())?;
-        if !o.tls_ca.is_empty() {
-            // PHP's cafile: exactly these roots.
-            let mut store = openssl::x509::store::X509StoreBuilder::new()?;
-            for c in &o.tls_ca {
-                store.add_cert(c.clone())?;
-            }
-            b.set_cert_store(store.build());
-        }
-        if let Some(id) = &o.tls_identity {
-            b.set_certificate(&id.cert)?;
-            for c in &id.chain {
-                b.add_extra_chain_cert(c.clone())?;
-            }
-            b.set_private_key(&id.key)?;
-            b.check_private_key()?;
-        }
-        if !o.tls_verify_peer {
-            b.set_verify(SslVerifyMode::NONE);
-        } else if o.tls_allow_self_signed {
-            // PHP's allow_self_signed: forgive only a self-signed server
-            // certificate (the name is still checked).
-            b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| {
-                ok || ctx.error().as_raw() == openssl_sys_self_signed()
-            });
-        }
-        Ok(b.build())
     }
 
     fn ws_config(&self) -> WebSocketConfig {
@@ -1396,76 +1387,4 @@ impl Conn {
             }
         }
     }
-}
-
-/// Checks that the server's certificate names `host` (RFC 6125: the DNS
-/// names or IP addresses of subjectAltName, a `*.` wildcard for one
-/// left-most label; the common name only when there is no subjectAltName).
-fn check_certificate_name(
-    tls: &openssl::ssl::SslStream<TcpStream>,
-    host: &str,
-) -> Result<(), String> {
-    let x509 = tls
-        .ssl()
-        .peer_certificate()
-        .ok_or("the server sent no certificate")?;
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
-    let dns_matches = |pattern: &str| {
-        let p = pattern.trim_end_matches('.').to_ascii_lowercase();
-        match p.strip_prefix("*.") {
-            Some(rest) => host
-                .split_once('.')
-                .is_some_and(|(l, r)| !l.is_empty() && r == rest),
-            None => p == host,
-        }
-    };
-    let mut names = Vec::new();
-    if let Some(sans) = x509.subject_alt_names() {
-        for san in &sans {
-            if let Some(d) = san.dnsname() {
-                if ip.is_none() && dns_matches(d) {
-                    return Ok(());
-                }
-                names.push(d.to_string());
-            } else if let Some(a) = san.ipaddress() {
-                let a: Option<IpAddr> = match a.len() {
-                    4 => <[u8; 4]>::try_from(a).ok().map(IpAddr::from),
-                    16 => <[u8; 16]>::try_from(a).ok().map(IpAddr::from),
-                    _ => None,
-                };
-                if let Some(a) = a {
-                    if Some(a) == ip {
-                        return Ok(());
-                    }
-                    names.push(a.to_string());
-                }
-            }
-        }
-    } else {
-        for cn in x509
-            .subject_name()
-            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
-        {
-            if let Ok(cn) = cn.data().to_string() {
-                if ip.is_none() && dns_matches(&cn) {
-                    return Ok(());
-                }
-                names.push(cn.to_string());
-            }
-        }
-    }
-    Err(format!(
-        "certificate name mismatch: the server's certificate is for {}, not {host}",
-        if names.is_empty() {
-            "no name".to_string()
-        } else {
-            names.join(", ")
-        }
-    ))
-}
-
-/// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT` (OpenSSL's x509_vfy.h: 18).
-fn openssl_sys_self_signed() -> i32 {
-    18
 }

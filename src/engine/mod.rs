@@ -19,6 +19,7 @@ mod proxy;
 mod read_ahead;
 mod resolver;
 mod stream;
+mod tls;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, MessageType};
@@ -37,6 +38,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+pub use tls::TlsVersion;
+pub(crate) use tls::{Fingerprint, TlsSettings, describe as describe_tls_error};
 
 /// How long the caller may stay away from `poll_event` before the fallback
 /// thread takes over the I/O.
@@ -47,6 +50,13 @@ pub(crate) const GRACE: Duration = Duration::from_millis(10);
 const FALLBACK_TURN_WAIT: Duration = Duration::from_millis(100);
 
 const WAKE: Token = Token(usize::MAX);
+
+/// CPU time per loop turn for connections that are still connecting
+/// (TCP, proxy, TLS and opening handshakes); the rest wait for the next
+/// turn, which follows at once. Open connections are served every turn,
+/// so their wait stays near this bound however many handshakes run (see
+/// docs/tls.md).
+const HANDSHAKE_BUDGET: Duration = Duration::from_millis(4);
 
 /// The default event queue limit of a context, in bytes (see
 /// [`Context::set_event_queue_limit`]).
@@ -154,6 +164,16 @@ pub(crate) struct Engine {
     /// Ready sockets of this turn: token, and whether the peer's FIN (or an
     /// error) was part of the readiness (see `read_ahead`).
     ready: Vec<(Token, bool)>,
+    /// Ready sockets of connections still connecting that this turn's
+    /// handshake budget ([`HANDSHAKE_BUDGET`]) did not reach: driven first
+    /// thing next turn, which does not wait.
+    postponed: Vec<(Token, bool)>,
+    /// Resolver answers this turn's budget did not reach.
+    answers: std::collections::VecDeque<resolver::Answer>,
+    /// Handshake work done this turn (see [`HANDSHAKE_BUDGET`]).
+    spent: Duration,
+    /// Makes the context fd readable while postponed work remains.
+    waker: Arc<Waker>,
     clients: IdMap<Conn>,
     timers: Timers,
     /// Clients (id, generation) with a read error to act on at the start of
@@ -169,6 +189,8 @@ pub(crate) struct Engine {
     /// Clients (id, generation) that stopped reading at the queue limit,
     /// to read again once the caller has taken half of it.
     throttled: Vec<(u64, u64)>,
+    /// The shared TLS configurations, by settings.
+    tls: tls::TlsCache,
 }
 
 impl Engine {
@@ -183,6 +205,7 @@ impl Engine {
             queued,
             queue_limit,
             throttled,
+            tls,
             ..
         } = self;
         let conn = clients.get_mut(&id)?;
@@ -195,6 +218,7 @@ impl Engine {
             queued,
             queue_limit: *queue_limit,
             throttled,
+            tls,
         };
         Some(f(conn, &mut env))
     }
@@ -209,9 +233,18 @@ impl Engine {
         }
     }
 
+    /// Resolver answers start TCP connects (a connect(2) each): within
+    /// this turn's handshake budget; the rest wait, in order, for the next.
     fn drain_resolver(&mut self) {
         while let Some(a) = self.resolver.try_answer() {
+            self.answers.push_back(a);
+        }
+        while self.spent < HANDSHAKE_BUDGET
+            && let Some(a) = self.answers.pop_front()
+        {
+            let t = Instant::now();
             self.with_conn(a.client_id, |c, env| c.resolved(env, a.generation, a.addrs));
+            self.spent += t.elapsed();
         }
     }
 
@@ -236,6 +269,7 @@ impl Engine {
                 }
             });
         }
+        self.spent = Duration::ZERO;
         let now = Instant::now();
         self.run_timers(now);
         let clients = &self.clients;
@@ -243,8 +277,11 @@ impl Engine {
             .compact(|id, generation| clients.get(&id).is_some_and(|c| c.generation == generation));
         self.drain_resolver();
         let timeout = match (timeout, self.timers.next_in(now)) {
-            // The work above queued events: look at the sockets, do not wait.
-            _ if !self.tx.is_empty() => Some(Duration::ZERO),
+            // The work above queued events, or handshakes wait their turn:
+            // look at the sockets, do not wait.
+            _ if !self.tx.is_empty() || !self.postponed.is_empty() || !self.answers.is_empty() => {
+                Some(Duration::ZERO)
+            }
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -257,18 +294,42 @@ impl Engine {
             self.mio_events.clear();
         }
         let mut ready = std::mem::take(&mut self.ready);
+        // Postponed handshakes first, in their order, then this turn's.
+        ready.append(&mut self.postponed);
         ready.extend(
             self.mio_events
                 .iter()
                 .map(|e| (e.token(), e.is_read_closed() || e.is_error())),
         );
+        // Open connections are always served; connections in TCP, proxy,
+        // TLS or opening handshake get at most HANDSHAKE_BUDGET of this
+        // turn (TLS handshakes cost CPU: hundreds ready at once would
+        // otherwise hold every open connection back for as long).
         for (token, read_closed) in ready.drain(..) {
-            if token != WAKE {
-                self.with_conn(token.0 as u64, |c, env| c.drive_ready(env, read_closed));
+            if token == WAKE {
+                continue;
+            }
+            let id = token.0 as u64;
+            let connecting = self
+                .clients
+                .get(&id)
+                .is_some_and(|c| c.status() == Status::Connecting);
+            if !connecting {
+                self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
+            } else if self.spent < HANDSHAKE_BUDGET {
+                let t = Instant::now();
+                self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
+                self.spent += t.elapsed();
+            } else {
+                self.postponed.push((token, read_closed));
             }
         }
         self.ready = ready;
         self.drain_resolver();
+        if !self.postponed.is_empty() || !self.answers.is_empty() {
+            // The context fd says there is work (callers that wait on it).
+            let _ = self.waker.wake();
+        }
         self.run_timers(Instant::now());
         Ok(!interrupted)
     }
@@ -410,6 +471,10 @@ impl Context {
             poll,
             mio_events: Events::with_capacity(256),
             ready: Vec::with_capacity(256),
+            postponed: Vec::new(),
+            answers: Default::default(),
+            spent: Duration::ZERO,
+            waker: waker.clone(),
             clients: IdMap::default(),
             timers: Timers::default(),
             deferred: Vec::new(),
@@ -418,6 +483,7 @@ impl Context {
             queued: queued.clone(),
             queue_limit: DEFAULT_EVENT_QUEUE_LIMIT,
             throttled: Vec::new(),
+            tls: tls::TlsCache::default(),
         };
         let shared = Arc::new(Shared {
             engine: Mutex::new(engine),
@@ -677,7 +743,7 @@ impl Client {
     pub fn set_tls(&self, use_tls: bool, verify: bool) -> Result<()> {
         self.with(|c, _| {
             c.opts.tls = use_tls;
-            c.opts.tls_verify_peer = verify;
+            c.opts.tls_settings.verify_peer = verify;
             c.opts.tls_verify_peer_name = verify;
             Ok(())
         })
@@ -688,24 +754,47 @@ impl Client {
     /// names). Turning either off is unsafe.
     pub fn set_tls_verify(&self, verify_peer: bool, verify_peer_name: bool) -> Result<()> {
         self.with(|c, _| {
-            c.opts.tls_verify_peer = verify_peer;
+            c.opts.tls_settings.verify_peer = verify_peer;
             c.opts.tls_verify_peer_name = verify_peer_name;
             Ok(())
         })
     }
 
     /// Trusts exactly the CA certificates of the PEM file `path` instead of
-    /// the system's roots (PHP's `cafile`); `None` returns to the system's
-    /// roots. The file is read now.
+    /// the system's roots (PHP's `cafile`; with [`Client::set_tls_ca_path`],
+    /// the roots of both); `None` returns to the system's roots. The file
+    /// is read now; the process keeps what it parsed while the file is
+    /// unchanged (same size, change time and inode), so giving the same
+    /// file to many clients parses it once.
     ///
     /// Errors: [`Error::InvalidArgument`] (unreadable, or no certificate).
     pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {
         let certs = match path {
-            None => Vec::new(),
-            Some(p) => load_ca_file(p)?,
+            None => None,
+            Some(p) => Some(tls::CaCerts::load(p)?),
         };
         self.with(|c, _| {
-            c.opts.tls_ca = certs;
+            c.opts.tls_settings.ca = certs;
+            Ok(())
+        })
+    }
+
+    /// Trusts the CA certificates of the folder `path` instead of the
+    /// system's roots (PHP's `capath`): certificates named by their subject
+    /// hash, `HASH.0` (as `openssl rehash` or `c_rehash` make them), looked
+    /// up when a chain is verified. With [`Client::set_tls_ca_file`], the
+    /// roots of both. `None` = no folder.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `path` is not a readable
+    /// folder.
+    pub fn set_tls_ca_path(&self, path: Option<&str>) -> Result<()> {
+        if let Some(p) = path {
+            std::fs::read_dir(p).map_err(|e| {
+                Error::InvalidArgument(format!("the CA folder {p:?} cannot be read: {e}"))
+            })?;
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.ca_path = path.map(str::to_string);
             Ok(())
         })
     }
@@ -716,7 +805,7 @@ impl Client {
     /// certificate is pinned by other means.
     pub fn set_tls_allow_self_signed(&self, allow: bool) -> Result<()> {
         self.with(|c, _| {
-            c.opts.tls_allow_self_signed = allow;
+            c.opts.tls_settings.allow_self_signed = allow;
             Ok(())
         })
     }
@@ -735,6 +824,126 @@ impl Client {
         })
     }
 
+    /// Sends the server name (the peer name, or the URL's host) as SNI
+    /// (RFC 6066 §3) in the TLS handshake (PHP's `SNI_enabled`; default
+    /// true). Never sent for an IP address. Off, a server hosting several
+    /// names may present another certificate.
+    pub fn set_tls_sni(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_sni = enabled;
+            Ok(())
+        })
+    }
+
+    /// Pins the server certificate (PHP's `peer_fingerprint`): after the
+    /// handshake, the digest of the server certificate (its DER) by
+    /// `algorithm` must equal `fingerprint` (hex, either case, `:`
+    /// between bytes allowed), or the connection fails. `algorithm` an
+    /// OpenSSL digest name (`sha256`, `sha1`, `md5`, ...); `None` = PHP's
+    /// string form: md5 for 32 hex digits, sha1 for 40. Each call adds a
+    /// pin; all must match (PHP's array form). Checked in addition to chain
+    /// and name verification, as PHP does.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for an unknown algorithm or a
+    /// fingerprint of the wrong length or not in hex.
+    pub fn add_tls_peer_fingerprint(
+        &self,
+        algorithm: Option<&str>,
+        fingerprint: &str,
+    ) -> Result<()> {
+        let pin = Fingerprint::parse(algorithm, fingerprint)?;
+        self.with(|c, _| {
+            c.opts.tls_fingerprints.push(pin);
+            Ok(())
+        })
+    }
+
+    /// Removes every pin of [`Client::add_tls_peer_fingerprint`].
+    pub fn clear_tls_peer_fingerprints(&self) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_fingerprints.clear();
+            Ok(())
+        })
+    }
+
+    /// The OpenSSL cipher list for TLS 1.2 and older (PHP's `ciphers`, e.g.
+    /// `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`; see
+    /// `openssl ciphers`); `None` = the library's default list. TLS 1.3
+    /// cipher suites are not affected (as in PHP).
+    ///
+    /// Errors: [`Error::InvalidArgument`] when OpenSSL matches no cipher.
+    pub fn set_tls_ciphers(&self, ciphers: Option<&str>) -> Result<()> {
+        if let Some(list) = ciphers {
+            tls::check_ciphers(list)?;
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.ciphers = ciphers.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    /// OpenSSL's security level 0..=5 (PHP's `security_level`): the
+    /// smallest key sizes and the protocol versions allowed (level 2, the
+    /// usual default, refuses keys under 112 bits of security and TLS
+    /// below 1.2); `None` = OpenSSL's configured default.
+    ///
+    /// Errors: [`Error::InvalidArgument`] above 5.
+    pub fn set_tls_security_level(&self, level: Option<u8>) -> Result<()> {
+        if let Some(l) = level.filter(|l| *l > 5) {
+            return Err(Error::InvalidArgument(format!(
+                "the TLS security level is 0 to 5, not {l}"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.security_level = level;
+            Ok(())
+        })
+    }
+
+    /// The TLS versions that may be used, `min` to `max` (PHP's
+    /// `crypto_method`); `None` leaves that end to OpenSSL's configuration
+    /// (TLS 1.2 to 1.3 on Debian). TLS 1.0 and 1.1 also need security
+    /// level 0 with OpenSSL 3.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `min` is above `max`.
+    pub fn set_tls_versions(&self, min: Option<TlsVersion>, max: Option<TlsVersion>) -> Result<()> {
+        if let (Some(a), Some(b)) = (min, max)
+            && a > b
+        {
+            return Err(Error::InvalidArgument(format!(
+                "the lowest TLS version ({a:?}) is above the highest ({b:?})"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.min_version = min;
+            c.opts.tls_settings.max_version = max;
+            Ok(())
+        })
+    }
+
+    /// TLS session resumption (RFC 8446 §2.2, RFC 5077; default on): a
+    /// connection offers the session of the last one with the same TLS
+    /// settings, host, port and name, so that a reconnect skips the full
+    /// handshake (its certificate checks were done by the connection that
+    /// made the session), and keeps its own for the next. Off, every
+    /// connect is a full handshake and no session is kept (servers can
+    /// then not link this client's connections by their session).
+    pub fn set_tls_session_resumption(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_resume = enabled;
+            Ok(())
+        })
+    }
+
+    /// Whether the last TLS handshake of this client resumed an earlier
+    /// session (RFC 8446 §2.2, RFC 5077) instead of a full handshake:
+    /// connections with the same TLS settings to the same host, port and
+    /// name resume the session of the last one, when the server agrees.
+    /// False before the first TLS handshake and for `ws://`.
+    pub fn tls_session_resumed(&self) -> Result<bool> {
+        self.with(|c, _| Ok(c.tls_resumed))
+    }
+
     /// A client certificate to present (PHP's `local_cert`, `local_pk`,
     /// `passphrase`): `cert_path` a PEM file with the certificate (and its
     /// chain, and the key when `key_path` is `None`); `key_path` a PEM
@@ -747,9 +956,9 @@ impl Client {
         key_path: Option<&str>,
         passphrase: Option<&str>,
     ) -> Result<()> {
-        let id = load_identity(cert_path, key_path, passphrase)?;
+        let id = tls::Identity::new(load_identity(cert_path, key_path, passphrase)?)?;
         self.with(|c, _| {
-            c.opts.tls_identity = Some(id);
+            c.opts.tls_settings.identity = Some(id);
             Ok(())
         })
     }
@@ -1016,18 +1225,6 @@ fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidArgument(format!("cannot read the {what} {path:?}: {e}")))
 }
 
-fn load_ca_file(path: &str) -> Result<Vec<openssl::x509::X509>> {
-    let pem = read_file("CA file", path)?;
-    let certs = openssl::x509::X509::stack_from_pem(&pem)
-        .map_err(|e| Error::InvalidArgument(format!("the CA file {path:?} is not PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "the CA file {path:?} holds no certificate"
-        )));
-    }
-    Ok(certs)
-}
-
 fn load_identity(
     cert: &str,
     key: Option<&str>,
@@ -1051,12 +1248,16 @@ fn load_identity(
             ""
         };
         Error::InvalidArgument(format!(
-            "cannot load the private key {key_name:?}{hint}: {e}"
+            "cannot load the private key {key_name:?}{hint}: {}",
+            tls::describe_stack(&e)
         ))
     })?;
     let mut certs = openssl::x509::X509::stack_from_pem(&cert_pem)
         .map_err(|e| {
-            Error::InvalidArgument(format!("the client certificate {cert:?} is not PEM: {e}"))
+            Error::InvalidArgument(format!(
+                "the client certificate {cert:?} is not PEM: {}",
+                tls::describe_stack(&e)
+            ))
         })?
         .into_iter();
     let leaf = certs.next().ok_or_else(|| {

@@ -18,6 +18,17 @@ pub(crate) enum Inner {
     Tls(Box<openssl::ssl::SslStream<TcpStream>>),
 }
 
+impl Drop for Inner {
+    /// A TLS connection ends with close_notify (RFC 8446 §6.1), sent
+    /// without waiting: OpenSSL takes a session whose connection ended
+    /// without it as broken and would not resume it.
+    fn drop(&mut self) {
+        if let Inner::Tls(s) = self {
+            let _ = s.shutdown();
+        }
+    }
+}
+
 /// A connection's stream as tungstenite sees it.
 pub(crate) struct Stream {
     inner: Inner,

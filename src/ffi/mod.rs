@@ -928,8 +928,9 @@ pub extern "C" fn wsc_client_set_tls_verify(
 }
 
 /// Trusts exactly the CA certificates in the PEM file `path` instead of the
-/// system's roots (PHP's `cafile`); NULL returns to the system's roots. The
-/// file is read during the call.
+/// system's roots (PHP's `cafile`; with `wsc_client_set_tls_ca_path`, the
+/// roots of both); NULL returns to the system's roots. The file is read
+/// during the call, and parsed once per process while it is unchanged.
 ///
 /// - `path`: NUL-terminated, or NULL; copied.
 ///
@@ -980,6 +981,228 @@ pub extern "C" fn wsc_client_set_tls_peer_name(
         let c = try_client!(client);
         let name = try_arg!(opt_c_str(name));
         to_result(c.set_tls_peer_name(name))
+    })
+}
+
+/// Trusts the CA certificates of the folder `path` instead of the system's
+/// roots (PHP's `capath`): files named by subject hash (`HASH.0`, as
+/// `openssl rehash` makes them), read when a chain is verified. With
+/// `wsc_client_set_tls_ca_file`, the roots of both. NULL = no folder.
+/// Takes effect at the next connect.
+///
+/// - `path`: NUL-terminated, or NULL; copied.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_ARGUMENT` (not a readable folder; see `wsc_last_error`);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_ca_path(
+    client: *mut wsc_client,
+    path: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let path = try_arg!(opt_c_str(path));
+        to_result(c.set_tls_ca_path(path))
+    })
+}
+
+/// The OpenSSL cipher list for TLS 1.2 and older (PHP's `ciphers`; the
+/// syntax of `openssl ciphers`, e.g. `ECDHE-ECDSA-AES128-GCM-SHA256`); NULL
+/// = the default list. TLS 1.3 cipher suites are not affected. Takes
+/// effect at the next connect.
+///
+/// - `ciphers`: NUL-terminated, or NULL; copied.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_UTF8`;
+/// `INVALID_ARGUMENT` (OpenSSL matches no cipher; see `wsc_last_error`);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_ciphers(
+    client: *mut wsc_client,
+    ciphers: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let ciphers = try_arg!(opt_c_str(ciphers));
+        to_result(c.set_tls_ciphers(ciphers))
+    })
+}
+
+/// OpenSSL's security level (PHP's `security_level`): 0 to 5, the
+/// smallest key sizes and oldest protocols allowed (2, Debian's default,
+/// refuses keys under 112 bits of security and TLS below 1.2); -1 =
+/// OpenSSL's configured default. Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (below -1 or above 5); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_security_level(
+    client: *mut wsc_client,
+    level: c_int,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let level = match level {
+            -1 => None,
+            0..=5 => Some(level as u8),
+            _ => {
+                return result_of(&Error::InvalidArgument(format!(
+                    "the TLS security level is -1 or 0 to 5, not {level}"
+                )));
+            }
+        };
+        to_result(c.set_tls_security_level(level))
+    })
+}
+
+/// Sends the server name (peer name or the URL's host) as SNI (RFC 6066
+/// §3) in the TLS handshake (PHP's `SNI_enabled`; default true). Never
+/// sent for an IP address. Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_sni(client: *mut wsc_client, enabled: bool) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_tls_sni(enabled))
+    })
+}
+
+/// A TLS protocol version, for `wsc_client_set_tls_versions`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_tls_version {
+    /// No bound at this end: OpenSSL's configuration (TLS 1.2 to 1.3 on
+    /// Debian).
+    Default = 0,
+    /// TLS 1.0 (needs security level 0 with OpenSSL 3).
+    Tls10 = 10,
+    /// TLS 1.1 (needs security level 0 with OpenSSL 3).
+    Tls11 = 11,
+    /// TLS 1.2.
+    Tls12 = 12,
+    /// TLS 1.3.
+    Tls13 = 13,
+}
+
+fn tls_version_of(v: u32) -> Option<Option<crate::engine::TlsVersion>> {
+    use crate::engine::TlsVersion as V;
+    Some(match v {
+        0 => None,
+        10 => Some(V::Tls1_0),
+        11 => Some(V::Tls1_1),
+        12 => Some(V::Tls1_2),
+        13 => Some(V::Tls1_3),
+        _ => return None,
+    })
+}
+
+/// The TLS versions that may be used, `min` to `max` (PHP's
+/// `crypto_method`; each a `wsc_tls_version`, `WSC_TLS_VERSION_DEFAULT`
+/// for no bound at that end). Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (a value that is not a `wsc_tls_version`, or `min` above `max`);
+/// `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_versions(
+    client: *mut wsc_client,
+    min: u32,
+    max: u32,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let (Some(lo), Some(hi)) = (tls_version_of(min), tls_version_of(max)) else {
+            return result_of(&Error::InvalidArgument(format!(
+                "{min} or {max} is not a wsc_tls_version (0, 10, 11, 12, 13)"
+            )));
+        };
+        to_result(c.set_tls_versions(lo, hi))
+    })
+}
+
+/// Pins the server certificate (PHP's `peer_fingerprint`): after the
+/// handshake the digest of the server's certificate (DER) by `algorithm`
+/// must equal `fingerprint`, or the attempt fails with `WSC_RESULT_TLS`.
+/// Each call adds a pin; all must match. Checked in addition to chain and
+/// name verification. Takes effect at the next connect.
+///
+/// - `algorithm`: an OpenSSL digest name (`sha256`, `sha1`, `md5`, ...),
+///   or NULL for PHP's string form: md5 for 32 hex digits, sha1 for 40.
+/// - `fingerprint`: hex digits, either case, `:` between bytes allowed.
+///   Both NUL-terminated, copied.
+///
+/// Results: `OK`; `NULL_ARGUMENT` (client, fingerprint); `INVALID_HANDLE`;
+/// `INVALID_UTF8`; `INVALID_ARGUMENT` (unknown algorithm, wrong length,
+/// not hex; see `wsc_last_error`); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_add_tls_peer_fingerprint(
+    client: *mut wsc_client,
+    algorithm: *const c_char,
+    fingerprint: *const c_char,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        let algorithm = try_arg!(opt_c_str(algorithm));
+        let fingerprint = try_arg!(c_str(fingerprint));
+        to_result(c.add_tls_peer_fingerprint(algorithm, fingerprint))
+    })
+}
+
+/// Removes every pin of `wsc_client_add_tls_peer_fingerprint`.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_clear_tls_peer_fingerprints(client: *mut wsc_client) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.clear_tls_peer_fingerprints())
+    })
+}
+
+/// TLS session resumption (RFC 8446 §2.2; default on): a connection offers
+/// a session of an earlier one with the same TLS settings, host, port and
+/// name on the same context, so that a reconnect skips the full handshake;
+/// off, every connect is a full handshake and no session is kept. Takes
+/// effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_tls_session_resumption(
+    client: *mut wsc_client,
+    enabled: bool,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        to_result(c.set_tls_session_resumption(enabled))
+    })
+}
+
+/// Whether the last TLS handshake of this client resumed an earlier
+/// session instead of a full handshake (false before the first TLS
+/// handshake and for `ws://`).
+///
+/// - `out_resumed`: receives the answer; must not be NULL.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_tls_session_resumed(
+    client: *const wsc_client,
+    out_resumed: *mut bool,
+) -> wsc_result {
+    ffi_boundary!({
+        let c = try_client!(client);
+        if out_resumed.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match c.tls_session_resumed() {
+            Ok(r) => {
+                put(out_resumed, r);
+                wsc_result::Ok
+            }
+            Err(e) => result_of(&e),
+        }
     })
 }
 

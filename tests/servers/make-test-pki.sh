@@ -21,6 +21,8 @@
 #   other-ca.pem other-ca.key      a second CA that signed nothing the servers use
 #   other-server.pem other-server.key  signed by the other CA, SAN DNS:localhost, IP:127.0.0.1
 #   self-signed.pem self-signed.key    a self-signed leaf (not a CA), SAN DNS:localhost, IP:127.0.0.1
+#   capath/ other-capath/          folders holding ca.pem / other-ca.pem under their subject
+#                                  hash (HASH.0), as `openssl rehash` names them (PHP's capath)
 set -eu
 
 dir=${1:?usage: make-test-pki.sh DIR}
@@ -110,5 +112,10 @@ openssl pkcs8 -topk8 -v2 aes256 -in client.key -passout "pass:$passphrase" -out 
 openssl pkey -in client.key -traditional -aes256 -passout "pass:$passphrase" \
     -out client-encrypted-traditional.key
 cat client.pem client.key >client-combined.pem
+for c in ca other-ca; do
+    d=$([ "$c" = ca ] && echo capath || echo other-capath)
+    mkdir -p "$d"
+    cp "$c.pem" "$d/$(openssl x509 -hash -noout -in "$c.pem").0"
+done
 rm -f ext.cnf
 echo "pki ready in $dir"

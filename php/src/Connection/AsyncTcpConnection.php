@@ -33,12 +33,17 @@ use Wsc\Worker;
  * Proxies (`proxyHttp`, `proxySocks5`) work for `ws://` and `wss://`; the
  * tunnel is built by libwsc before TLS and the WebSocket handshake.
  *
+ * The `ssl` socket context options a PHP client reads mean what they mean
+ * in PHP: verify_peer, verify_peer_name, allow_self_signed, peer_name,
+ * cafile, capath, local_cert, local_pk, passphrase, peer_fingerprint,
+ * ciphers, security_level, SNI_enabled, crypto_method and
+ * disable_compression (TLS compression is never used). PHP's server-only
+ * options are ignored, as a PHP client does. Any other `ssl` option
+ * (verify_depth, capture_peer_cert, ...) makes connect() throw, naming it.
+ *
  * Not supported: `socket.bindto` (refused by connect() with an
- * exception), the `ssl` options other than verify_peer, verify_peer_name,
- * allow_self_signed, peer_name, cafile, local_cert, local_pk and
- * passphrase (others such as capath or ciphers are ignored: verification
- * stays as strict as without them), `send($data, true)` (raw bytes: libwsc owns
- * the socket) and getRecvBufferQueueSize().
+ * exception), `send($data, true)` (raw bytes: libwsc owns the socket) and
+ * getRecvBufferQueueSize().
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
  * reconnect, an internal registry holds it, so a connection kept only in
@@ -477,11 +482,15 @@ class AsyncTcpConnection
      *                                            (false: UNSAFE), allow_self_signed
      *                                            (true: accepts a self-signed server
      *                                            certificate, the name still checked),
-     *                                            peer_name, cafile,
-     *                                            local_cert, local_pk, passphrase
+     *                                            peer_name, cafile, capath,
+     *                                            local_cert, local_pk, passphrase,
+     *                                            peer_fingerprint, ciphers,
+     *                                            security_level, SNI_enabled,
+     *                                            crypto_method, disable_compression
      *                                            (files are read by connect(), which
      *                                            throws \InvalidArgumentException for a
-     *                                            bad one); `socket.bindto` other than
+     *                                            bad or unsupported option);
+     *                                            `socket.bindto` other than
      *                                            '0:0' makes connect() throw (not
      *                                            supported)
      *
@@ -1037,6 +1046,30 @@ class AsyncTcpConnection
         }
         $lib->check($result, 'wsc_client_extensions');
         return FFI::string($buf, (int) $len->cdata);
+    }
+
+    /**
+     * A wsc addition: whether the last TLS handshake resumed an earlier
+     * session (RFC 8446 section 2.2) instead of a full handshake. libwsc
+     * keeps the sessions of connections with the same `ssl` options to the
+     * same host, port and peer name (on the same context, i.e. in this
+     * process), so a reConnect() after a network blip skips the
+     * certificate exchange when the server agrees. False before the first
+     * TLS handshake, for `ws://` without transport 'ssl', and once freed.
+     */
+    public function isTlsSessionResumed(): bool
+    {
+        if ($this->client->isFreed()) {
+            return false;
+        }
+        $lib = Library::get();
+        $out = $lib->ffi->new('bool');
+        $result = $lib->ffi->wsc_client_tls_session_resumed($this->client->pointer(), FFI::addr($out));
+        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
+            return false;
+        }
+        $lib->check($result, 'wsc_client_tls_session_resumed');
+        return (bool) $out->cdata;
     }
 
     /**
@@ -1851,7 +1884,46 @@ class AsyncTcpConnection
     }
 
     /**
-     * Gives libwsc the transport and the `ssl` socket context options.
+     * The `ssl` context options a client reads in PHP (ext/openssl), each
+     * with the libwsc function that applies it; `null`: accepted, nothing
+     * to apply (see the option's note in applyTls()).
+     */
+    private const TLS_OPTIONS = [
+        'verify_peer' => 'wsc_client_set_tls_verify',
+        'verify_peer_name' => 'wsc_client_set_tls_verify',
+        'allow_self_signed' => 'wsc_client_set_tls_allow_self_signed',
+        'peer_name' => 'wsc_client_set_tls_peer_name',
+        'cafile' => 'wsc_client_set_tls_ca_file',
+        'capath' => 'wsc_client_set_tls_ca_path',
+        'local_cert' => 'wsc_client_set_tls_client_cert',
+        'local_pk' => 'wsc_client_set_tls_client_cert',
+        'passphrase' => 'wsc_client_set_tls_client_cert',
+        'peer_fingerprint' => 'wsc_client_add_tls_peer_fingerprint',
+        'ciphers' => 'wsc_client_set_tls_ciphers',
+        'security_level' => 'wsc_client_set_tls_security_level',
+        'SNI_enabled' => 'wsc_client_set_tls_sni',
+        'crypto_method' => 'wsc_client_set_tls_versions',
+        'disable_compression' => null,
+    ];
+
+    /**
+     * Options of PHP's servers only: a PHP client ignores them, so does wsc.
+     */
+    private const TLS_SERVER_OPTIONS = [
+        'honor_cipher_order', 'single_dh_use', 'single_ecdh_use', 'ecdh_curve', 'dh_param',
+        'rsa_key_size', 'SNI_server_certs', 'reneg_limit', 'reneg_window', 'reneg_limit_callback',
+    ];
+
+    /**
+     * STREAM_CRYPTO_METHOD_TLSv1_x bits and the matching wsc_tls_version.
+     */
+    private const CRYPTO_METHOD_VERSIONS = [8 => 10, 16 => 11, 32 => 12, 64 => 13];
+
+    /**
+     * Gives libwsc the transport and the `ssl` socket context options, with
+     * PHP's meaning. An option wsc cannot honour (capture_peer_cert,
+     * verify_depth, ...) or does not know is refused with an
+     * \InvalidArgumentException naming it, never ignored.
      */
     private function applyTls(Library $lib, CData $client): void
     {
@@ -1864,45 +1936,47 @@ class AsyncTcpConnection
         if (!is_array($ssl)) {
             throw new \InvalidArgumentException("the socket context option 'ssl' must be an array of options");
         }
-        $verifyPeer = (bool) ($ssl['verify_peer'] ?? true);
-        $verifyPeerName = (bool) ($ssl['verify_peer_name'] ?? true);
-        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verifyPeer), 'wsc_client_set_tls');
-
-        $calls = [
-            'verify_peer_name' => 'wsc_client_set_tls_verify',
-            'peer_name' => 'wsc_client_set_tls_peer_name',
-            'cafile' => 'wsc_client_set_tls_ca_file',
-            'local_cert' => 'wsc_client_set_tls_client_cert',
-            'allow_self_signed' => 'wsc_client_set_tls_allow_self_signed',
-        ];
-        $allowSelfSigned = (bool) ($ssl['allow_self_signed'] ?? false);
-        foreach ($calls as $option => $function) {
-            $used = match ($option) {
-                'verify_peer_name' => !$verifyPeerName,
-                'allow_self_signed' => $allowSelfSigned,
-                default => isset($ssl[$option]),
-            };
-            if ($used && !$lib->hasFunction($function)) {
+        foreach ($ssl as $option => $value) {
+            $option = (string) $option;
+            if (in_array($option, self::TLS_SERVER_OPTIONS, true)) {
+                continue;
+            }
+            if (!array_key_exists($option, self::TLS_OPTIONS)) {
+                // capture_peer_cert(_chain) and capture_session_meta false ask for nothing.
+                if (str_starts_with($option, 'capture_') && !$value) {
+                    continue;
+                }
+                throw new \InvalidArgumentException(
+                    "the socket context option ssl.{$option} is not supported by wsc (supported: "
+                    . implode(', ', array_keys(self::TLS_OPTIONS)) . ')'
+                );
+            }
+            $function = self::TLS_OPTIONS[$option];
+            if ($function !== null && !$lib->hasFunction($function)) {
                 throw new \InvalidArgumentException(
                     "the socket context option ssl.{$option} needs {$function}(), which this libwsc build lacks: "
                     . 'rebuild it with `cargo build --release`'
                 );
             }
         }
-        if ($lib->hasFunction('wsc_client_set_tls_verify')) {
+        $verifyPeer = (bool) ($ssl['verify_peer'] ?? true);
+        $verifyPeerName = (bool) ($ssl['verify_peer_name'] ?? true);
+        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verifyPeer), 'wsc_client_set_tls');
+        $optional = static fn (string $function): bool => $lib->hasFunction($function);
+        if ($optional('wsc_client_set_tls_verify')) {
             $lib->check(
                 $ffi->wsc_client_set_tls_verify($client, $verifyPeer, $verifyPeerName),
                 'wsc_client_set_tls_verify',
             );
         }
-        if ($lib->hasFunction('wsc_client_set_tls_allow_self_signed')) {
+        if ($optional('wsc_client_set_tls_allow_self_signed')) {
             $lib->check(
-                $ffi->wsc_client_set_tls_allow_self_signed($client, $allowSelfSigned),
+                $ffi->wsc_client_set_tls_allow_self_signed($client, (bool) ($ssl['allow_self_signed'] ?? false)),
                 'wsc_client_set_tls_allow_self_signed',
             );
         }
         $strings = [];
-        foreach (['peer_name', 'cafile', 'local_cert', 'local_pk', 'passphrase'] as $option) {
+        foreach (['peer_name', 'cafile', 'capath', 'local_cert', 'local_pk', 'passphrase', 'ciphers'] as $option) {
             $value = $ssl[$option] ?? null;
             if ($value !== null && (!is_string($value) || $value === '' || str_contains($value, "\0"))) {
                 throw new \InvalidArgumentException(
@@ -1911,12 +1985,59 @@ class AsyncTcpConnection
             }
             $strings[$option] = $value;
         }
-        if ($lib->hasFunction('wsc_client_set_tls_peer_name')) {
+        if ($optional('wsc_client_set_tls_peer_name')) {
             $result = $ffi->wsc_client_set_tls_peer_name($client, $strings['peer_name']);
             $this->checkTlsOption($lib, 'peer_name', $result);
         }
-        if ($lib->hasFunction('wsc_client_set_tls_ca_file')) {
+        if ($optional('wsc_client_set_tls_ca_file')) {
             $this->checkTlsOption($lib, 'cafile', $ffi->wsc_client_set_tls_ca_file($client, $strings['cafile']));
+        }
+        if ($optional('wsc_client_set_tls_ca_path')) {
+            $this->checkTlsOption($lib, 'capath', $ffi->wsc_client_set_tls_ca_path($client, $strings['capath']));
+        }
+        if ($optional('wsc_client_set_tls_ciphers')) {
+            $this->checkTlsOption($lib, 'ciphers', $ffi->wsc_client_set_tls_ciphers($client, $strings['ciphers']));
+        }
+        if ($optional('wsc_client_set_tls_security_level')) {
+            $level = $ssl['security_level'] ?? -1;
+            if (!is_int($level) || $level < -1 || $level > 5) {
+                throw new \InvalidArgumentException(
+                    'the socket context option ssl.security_level must be an integer from 0 to 5'
+                );
+            }
+            $this->checkTlsOption(
+                $lib,
+                'security_level',
+                $ffi->wsc_client_set_tls_security_level($client, $level),
+            );
+        }
+        if ($optional('wsc_client_set_tls_sni')) {
+            $this->checkTlsOption(
+                $lib,
+                'SNI_enabled',
+                $ffi->wsc_client_set_tls_sni($client, (bool) ($ssl['SNI_enabled'] ?? true)),
+            );
+        }
+        if ($optional('wsc_client_set_tls_versions')) {
+            [$min, $max] = self::tlsVersions($ssl['crypto_method'] ?? null);
+            $this->checkTlsOption(
+                $lib,
+                'crypto_method',
+                $ffi->wsc_client_set_tls_versions($client, $min, $max),
+            );
+        }
+        if ($optional('wsc_client_clear_tls_peer_fingerprints')) {
+            $lib->check(
+                $ffi->wsc_client_clear_tls_peer_fingerprints($client),
+                'wsc_client_clear_tls_peer_fingerprints',
+            );
+            foreach (self::fingerprints($ssl['peer_fingerprint'] ?? null) as [$algorithm, $hash]) {
+                $this->checkTlsOption(
+                    $lib,
+                    'peer_fingerprint',
+                    $ffi->wsc_client_add_tls_peer_fingerprint($client, $algorithm, $hash),
+                );
+            }
         }
         if ($strings['local_cert'] !== null) {
             $this->checkTlsOption($lib, 'local_cert', $ffi->wsc_client_set_tls_client_cert(
@@ -1928,6 +2049,81 @@ class AsyncTcpConnection
         } elseif ($strings['local_pk'] !== null) {
             throw new \InvalidArgumentException('the socket context option ssl.local_pk needs ssl.local_cert');
         }
+    }
+
+    /**
+     * PHP's `crypto_method` (STREAM_CRYPTO_METHOD_* flags) as the lowest and
+     * highest wsc_tls_version: PHP allows every version from the lowest
+     * TLS bit set to the highest; the client bit (1) and the SSLv2/SSLv3
+     * bits (2, 4: not supported by OpenSSL 3, ignored by PHP when TLS bits
+     * are set) do not count. Not given: OpenSSL's configured range.
+     *
+     * @return array{0: int, 1: int}
+     */
+    private static function tlsVersions(mixed $method): array
+    {
+        if ($method === null) {
+            return [0, 0];
+        }
+        if (!is_int($method) || $method < 0 || $method > 127) {
+            throw new \InvalidArgumentException(
+                'the socket context option ssl.crypto_method must be STREAM_CRYPTO_METHOD_* flags'
+                . ' (an integer from 0 to 127), got ' . var_export($method, true)
+            );
+        }
+        $versions = [];
+        foreach (self::CRYPTO_METHOD_VERSIONS as $bit => $version) {
+            if (($method & $bit) !== 0) {
+                $versions[] = $version;
+            }
+        }
+        if ($versions === []) {
+            throw new \InvalidArgumentException(
+                "the socket context option ssl.crypto_method ({$method}) allows no TLS version:"
+                . ' SSLv2 and SSLv3 are not supported; use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT and the like'
+            );
+        }
+        return [min($versions), max($versions)];
+    }
+
+    /**
+     * PHP's `peer_fingerprint` as (algorithm, hex) pins: a string (md5 for
+     * 32 hex digits, sha1 for 40: algorithm null) or an array
+     * `algo => fingerprint`, all of which must match.
+     *
+     * @return list<array{0: ?string, 1: string}>
+     */
+    private static function fingerprints(mixed $value): array
+    {
+        if ($value === null) {
+            return [];
+        }
+        // PHP compares the hex digits as they are (no ':' separators).
+        $hex = static function (string $hash): string {
+            if (!ctype_xdigit($hash)) {
+                throw new \InvalidArgumentException(
+                    'the socket context option ssl.peer_fingerprint must be hex digits without separators, got '
+                    . var_export($hash, true)
+                );
+            }
+            return $hash;
+        };
+        if (is_string($value)) {
+            return [[null, $hex($value)]];
+        }
+        $form = 'the socket context option ssl.peer_fingerprint must be a fingerprint string'
+            . " or a non-empty array ['sha256' => fingerprint, ...]";
+        if (!is_array($value) || $value === []) {
+            throw new \InvalidArgumentException($form);
+        }
+        $pins = [];
+        foreach ($value as $algorithm => $hash) {
+            if (!is_string($algorithm) || !is_string($hash) || str_contains($algorithm . $hash, "\0")) {
+                throw new \InvalidArgumentException($form);
+            }
+            $pins[] = [$algorithm, $hex($hash)];
+        }
+        return $pins;
     }
 
     /**

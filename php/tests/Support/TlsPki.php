@@ -58,6 +58,19 @@ final class TlsPki
         return $path;
     }
 
+    /**
+     * The fingerprint of one of its certificates (PHP's
+     * openssl_x509_fingerprint: the digest of the DER, lowercase hex).
+     */
+    public function fingerprint(string $name, string $algorithm): string
+    {
+        $fp = openssl_x509_fingerprint((string) file_get_contents($this->path($name)), $algorithm);
+        if ($fp === false) {
+            throw new \LogicException("no {$algorithm} fingerprint of {$name}");
+        }
+        return $fp;
+    }
+
     /** A path in the directory where no file is. */
     public function missing(string $name): string
     {
@@ -68,7 +81,13 @@ final class TlsPki
     public function remove(): void
     {
         foreach (glob("{$this->dir}/*") ?: [] as $file) {
-            unlink($file);
+            if (is_dir($file)) {
+                // capath/ and other-capath/: one hashed certificate each.
+                array_map('unlink', glob("{$file}/*") ?: []);
+                rmdir($file);
+            } else {
+                unlink($file);
+            }
         }
         if (is_dir($this->dir)) {
             rmdir($this->dir);
