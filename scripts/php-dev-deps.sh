@@ -39,10 +39,18 @@ if [ ${#failed[@]} -eq 0 ]; then
   exit 0
 fi
 
-reason="composer could not install ${failed[*]}: no Composer repository with workerman/workerman, react/event-loop and revolt/event-loop was reachable (Packagist, or an artifact repository configured in Composer); see $log"
+# Composer's own words: the first line of its first error block.
+err="$(awk '/^In .* line [0-9]+:$/ { f = 1; next } f && NF { sub(/^ +/, ""); sub(/ +$/, ""); print; exit }' "$log")"
+what="$(printf '%s and ' "${failed[@]}")"
+what="${what% and }"
+if grep -qE 'could not be downloaded|getaddrinfo|Connection (refused|timed out)' "$log"; then
+  why="no Composer repository with these packages was reachable (Packagist, or an artifact repository in Composer's configuration; see docs/testing.md)"
+else
+  why="see $log"
+fi
+reason="composer could not install $what: ${err:-no error message}; $why"
 echo "$reason" >"$status_file"
 echo "php-dev-deps: $reason" >&2
-tail -5 "$log" >&2
 if [ "${WSC_REQUIRE_PHP_DEV_DEPS:-0}" = 1 ]; then
   echo "php-dev-deps: WSC_REQUIRE_PHP_DEV_DEPS=1: a repository was found, so this is an error" >&2
   exit 1
