@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench bench-deflate php-autoload deps deps-demo clean
+.PHONY: all build demo test test-quick test-long lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench bench-deflate php-autoload php-dev-deps deps deps-demo clean
 
 all: build
 
@@ -21,21 +21,44 @@ build:
 php-autoload:
 	composer dump-autoload --quiet
 
+## php-dev-deps: the PHP packages the event-loop adapter tests run against
+## (composer.json's require-dev: Workerman 5, react/event-loop, revolt/event-loop;
+## Workerman 4 in php/tests/workerman4/), from Composer's repositories (Packagist).
+## Without a reachable repository those tests are skipped, saying why (an error when CI is set)
+php-dev-deps:
+	scripts/php-dev-deps.sh
+
 ## demo: the user's Workerman example (php/examples/seed.php) against the
 ## embedded echo server on 127.0.0.1:1234, with a server restart
 demo: deps-demo build php-autoload
 	scripts/demo.sh
 
-## test: everything CI runs: lints, Rust, C (ASan + valgrind), PHP tests,
-## the Autobahn conformance gate (mandatory in CI, where ../shared is
-## present; skipped with a message elsewhere when it is missing), and the
-## installation test of the release artifacts (test-install: make dist, then
-## installs them as a new user would)
-test: deps build php-autoload lint test-rust test-c test-php test-examples test-autobahn test-fuzz test-install
+## test: everything CI runs, in two stages; each stops at the first failure and
+## prints how long each part took (scripts/stage.sh):
+##   quick: build, lint, Rust unit and integration tests, PHP tests (with the
+##          event-loop adapters on real Workerman 4 and 5, ReactPHP and Revolt),
+##          the examples: a broken build is reported within minutes;
+##   long:  C tests under ASan+UBSan and valgrind, the Autobahn conformance gate,
+##          fuzzing (60 s per target), and the installation test of the release
+##          artifacts (test-install: make dist, then installs them as a new user
+##          would).
+test: deps
+	@MAKE="$(MAKE)" scripts/stage.sh quick $(QUICK)
+	@MAKE="$(MAKE)" scripts/stage.sh long $(LONG)
 	@echo "==> all test suites passed"
 
+QUICK = build php-dev-deps php-autoload lint test-rust test-php test-examples
+LONG = test-c test-autobahn test-fuzz test-install
+
+## test-quick, test-long: one stage of `make test`
+test-quick: deps
+	@MAKE="$(MAKE)" scripts/stage.sh quick $(QUICK)
+
+test-long: deps
+	@MAKE="$(MAKE)" scripts/stage.sh long $(LONG)
+
 test-autobahn: build php-autoload
-	AUTOBAHN_OPTIONAL=$(if $(CI),0,1) scripts/autobahn.sh
+	scripts/autobahn.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -58,8 +81,8 @@ test-php: build php-autoload
 
 ## autobahn: the Autobahn TestSuite gate (C testee sections 1-10, PHP testee
 ## 1-7 and 10, and the C testee with permessage-deflate through 12-13, against
-## tests/autobahn/expected-*.json);
-## installs wstest into /tmp/autobahn when missing (see scripts/autobahn.sh)
+## tests/autobahn/expected-*.json); installs the suite's wstest when missing
+## (scripts/autobahn/install-wstest.sh; see docs/autobahn.md)
 .PHONY: autobahn
 autobahn: build php-autoload
 	scripts/autobahn.sh
@@ -77,7 +100,7 @@ bench-deflate: deps
 
 clean:
 	$(CARGO) clean
-	rm -rf vendor php/vendor dist tests/c/build fuzz/target fuzz/artifacts
+	rm -rf vendor php/vendor php/tests/workerman4/vendor dist tests/c/build fuzz/target fuzz/artifacts
 
 ## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
 ## installed from crates.io when missing), plain and with permessage-deflate,

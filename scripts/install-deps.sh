@@ -19,6 +19,9 @@ if ! have php || ! php -m 2>/dev/null | grep -qx FFI; then need_pkgs+=(php8.2-cl
 have composer || need_pkgs+=(composer)
 if [ "$what" = test ]; then
   have phpunit || need_pkgs+=(phpunit)
+  # Composer unpacks the adapter tests' packages (scripts/php-dev-deps.sh) from
+  # zip archives: PHP's zip extension.
+  php -m 2>/dev/null | grep -qx zip || need_pkgs+=(php8.2-zip)
   have valgrind || need_pkgs+=(valgrind)
   have openssl || need_pkgs+=(openssl)
   # The TLS tests' server (tests/servers/tls_ws_server.py) runs on Debian's

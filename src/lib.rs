@@ -6,7 +6,8 @@
 //! while it waits; the fallback thread keeps connections alive (pongs,
 //! pings, timers, reconnects) while no caller polls. Everything that happens
 //! reaches the caller as an [`Event`] from `poll_event`, never as a callback
-//! from a library thread. See `../shared/design.md` in the project for why.
+//! from a library thread. `docs/architecture.md` in the repository says
+//! why.
 //!
 //! The C ABI lives in [`ffi`] (header `include/wsc.h`); the PHP package in
 //! `php/` loads it through PHP's FFI extension.

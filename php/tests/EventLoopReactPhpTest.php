@@ -6,6 +6,7 @@ namespace Wsc\Tests;
 
 use Wsc\Connection\AsyncTcpConnection;
 use Wsc\EventLoop\ReactPhp;
+use Wsc\Tests\Support\DevPackages;
 use Wsc\Tests\Support\Recorder;
 
 /**
@@ -13,26 +14,17 @@ use Wsc\Tests\Support\Recorder;
  * StreamSelectLoop), against the echo server: connect, echo, close, and
  * the loop ends by itself once no connection is alive.
  *
- * react/event-loop is not installed in CI (Packagist is out of reach):
- * set REACTPHP_DIR to a checkout of reactphp/event-loop (its src/ is
- * autoloaded here); skipped otherwise.
+ * react/event-loop comes from composer.json's require-dev (scripts/php-dev-deps.sh,
+ * run by `make test`); without it the class is skipped, saying why.
  */
 final class EventLoopReactPhpTest extends WscTestCase
 {
     public static function setUpBeforeClass(): void
     {
-        $dir = getenv('REACTPHP_DIR');
-        if ($dir === false || $dir === '') {
-            self::markTestSkipped('set REACTPHP_DIR to a checkout of reactphp/event-loop to run this test');
+        $version = DevPackages::version(DevPackages::mainVendor(), 'react/event-loop');
+        if ($version === null || !class_exists('React\\EventLoop\\StreamSelectLoop')) {
+            self::markTestSkipped(DevPackages::whyMissing('react/event-loop (composer.json require-dev)'));
         }
-        spl_autoload_register(static function (string $class) use ($dir): void {
-            if (str_starts_with($class, 'React\\EventLoop\\')) {
-                $file = "{$dir}/src/" . str_replace('\\', '/', substr($class, 16)) . '.php';
-                if (is_file($file)) {
-                    require $file;
-                }
-            }
-        });
         parent::setUpBeforeClass();
     }
 

@@ -6,6 +6,7 @@ namespace Wsc\Tests;
 
 use Wsc\Connection\AsyncTcpConnection;
 use Wsc\EventLoop\Revolt;
+use Wsc\Tests\Support\DevPackages;
 use Wsc\Tests\Support\Recorder;
 
 /**
@@ -13,26 +14,17 @@ use Wsc\Tests\Support\Recorder;
  * against the echo server: connect, echo, close, and EventLoop::run()
  * returns by itself once no connection is alive.
  *
- * revolt/event-loop is not installed in CI (Packagist is out of reach):
- * set REVOLT_DIR to a checkout of revoltphp/event-loop (its src/ is
- * autoloaded here); skipped otherwise.
+ * revolt/event-loop comes from composer.json's require-dev (scripts/php-dev-deps.sh,
+ * run by `make test`); without it the class is skipped, saying why.
  */
 final class EventLoopRevoltTest extends WscTestCase
 {
     public static function setUpBeforeClass(): void
     {
-        $dir = getenv('REVOLT_DIR');
-        if ($dir === false || $dir === '') {
-            self::markTestSkipped('set REVOLT_DIR to a checkout of revoltphp/event-loop to run this test');
+        $version = DevPackages::version(DevPackages::mainVendor(), 'revolt/event-loop');
+        if ($version === null || !class_exists('Revolt\\EventLoop\\Driver\\StreamSelectDriver')) {
+            self::markTestSkipped(DevPackages::whyMissing('revolt/event-loop (composer.json require-dev)'));
         }
-        spl_autoload_register(static function (string $class) use ($dir): void {
-            if (str_starts_with($class, 'Revolt\\')) {
-                $file = "{$dir}/src/" . str_replace('\\', '/', substr($class, 7)) . '.php';
-                if (is_file($file)) {
-                    require $file;
-                }
-            }
-        });
         parent::setUpBeforeClass();
     }
 

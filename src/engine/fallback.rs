@@ -96,18 +96,22 @@ fn run(s: &Shared, watch: &Watch) {
             std::thread::park_timeout(Duration::from_millis(1));
             continue;
         };
-        if g.turn(Some(Duration::ZERO)).is_err() {
-            // epoll failed: nothing sensible to do but retry later.
-            drop(g);
-            std::thread::park_timeout(QUEUED_TURN);
-            continue;
-        }
+        // A poller that finds the lock taken waits for this turn instead of
+        // returning empty-handed while the context fd is still readable.
+        s.fallback_turning.store(true, Ordering::SeqCst);
+        let turned = g.turn(Some(Duration::ZERO));
         let next = g
             .timers
             .next_in(std::time::Instant::now())
             .unwrap_or(IDLE_TURN)
             .min(IDLE_TURN);
+        s.fallback_turning.store(false, Ordering::SeqCst);
         drop(g);
+        if turned.is_err() {
+            // epoll failed: nothing sensible to do but retry later.
+            std::thread::park_timeout(QUEUED_TURN);
+            continue;
+        }
         if !s.rx.is_empty() {
             // Make the context fd readable for an outer event loop, then
             // sleep: the poller stays readable until the caller drains.

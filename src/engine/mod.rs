@@ -45,6 +45,10 @@ pub(crate) use tls::{Fingerprint, TlsSettings, describe as describe_tls_error};
 /// How long the caller may stay away from `poll_event` before the fallback
 /// thread takes over the I/O.
 pub(crate) const GRACE: Duration = Duration::from_millis(10);
+/// Longest a poller with a deadline waits for the fallback thread's turn
+/// beyond that deadline (see `Context::poll_event`); a turn never waits on
+/// I/O, so this bound is only reached on a machine too busy to run it.
+const FALLBACK_TURN_WAIT: Duration = Duration::from_millis(100);
 
 const WAKE: Token = Token(usize::MAX);
 
@@ -350,6 +354,9 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// The fallback thread sleeps until a caller leaves `poll_event`.
     fallback_parked: AtomicBool,
+    /// The fallback thread holds the engine lock for one turn that does not
+    /// wait (set after it took the lock, cleared before it lets go).
+    fallback_turning: AtomicBool,
     fallback: Mutex<Option<std::thread::Thread>>,
     /// `fork::generation()` when the context was made.
     fork_generation: u64,
@@ -491,6 +498,7 @@ impl Context {
             epoch: Instant::now(),
             shutdown: AtomicBool::new(false),
             fallback_parked: AtomicBool::new(false),
+            fallback_turning: AtomicBool::new(false),
             fallback: Mutex::new(None),
             fork_generation: fork::generation(),
         });
@@ -522,7 +530,11 @@ impl Context {
     /// any client, driving the I/O on the calling thread while it waits.
     /// `Ok(None)` when the timeout passed without an event, or when a
     /// signal interrupted the wait (so that the caller's signal handlers
-    /// run promptly).
+    /// run promptly). When the fallback thread is in a turn (which never
+    /// waits on I/O), the call waits for that turn to end, up to
+    /// `FALLBACK_TURN_WAIT` (100 ms) beyond `timeout`: returning at once
+    /// would leave the context fd readable, and an outer loop that polls
+    /// whenever the fd is readable would spin until the turn ends.
     ///
     /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
@@ -542,6 +554,19 @@ impl Context {
         let mut g = match deadline {
             Some(d) => match s.engine.try_lock_until(d) {
                 Some(g) => g,
+                // The fallback thread is in a turn that does not wait, but it
+                // may not have taken the readiness off the poller yet (a busy
+                // machine can deschedule it for milliseconds right there). An
+                // empty return now would leave the context fd readable, and an
+                // outer loop that polls with a zero timeout whenever the fd is
+                // readable would spin (hundreds of empty wakes) until the turn
+                // ends: wait for the turn instead, bounded.
+                None if s.fallback_turning.load(Ordering::SeqCst) => {
+                    match s.engine.try_lock_for(FALLBACK_TURN_WAIT) {
+                        Some(g) => g,
+                        None => return Ok(s.pop()),
+                    }
+                }
                 None => return Ok(s.pop()),
             },
             None => s.engine.lock(),
@@ -1319,5 +1344,62 @@ mod tests {
         t.compact(|_, g| g == 100_000);
         assert_eq!(t.heap.len(), 3);
         assert_eq!(t.pop_due(at), Some((7, 100_000, TimerKind::Connect)));
+    }
+
+    /// True when `fd` is readable now (poll(2) with a zero timeout).
+    fn readable(fd: RawFd) -> bool {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd on the stack, a zero timeout.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 }
+    }
+
+    /// Holds the engine lock for `hold` on another thread, as the fallback
+    /// thread's turn does when `fallback` (or as another poller when not),
+    /// while the context fd is readable. Returns whether a zero-timeout
+    /// poll_event returned after the lock was let go (it waited), and
+    /// whether the fd was still readable after it.
+    fn poll_while_the_lock_is_held(fallback: bool, hold: Duration) -> (bool, bool) {
+        let ctx = Context::new().unwrap();
+        let s = ctx.shared.clone();
+        s.waker.wake().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let released2 = released.clone();
+        let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let g = s.engine.lock();
+            s.fallback_turning.store(fallback, Ordering::SeqCst);
+            taken_tx.send(()).unwrap();
+            std::thread::sleep(hold);
+            s.fallback_turning.store(false, Ordering::SeqCst);
+            released2.store(true, Ordering::SeqCst);
+            drop(g);
+        });
+        taken_rx.recv().unwrap();
+        assert!(ctx.poll_event(Some(Duration::ZERO)).unwrap().is_none());
+        let waited = released.load(Ordering::SeqCst);
+        let still_readable = readable(ctx.fd());
+        holder.join().unwrap();
+        (waited, still_readable)
+    }
+
+    #[test]
+    fn a_zero_timeout_poll_waits_for_the_fallback_turn_instead_of_leaving_the_fd_readable() {
+        // The fallback thread descheduled inside its turn, before it took
+        // the readiness off the poller: returning at once would leave the fd
+        // readable, and a loop that polls whenever it is readable would spin.
+        let (waited, still_readable) = poll_while_the_lock_is_held(true, Duration::from_millis(20));
+        assert!(waited, "returned while the fallback turn held the lock");
+        assert!(
+            !still_readable,
+            "the poll took the readiness off the context fd"
+        );
+        // Another poller holding the lock (it may wait in epoll_wait for
+        // long): a zero timeout does not wait for it.
+        let (waited, _) = poll_while_the_lock_is_held(false, Duration::from_secs(1));
+        assert!(!waited, "a zero-timeout poll waited for another poller");
     }
 }

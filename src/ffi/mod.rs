@@ -516,8 +516,11 @@ pub extern "C" fn wsc_context_set_event_queue_limit(
 /// reconnects) on the calling thread while it waits. Events of one client
 /// come in the order they happened.
 ///
-/// - `timeout_ms`: milliseconds to wait; 0 = do not wait; negative = wait
-///   until an event arrives.
+/// - `timeout_ms`: milliseconds to wait; 0 = do not wait for I/O (it does
+///   wait for a turn of the library's fallback thread that is under way:
+///   microseconds, at most 100 ms on an overloaded machine, so that a loop
+///   that polls whenever the context fd is readable never spins); negative
+///   = wait until an event arrives.
 /// - `out_event`: receives the event, or NULL when the timeout passed
 ///   without one or a signal interrupted the wait (EINTR, so that the
 ///   caller's signal handlers can run). The caller owns the event and frees it with
