@@ -1,20 +1,12 @@
 <?php
 
 /**
- * The wsc package's autoloader for this source tree and for use without
- * Composer: Composer's `vendor/autoload.php` of the repository root when
- * `composer dump-autoload` (or `composer install`) ran there (it also
- * loads the development packages), else a minimal PSR-4 autoloader
- * (Wsc\ => php/src/). A project that installed wsc/wsc with Composer uses
- * its own vendor/autoload.php instead.
+ * A minimal PSR-4 autoloader for the wsc package (Wsc\ => src/), for use
+ * without Composer; `composer dump-autoload` (repository root) makes vendor/autoload.php,
+ * which does the same.
  */
 
 declare(strict_types=1);
-
-if (is_file(dirname(__DIR__) . '/composer.json') && is_file(dirname(__DIR__) . '/vendor/autoload.php')) {
-    require_once dirname(__DIR__) . '/vendor/autoload.php';
-    return;
-}
 
 spl_autoload_register(static function (string $class): void {
     if (strncmp($class, 'Wsc\\', 4) !== 0) {
