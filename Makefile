@@ -19,7 +19,7 @@ build:
 	$(CARGO) build --release --bins --lib
 
 php-autoload:
-	composer dump-autoload --quiet --working-dir=php
+	composer dump-autoload --quiet
 
 ## php-dev-deps: the PHP packages the event-loop adapter tests run against
 ## (composer.json's require-dev: Workerman 5, react/event-loop, revolt/event-loop;
@@ -39,14 +39,16 @@ demo: deps-demo build php-autoload
 ##          event-loop adapters on real Workerman 4 and 5, ReactPHP and Revolt),
 ##          the examples: a broken build is reported within minutes;
 ##   long:  C tests under ASan+UBSan and valgrind, the Autobahn conformance gate,
-##          fuzzing (60 s per target).
+##          fuzzing (60 s per target), and the installation test of the release
+##          artifacts (test-install: make dist, then installs them as a new user
+##          would).
 test: deps
 	@MAKE="$(MAKE)" scripts/stage.sh quick $(QUICK)
 	@MAKE="$(MAKE)" scripts/stage.sh long $(LONG)
 	@echo "==> all test suites passed"
 
 QUICK = build php-dev-deps php-autoload lint test-rust test-php test-examples
-LONG = test-c test-autobahn test-fuzz
+LONG = test-c test-autobahn test-fuzz test-install
 
 ## test-quick, test-long: one stage of `make test`
 test-quick: deps
@@ -98,7 +100,7 @@ bench-deflate: deps
 
 clean:
 	$(CARGO) clean
-	rm -rf php/vendor php/tests/workerman4/vendor tests/c/build fuzz/target fuzz/artifacts
+	rm -rf vendor php/vendor php/tests/workerman4/vendor dist tests/c/build fuzz/target fuzz/artifacts
 
 ## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
 ## installed from crates.io when missing), plain and with permessage-deflate,
@@ -113,3 +115,39 @@ fuzz:
 ## soak: an hour of random faults (not in CI); SOAK_SECONDS to change it
 soak: build
 	scripts/soak.sh $${SOAK_SECONDS:-3600}
+
+# --- Installing and releasing (docs/install.md) ------------------------------
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
+.PHONY: install uninstall dist test-install test-ca-store
+
+## install: libwsc.so.X.Y.Z (SONAME libwsc.so.X) with its links, libwsc.a,
+## wsc.h and wsc.pc under $(DESTDIR)$(PREFIX) (default /usr/local); builds
+## against the system's OpenSSL (scripts/install.sh)
+install: build
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' scripts/install.sh
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libwsc.so $(DESTDIR)$(LIBDIR)/libwsc.so.* $(DESTDIR)$(LIBDIR)/libwsc.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/wsc.pc $(DESTDIR)$(INCLUDEDIR)/wsc.h
+
+## dist: the release artifacts in dist/: the portable libwsc.so (glibc 2.17+,
+## OpenSSL built in), the tarball, the Composer package zip and the Debian
+## packages (scripts/dist.sh; about 5 minutes from clean on 2 cores)
+dist:
+	scripts/dist.sh
+
+## test-install: installs the dist/ artifacts as a new user would, outside
+## the repository, without cargo (scripts/install-test.sh); builds dist/
+## first when it is missing or older than the sources
+test-install: dist build
+	scripts/install-test.sh
+
+## test-ca-store: the portable library finds the system CA store on the
+## Debian, RHEL and Alpine layouts with SSL_CERT_FILE/SSL_CERT_DIR unset
+test-ca-store: dist
+	scripts/test-ca-store.sh dist/libwsc.so

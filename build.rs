@@ -18,8 +18,20 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CI");
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    // The SONAME of libwsc.so: `libwsc.so.<major>` (see docs/compatibility.md:
+    // it changes only with an incompatible change of the C ABI). Programs
+    // linked with `-lwsc` record this name, so the build tree gets the link
+    // `libwsc.so.0 -> libwsc.so` too: `cc ... -L target/release -lwsc
+    // -Wl,-rpath,$PWD/target/release` (the C tests, the examples) then runs.
+    let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("CARGO_PKG_VERSION_MAJOR");
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libwsc.so.{major}");
+        soname_link(&out_dir, &format!("libwsc.so.{major}"));
+    }
+
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
+    config.after_includes = Some(version_macros());
     let mut c_header = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)
@@ -38,6 +50,40 @@ fn main() {
         write_if_changed(&include.join("wsc.h"), &c_header);
         write_if_changed(&include.join("wsc_php.h"), &php_header);
     }
+}
+
+/// Makes `<profile dir>/NAME -> libwsc.so` (OUT_DIR is
+/// `<profile dir>/build/wsc-<hash>/out`). The link may dangle until rustc has
+/// linked the library; an existing correct link is left alone.
+fn soname_link(out_dir: &Path, name: &str) {
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    let link = profile_dir.join(name);
+    if fs::read_link(&link).is_ok_and(|t| t == Path::new("libwsc.so")) {
+        return;
+    }
+    let _ = fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("libwsc.so", &link)
+        .unwrap_or_else(|e| panic!("cannot make the link {}: {e}", link.display()));
+}
+
+/// `WSC_VERSION_MAJOR`, `_MINOR`, `_PATCH` and `WSC_VERSION_STRING`: the
+/// version of the header, from Cargo.toml's `version` (compare with
+/// `wsc_version()` at run time).
+fn version_macros() -> String {
+    let v = |name: &str| env::var(name).unwrap_or_else(|_| panic!("{name} is set by Cargo"));
+    format!(
+        "#define WSC_VERSION_MAJOR {} /**< The major version of this header (semver). */\n\
+         #define WSC_VERSION_MINOR {} /**< Its minor version. */\n\
+         #define WSC_VERSION_PATCH {} /**< Its patch version. */\n\
+         #define WSC_VERSION_STRING \"{}\" /**< \"MAJOR.MINOR.PATCH\"; `wsc_version()` gives the loaded library's. */",
+        v("CARGO_PKG_VERSION_MAJOR"),
+        v("CARGO_PKG_VERSION_MINOR"),
+        v("CARGO_PKG_VERSION_PATCH"),
+        v("CARGO_PKG_VERSION"),
+    )
 }
 
 /// The header without preprocessor lines (include guard, `#include`,

@@ -116,7 +116,7 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     [ "$run_wss" = 1 ] && cargo build --release --example bench-wss --quiet
     bench/run-c.sh --build-only
     if command -v composer >/dev/null 2>&1; then
-        COMPOSER_ALLOW_SUPERUSER=1 composer dump-autoload --quiet --working-dir=php
+        COMPOSER_ALLOW_SUPERUSER=1 composer dump-autoload --quiet
     fi
 fi
 floor_bin="$root/target/release/examples/bench-floor"

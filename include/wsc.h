@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#define WSC_VERSION_MAJOR 0 /**< The major version of this header (semver). */
+#define WSC_VERSION_MINOR 1 /**< Its minor version. */
+#define WSC_VERSION_PATCH 0 /**< Its patch version. */
+#define WSC_VERSION_STRING "0.1.0" /**< "MAJOR.MINOR.PATCH"; `wsc_version()` gives the loaded library's. */
 
 /**
  * The result of every function. The numbers are stable and never reused;

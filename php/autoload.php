@@ -2,7 +2,7 @@
 
 /**
  * A minimal PSR-4 autoloader for the wsc package (Wsc\ => src/), for use
- * without Composer; `composer dump-autoload -d php` makes vendor/autoload.php,
+ * without Composer; `composer dump-autoload` (repository root) makes vendor/autoload.php,
  * which does the same.
  */
 

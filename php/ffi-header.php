@@ -10,7 +10,8 @@
  *     ffi.preload=/etc/php/wsc-ffi.h
  *
  * Without a file argument it prints the header. The library is found as by
- * Wsc\Library (WSC_LIB, then ../target/release, ../target/debug); rerun
+ * Wsc\Library::findLibrary() (WSC_LIB, the package's prebuilt library, the
+ * system's libwsc.so.0, then target/release and target/debug); rerun
  * after moving it.
  */
 

@@ -1,23 +1,48 @@
 <?php
 
 /**
- * opcache.preload script for wsc: declares the FFI scope `WSC` so that
+ * opcache.preload script for wsc: preloads the package's classes and, unless
+ * `ffi.preload` declared it already, the FFI scope `WSC`, so that
  * `Wsc\Library::get()` uses `FFI::scope('WSC')` instead of parsing the
- * header in every request. In php.ini:
+ * header in every request. With `ffi.enable=preload` (PHP's default), the
+ * only way to use wsc outside the CLI (php-fpm, ...): PHP then allows FFI
+ * calls only from preloaded code, which is why every class is preloaded.
+ * In php.ini:
  *
  *     opcache.enable=1
  *     opcache.enable_cli=1            ; for the CLI
  *     opcache.preload=/path/to/wsc/php/preload.php
  *     ffi.enable=preload              ; the default
  *
- * PHP refuses FFI::load() with opcache.preload_user (needed when PHP
- * starts as root): use ffi.preload with the header that ffi-header.php
- * writes instead. The library is found as at run time (WSC_LIB, then the
- * build outputs); the headers as well (WSC_INCLUDE_DIR, then ../include).
+ * When PHP starts as root it needs opcache.preload_user, and PHP refuses
+ * FFI::load() with that setting: then also set ffi.preload to the header
+ * that `php ffi-header.php FILE` writes; this script sees the scope and
+ * only preloads the classes. The library is found as at run time (WSC_LIB,
+ * the package's prebuilt library, the system's libwsc.so.0, the build
+ * outputs); the headers as well (WSC_INCLUDE_DIR, then ../include).
  */
 
 declare(strict_types=1);
 
 require_once __DIR__ . '/autoload.php';
 
-\Wsc\Library::preload();
+try {
+    FFI::scope(\Wsc\Library::SCOPE);
+} catch (\FFI\Exception) {
+    \Wsc\Library::preload();
+}
+
+// Every class of the package, through the autoloader (parents first).
+$src = __DIR__ . '/src/';
+$files = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($src, FilesystemIterator::SKIP_DOTS));
+foreach ($files as $file) {
+    if ($file->getExtension() !== 'php') {
+        continue;
+    }
+    $class = 'Wsc\\' . str_replace('/', '\\', substr($file->getPathname(), strlen($src), -4));
+    // Adapters whose event-loop library is not installed cannot be preloaded.
+    try {
+        class_exists($class) || interface_exists($class);
+    } catch (\Throwable) {
+    }
+}

@@ -36,6 +36,10 @@ if [ "$what" = test ]; then
   # Real proxies of php/tests/ProxyTest.php: HTTP CONNECT and SOCKS5.
   have tinyproxy || need_pkgs+=(tinyproxy)
   have microsocks || need_pkgs+=(microsocks)
+  # make test-install: Composer reads the package zip of dist/ with PHP's zip
+  # extension; make dist builds the Debian packages with dpkg-deb.
+  php -m 2>/dev/null | grep -qx zip || need_pkgs+=(php8.2-zip)
+  have dpkg-deb || need_pkgs+=(dpkg)
   # The Autobahn gate (scripts/autobahn.sh): its installer makes a Python 2.7
   # virtualenv from a Python 3 venv (and needs PyPI once).
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then need_pkgs+=(python3-venv); fi
@@ -55,7 +59,7 @@ fi
 
 if ! have cargo; then
   cat >&2 <<'MSG'
-error: cargo (Rust) is not installed. wsc needs Rust 1.85 or newer (edition 2024);
+error: cargo (Rust) is not installed. wsc needs Rust 1.95 or newer (rust-version in Cargo.toml);
 Debian's packaged rustc is too old. Install it with rustup, then run this again.
 MSG
   exit 1

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the PHP packages the tests run against, from Composer's repositories
 # (Packagist, or whatever repositories the user's Composer is configured with):
-#   - php/composer.json's require-dev (Workerman 5, react/event-loop, revolt/event-loop)
-#     into php/vendor,
+#   - composer.json's require-dev (Workerman 5, react/event-loop, revolt/event-loop)
+#     into vendor/ (the repository root is the package),
 #   - Workerman 4 into php/tests/workerman4/vendor (two Workerman majors cannot share
 #     one vendor/; php/tests/workerman4/composer.json).
 # There is no lock file (wsc is a library): each run resolves the newest releases that
@@ -30,7 +30,7 @@ install() {
 }
 
 failed=()
-install php || failed+=("php/vendor (Workerman 5, react/event-loop, revolt/event-loop)")
+install . || failed+=("vendor/ (Workerman 5, react/event-loop, revolt/event-loop)")
 install php/tests/workerman4 || failed+=("php/tests/workerman4/vendor (Workerman 4)")
 
 if [ ${#failed[@]} -eq 0 ]; then

@@ -10,6 +10,7 @@
 //! poller is blocked in `epoll_wait` holding the lock, the sender wakes it
 //! and the lock is handed over fairly.
 
+mod ca_store;
 mod conn;
 mod deflate;
 mod fallback;

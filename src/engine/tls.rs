@@ -389,8 +389,9 @@ fn session_key_index() -> Result<openssl::ex_data::Index<Ssl, String>, openssl::
     Ok(*INDEX.get_or_init(|| i))
 }
 
-/// The system's roots (the default file: `SSL_CERT_FILE` or OpenSSL's
-/// compiled-in path), parsed once per process; the default folder is
+/// The system's roots (the default file: `SSL_CERT_FILE`, else OpenSSL's
+/// compiled-in path or, with OpenSSL built in, the probed system file),
+/// parsed once per process; the default folder is
 /// looked up lazily by each configuration.
 fn system_roots() -> &'static [X509] {
     static ROOTS: OnceLock<Vec<X509>> = OnceLock::new();
@@ -412,6 +413,10 @@ fn system_roots() -> &'static [X509] {
 }
 
 fn default_cert_file() -> std::path::PathBuf {
+    // An OpenSSL built into libwsc has no usable default (see ca_store.rs).
+    if let Some(f) = super::ca_store::system_cert_file() {
+        return f;
+    }
     // SAFETY: X509_get_default_cert_file returns a static C string.
     let p = unsafe { std::ffi::CStr::from_ptr(openssl_sys::X509_get_default_cert_file()) };
     std::path::PathBuf::from(p.to_string_lossy().into_owned())
@@ -419,6 +424,9 @@ fn default_cert_file() -> std::path::PathBuf {
 
 fn default_cert_dir() -> String {
     if let Some(d) = std::env::var_os("SSL_CERT_DIR") {
+        return d.to_string_lossy().into_owned();
+    }
+    if let Some(d) = super::ca_store::system_cert_dir() {
         return d.to_string_lossy().into_owned();
     }
     // SAFETY: X509_get_default_cert_dir returns a static C string.
