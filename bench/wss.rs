@@ -238,6 +238,9 @@ fn close_all(ctx: &Context, clients: &[Client], echo: &mut EchoLoop) {
 /// PHP's own ssl:// connects (bench/php/ssl-connect.php): CPU ms per
 /// connect, or why there is no figure.
 fn php_ssl(port: u16, ca: &str, connects: usize) -> Result<f64, String> {
+    if connects == 0 {
+        return Err("skipped: php_connects is 0".into());
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/php/ssl-connect.php");
     let out = Command::new("php")
         .arg(script)
