@@ -155,6 +155,71 @@ impl fmt::Display for InflateViolation {
 
 impl std::error::Error for InflateViolation {}
 
+/// OpenSSL's reasons that mean the server did not answer in TLS at all.
+const NOT_TLS: [&str; 5] = [
+    "wrong version number",
+    "packet length too long",
+    "record layer failure",
+    "unknown protocol",
+    "http request",
+];
+
+/// An OpenSSL error stack as a user reads it: the reasons, without
+/// OpenSSL's source file, line and function (e.g. "certificate verify
+/// failed"), and a plain-TCP server named as such.
+pub(crate) fn describe_stack(e: &openssl::error::ErrorStack) -> String {
+    let mut reasons: Vec<String> = Vec::new();
+    for err in e.errors() {
+        let r = match err.reason() {
+            Some(r) => r.to_string(),
+            None => format!("OpenSSL error {:#x}", err.code()),
+        };
+        let r = match err.data() {
+            Some(d) if !d.is_empty() => format!("{r} ({d})"),
+            _ => r,
+        };
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    if reasons.is_empty() {
+        return "unknown OpenSSL error".into();
+    }
+    let text = reasons.join(": ");
+    if reasons
+        .iter()
+        .any(|r| NOT_TLS.iter().any(|n| r.starts_with(n)))
+    {
+        return format!(
+            "the server did not answer in TLS ({text}): is it a plain-TCP (ws://) server?"
+        );
+    }
+    text
+}
+
+/// An OpenSSL handshake or I/O error as a user reads it (see
+/// [`describe_stack`]); an end of the connection during the handshake
+/// says so.
+pub(crate) fn describe_tls(e: &openssl::ssl::Error) -> String {
+    use openssl::ssl::ErrorCode;
+    if let Some(stack) = e.ssl_error()
+        && !stack.errors().is_empty()
+    {
+        return describe_stack(stack);
+    }
+    if let Some(io) = e.io_error() {
+        return io.to_string();
+    }
+    match e.code() {
+        ErrorCode::SYSCALL | ErrorCode::ZERO_RETURN => {
+            "the server closed the connection during the TLS handshake without a TLS answer: \
+             is it a plain-TCP (ws://) server?"
+                .into()
+        }
+        code => format!("OpenSSL error code {}", code.as_raw()),
+    }
+}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -185,7 +250,7 @@ impl From<tungstenite::Error> for Error {
             {
                 // OpenSSL's text carries its source file and line: keep
                 // the reasons only.
-                Some(ssl) => Error::ConnectionLost(crate::engine::describe_tls_error(ssl)),
+                Some(ssl) => Error::ConnectionLost(describe_tls(ssl)),
                 None => Error::ConnectionLost(io.to_string()),
             },
             T::Tls(t) => Error::Tls(t.to_string()),

@@ -17,7 +17,9 @@ mod engine;
 pub mod error;
 pub mod event;
 pub mod ffi;
+mod id_map;
 mod options;
+mod sys;
 
 pub use engine::{
     Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status, TlsVersion,

@@ -2,14 +2,14 @@
 //! handshake -> open -> closing -> closed, and reconnect.
 
 use super::deflate::{self, Deflater, Inflater};
-use super::proxy::{Progress, Shake};
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
 use super::tls;
+use super::tunnel::{Progress, Tunnel};
 use super::{Status, TimerKind, Timers};
 use crate::error::Error;
 use crate::event::{Event, EventKind, MessageType};
-use crate::options::ClientOptions;
+use crate::options::{ClientOptions, Target};
 use crossbeam_channel::Sender;
 use mio::net::TcpStream;
 use mio::unix::SourceFd;
@@ -65,56 +65,6 @@ impl Env<'_> {
     }
 }
 
-/// The parsed target of a client.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    /// The URL as serialized by `url` (given to tungstenite for the request).
-    url: String,
-    host: String,
-    explicit_port: Option<u16>,
-    wss: bool,
-}
-
-impl Target {
-    pub(crate) fn parse(s: &str) -> crate::Result<Target> {
-        let url = url::Url::parse(s).map_err(|e| Error::InvalidUrl(format!("{s:?}: {e}")))?;
-        let wss = match url.scheme() {
-            "ws" => false,
-            "wss" => true,
-            other => {
-                return Err(Error::InvalidUrl(format!(
-                    "{s:?}: the scheme is {other:?}, not ws or wss"
-                )));
-            }
-        };
-        if url.fragment().is_some() {
-            return Err(Error::InvalidUrl(format!(
-                "{s:?}: a WebSocket URL must not have a fragment (RFC 6455 section 3)"
-            )));
-        }
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
-            Some(url::Host::Ipv4(a)) => a.to_string(),
-            Some(url::Host::Ipv6(a)) => a.to_string(),
-            _ => return Err(Error::InvalidUrl(format!("{s:?}: no host"))),
-        };
-        // Check now that tungstenite will accept it as a request.
-        url.as_str()
-            .into_client_request()
-            .map_err(|e| Error::InvalidUrl(format!("{s:?}: {e}")))?;
-        Ok(Target {
-            url: url.as_str().to_string(),
-            host,
-            explicit_port: url.port(),
-            wss,
-        })
-    }
-
-    fn port(&self, tls: bool) -> u16 {
-        self.explicit_port.unwrap_or(if tls { 443 } else { 80 })
-    }
-}
-
 enum State {
     Initial,
     Resolving,
@@ -124,7 +74,7 @@ enum State {
         next: usize,
         addr: SocketAddr,
     },
-    Proxy(Box<Shake>),
+    Proxy(Box<Tunnel>),
     Tls(Box<openssl::ssl::MidHandshakeSslStream<TcpStream>>),
     Handshaking(Box<MidHandshake<ClientHandshake<Stream>>>),
     Open(Box<WebSocket<Stream>>),
@@ -391,7 +341,7 @@ impl Conn {
                     last_err = Some(Error::Io(format!(
                         "{addr}: too many open files: the limit is {}; raise the hard limit \
                          (ulimit -Hn, or LimitNOFILE= for a systemd service)",
-                        super::open_files_limit()
+                        crate::sys::open_files_limit()
                     )));
                 }
                 Err(e) => last_err = Some(Error::Connect(format!("{addr}: {e}"))),
@@ -502,7 +452,7 @@ impl Conn {
         self.local_addr = sock.local_addr().ok();
         if let Some(proxy) = self.opts.proxy.clone() {
             let port = self.target.port(self.tls());
-            let shake = Shake::start(sock, proxy, &self.target.host, port);
+            let shake = Tunnel::start(sock, proxy, &self.target.host, port);
             return self.proxy_progress(env, Box::new(shake).drive());
         }
         self.tunnel_ready(env, sock)
@@ -574,15 +524,19 @@ impl Conn {
             Err(H::Failure(mid)) => {
                 let verify = mid.ssl().verify_result();
                 let why = if verify == openssl::x509::X509VerifyResult::OK {
-                    tls::describe(mid.error())
+                    crate::error::describe_tls(mid.error())
                 } else {
-                    format!("{} ({})", tls::describe(mid.error()), verify.error_string())
+                    format!(
+                        "{} ({})",
+                        crate::error::describe_tls(mid.error()),
+                        verify.error_string()
+                    )
                 };
                 self.fail(env, Error::Tls(why));
                 false
             }
             Err(H::SetupFailure(e)) => {
-                self.fail(env, Error::Tls(tls::describe_stack(&e)));
+                self.fail(env, Error::Tls(crate::error::describe_stack(&e)));
                 false
             }
         }

@@ -15,22 +15,24 @@ mod conn;
 mod deflate;
 mod fallback;
 mod fork;
-pub(crate) mod id_hash;
-mod proxy;
 mod read_ahead;
 mod resolver;
 mod stream;
 mod tls;
+mod tunnel;
+
+/// The id map moved to [`crate::id_map`]; this path is kept for `src/ffi/`.
+pub(crate) use crate::id_map as id_hash;
 
 use crate::error::{Error, Result};
 use crate::event::{Event, MessageType};
-use conn::{Conn, Env, Target};
+use crate::id_map::IdMap;
+pub use crate::options::{DeflateOptions, TlsVersion};
+use crate::options::{Fingerprint, Proxy, Target};
+use conn::{Conn, Env};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-pub use deflate::DeflateOptions;
-use id_hash::IdMap;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::{Mutex, MutexGuard};
-pub(crate) use proxy::Proxy;
 use resolver::Resolver;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -39,8 +41,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-pub use tls::TlsVersion;
-pub(crate) use tls::{Fingerprint, TlsSettings, describe as describe_tls_error};
 
 /// How long the caller may stay away from `poll_event` before the fallback
 /// thread takes over the I/O.
@@ -460,7 +460,7 @@ impl Context {
     /// Errors: [`Error::Io`] when the poller, its waker or the thread cannot
     /// be created (e.g. the open-files limit).
     pub fn new() -> Result<Context> {
-        raise_open_files_limit();
+        crate::sys::raise_open_files_limit();
         let poll = Poll::new().map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
         let waker = Arc::new(
             Waker::new(poll.registry(), WAKE).map_err(|e| Error::Io(format!("eventfd: {e}")))?,
@@ -772,7 +772,7 @@ impl Client {
     pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {
         let certs = match path {
             None => None,
-            Some(p) => Some(tls::CaCerts::load(p)?),
+            Some(p) => Some(crate::options::CaCerts::load(p)?),
         };
         self.with(|c, _| {
             c.opts.tls_settings.ca = certs;
@@ -875,7 +875,7 @@ impl Client {
     /// Errors: [`Error::InvalidArgument`] when OpenSSL matches no cipher.
     pub fn set_tls_ciphers(&self, ciphers: Option<&str>) -> Result<()> {
         if let Some(list) = ciphers {
-            tls::check_ciphers(list)?;
+            crate::options::check_ciphers(list)?;
         }
         self.with(|c, _| {
             c.opts.tls_settings.ciphers = ciphers.map(str::to_string);
@@ -957,7 +957,9 @@ impl Client {
         key_path: Option<&str>,
         passphrase: Option<&str>,
     ) -> Result<()> {
-        let id = tls::Identity::new(load_identity(cert_path, key_path, passphrase)?)?;
+        let id = crate::options::Identity::new(crate::options::load_identity(
+            cert_path, key_path, passphrase,
+        )?)?;
         self.with(|c, _| {
             c.opts.tls_settings.identity = Some(id);
             Ok(())
@@ -1189,99 +1191,6 @@ impl Drop for Client {
     }
 }
 
-/// Raises the process's open-files soft limit to its hard limit, once: one
-/// process holds thousands of connections, one fd each, and the usual soft
-/// limit is 1024. Where the hard limit is lower than needed, opening a
-/// socket fails with a message saying how to raise it.
-fn raise_open_files_limit() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-                lim.rlim_cur = lim.rlim_max;
-                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-            }
-        }
-    });
-}
-
-/// The open-files limit now, for error messages.
-pub(crate) fn open_files_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit fills the struct we pass.
-    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    lim.rlim_cur
-}
-
-fn read_file(what: &str, path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| Error::InvalidArgument(format!("cannot read the {what} {path:?}: {e}")))
-}
-
-fn load_identity(
-    cert: &str,
-    key: Option<&str>,
-    pass: Option<&str>,
-) -> Result<crate::options::TlsIdentity> {
-    let cert_pem = read_file("client certificate", cert)?;
-    let (key_pem, key_name) = match key {
-        Some(k) => (read_file("client key", k)?, k),
-        None => (cert_pem.clone(), cert),
-    };
-    // Never `private_key_from_pem` without a passphrase: for an encrypted
-    // key OpenSSL would then prompt on the terminal (and a daemon hang).
-    let pkey = openssl::pkey::PKey::private_key_from_pem_passphrase(
-        &key_pem,
-        pass.unwrap_or("").as_bytes(),
-    )
-    .map_err(|e| {
-        let hint = if pass.is_none() {
-            " (encrypted? give its passphrase)"
-        } else {
-            ""
-        };
-        Error::InvalidArgument(format!(
-            "cannot load the private key {key_name:?}{hint}: {}",
-            tls::describe_stack(&e)
-        ))
-    })?;
-    let mut certs = openssl::x509::X509::stack_from_pem(&cert_pem)
-        .map_err(|e| {
-            Error::InvalidArgument(format!(
-                "the client certificate {cert:?} is not PEM: {}",
-                tls::describe_stack(&e)
-            ))
-        })?
-        .into_iter();
-    let leaf = certs.next().ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "the client certificate file {cert:?} holds no certificate"
-        ))
-    })?;
-    if !leaf
-        .public_key()
-        .map(|k| k.public_eq(&pkey))
-        .unwrap_or(false)
-    {
-        return Err(Error::InvalidArgument(format!(
-            "the private key {key_name:?} does not belong to the client certificate {cert:?}"
-        )));
-    }
-    Ok(crate::options::TlsIdentity {
-        cert: leaf,
-        chain: certs.collect(),
-        key: pkey,
-    })
-}
-
 /// Checks a request header: the name an HTTP token (RFC 9110 §5.6.2), the
 /// value free of CR, LF and NUL, and not one the handshake sets itself.
 fn check_header(name: &str, value: &str) -> Result<()> {
@@ -1346,17 +1255,6 @@ mod tests {
         assert_eq!(t.pop_due(at), Some((7, 100_000, TimerKind::Connect)));
     }
 
-    /// True when `fd` is readable now (poll(2) with a zero timeout).
-    fn readable(fd: RawFd) -> bool {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one pollfd on the stack, a zero timeout.
-        unsafe { libc::poll(&mut p, 1, 0) == 1 }
-    }
-
     /// Holds the engine lock for `hold` on another thread, as the fallback
     /// thread's turn does when `fallback` (or as another poller when not),
     /// while the context fd is readable. Returns whether a zero-timeout
@@ -1381,7 +1279,7 @@ mod tests {
         taken_rx.recv().unwrap();
         assert!(ctx.poll_event(Some(Duration::ZERO)).unwrap().is_none());
         let waited = released.load(Ordering::SeqCst);
-        let still_readable = readable(ctx.fd());
+        let still_readable = crate::sys::readable(ctx.fd());
         holder.join().unwrap();
         (waited, still_readable)
     }
