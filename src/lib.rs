@@ -19,6 +19,7 @@ pub mod event;
 pub mod ffi;
 mod id_map;
 mod options;
+mod protocol;
 mod sys;
 
 pub use engine::{

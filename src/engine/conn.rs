@@ -1,7 +1,6 @@
 //! One client's connection state machine: resolve -> TCP -> TLS -> opening
 //! handshake -> open -> closing -> closed, and reconnect.
 
-use super::deflate::{self, Deflater, Inflater};
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
 use super::tls;
@@ -10,6 +9,9 @@ use super::{Status, TimerKind, Timers};
 use crate::error::Error;
 use crate::event::{Event, EventKind, MessageType};
 use crate::options::{ClientOptions, Target};
+use crate::protocol::deflate::{self, Deflater, Inflater};
+use crate::protocol::frame::{wire_len, wire_message};
+use crate::protocol::{close, handshake};
 use crossbeam_channel::Sender;
 use mio::net::TcpStream;
 use mio::unix::SourceFd;
@@ -20,14 +22,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
-use tungstenite::http::{HeaderName, HeaderValue};
-use tungstenite::protocol::frame::Frame;
-use tungstenite::protocol::frame::coding::{CloseCode, Data as OpData, OpCode};
+use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tungstenite::{Bytes, Message, Utf8Bytes, WebSocket};
+use tungstenite::{Bytes, Message, WebSocket};
 
 /// Read buffer per connection: small, so 10,000 idle connections fit
 /// (tungstenite's default of 128 KiB costs 137 KiB per connection). It is
@@ -146,51 +145,6 @@ pub(crate) struct Conn {
     pub(crate) tls_resumed: bool,
     /// The shared TLS configuration of the handshake under way.
     tls_config: Option<std::sync::Arc<tls::TlsConfig>>,
-}
-
-fn frame_len(payload: usize) -> u64 {
-    let ext = if payload > 65535 {
-        8
-    } else if payload > 125 {
-        2
-    } else {
-        0
-    };
-    (2 + ext + 4 + payload) as u64
-}
-
-fn message_of(t: MessageType, data: Bytes) -> crate::Result<Message> {
-    Ok(match t {
-        MessageType::Text => {
-            Message::Text(Utf8Bytes::try_from(data).map_err(|_| Error::InvalidUtf8)?)
-        }
-        MessageType::Binary => Message::Binary(data),
-    })
-}
-
-/// The message as tungstenite writes it: plain, or with permessage-deflate
-/// compressed into one frame with RSV1 (RFC 7692 §6, §7.2.1), which
-/// tungstenite masks and writes as it is. Returns the wire payload length.
-fn wire_message(
-    deflater: &mut Option<Deflater>,
-    t: MessageType,
-    data: Bytes,
-) -> crate::Result<(Message, usize)> {
-    let Some(d) = deflater else {
-        let len = data.len();
-        return Ok((message_of(t, data)?, len));
-    };
-    let payload = d
-        .compress(&data)
-        .map_err(|e| Error::Io(format!("compression failed: {e}")))?;
-    let len = payload.len();
-    let opcode = match t {
-        MessageType::Text => OpData::Text,
-        MessageType::Binary => OpData::Binary,
-    };
-    let mut frame = Frame::message(payload, OpCode::Data(opcode), true);
-    frame.header_mut().rsv1 = true;
-    Ok((Message::Frame(frame), len))
 }
 
 fn is_would_block(e: &tungstenite::Error) -> bool {
@@ -584,25 +538,14 @@ impl Conn {
         let deadline = Instant::now() + self.opts.handshake_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Handshake);
-        let mut req = match self.target.url.as_str().into_client_request() {
+        let req = match handshake::request(
+            &self.target.url,
+            &self.opts.headers,
+            self.opts.compression.as_ref(),
+        ) {
             Ok(r) => r,
-            Err(e) => return self.fail(env, Error::InvalidUrl(e.to_string())),
+            Err(e) => return self.fail(env, e),
         };
-        for (name, value) in &self.opts.headers {
-            // Both were checked by `set_header`.
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                req.headers_mut().insert(n, v);
-            }
-        }
-        if let Some(d) = &self.opts.compression
-            && let Ok(v) = HeaderValue::from_str(&d.offer())
-        {
-            req.headers_mut()
-                .insert(HeaderName::from_static("sec-websocket-extensions"), v);
-        }
         stream.record = Some(Vec::with_capacity(512));
         let r = tungstenite::client::client_with_config(req, stream, Some(self.ws_config()));
         self.handshake_result(env, r);
@@ -637,10 +580,7 @@ impl Conn {
                     }
                 };
                 let rec = ws.get_mut().record.take().unwrap_or_default();
-                let end = rec
-                    .windows(4)
-                    .position(|w| w == b"\r\n\r\n")
-                    .map_or(rec.len(), |p| p + 4);
+                let end = handshake::head_end(&rec).unwrap_or(rec.len());
                 let head = Bytes::copy_from_slice(&rec[..end]);
                 let inflater = negotiated
                     .as_ref()
@@ -701,11 +641,11 @@ impl Conn {
             let State::Open(ws) = &mut self.state else {
                 return;
             };
-            let (msg, wire_len) = match wire_message(&mut self.deflater, t, data.clone()) {
+            let (msg, payload_len) = match wire_message(&mut self.deflater, t, data.clone()) {
                 Ok(m) => m,
                 Err(_) => continue, // checked at send time
             };
-            self.submitted += frame_len(wire_len);
+            self.submitted += wire_len(payload_len);
             self.unwritten.push_back((self.submitted, t, data));
             if let Err(e) = ws.write(msg)
                 && !is_would_block(&e)
@@ -789,7 +729,7 @@ impl Conn {
                     // tungstenite answers pings only while open (no pong
                     // after a close frame was sent or received).
                     if let State::Open(_) = self.state {
-                        self.submitted += frame_len(p.len());
+                        self.submitted += wire_len(p.len());
                     }
                     env.emit(self.id, EventKind::Ping(p));
                 }
@@ -815,7 +755,7 @@ impl Conn {
                         // The echo carries the code and reason, or
                         // nothing when the server's frame had no code.
                         let echoed = if code == 1005 { 0 } else { 2 + reason.len() };
-                        self.submitted += frame_len(echoed);
+                        self.submitted += wire_len(echoed);
                         let State::Open(ws) = std::mem::replace(&mut self.state, State::Closed)
                         else {
                             unreachable!()
@@ -1008,8 +948,8 @@ impl Conn {
                     return Err(Error::BufferFull);
                 }
                 let payload = Bytes::copy_from_slice(data);
-                let (msg, wire_len) = wire_message(&mut self.deflater, t, payload.clone())?;
-                self.submitted += frame_len(wire_len);
+                let (msg, payload_len) = wire_message(&mut self.deflater, t, payload.clone())?;
+                self.submitted += wire_len(payload_len);
                 let end = self.submitted;
                 let State::Open(ws) = &mut self.state else {
                     unreachable!()
@@ -1166,7 +1106,7 @@ impl Conn {
         let State::Open(ws) = &mut self.state else {
             return Err(Error::NotConnected);
         };
-        self.submitted += frame_len(data.len());
+        self.submitted += wire_len(data.len());
         if let (None, Some(t)) = (self.ping_outstanding, self.opts.pong_timeout) {
             let now = Instant::now();
             self.ping_outstanding = Some(now);
@@ -1185,25 +1125,14 @@ impl Conn {
 
     pub(crate) fn close(&mut self, env: &mut Env, code: u16, reason: &str) -> crate::Result<()> {
         self.closed_by_caller = true;
-        let allowed = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
-        if !allowed {
-            return Err(Error::InvalidArgument(format!(
-                "close code {code} may not be sent (RFC 6455 section 7.4)"
-            )));
-        }
-        if reason.len() > 123 {
-            return Err(Error::InvalidArgument(format!(
-                "a close reason is at most 123 bytes, not {}",
-                reason.len()
-            )));
-        }
+        close::check(code, reason)?;
         match &mut self.state {
             State::Open(ws) => {
                 let frame = CloseFrame {
                     code: CloseCode::from(code),
                     reason: reason.into(),
                 };
-                self.submitted += frame_len(2 + reason.len());
+                self.submitted += wire_len(2 + reason.len());
                 match ws.close(Some(frame)) {
                     Ok(()) => {}
                     Err(e) if is_would_block(&e) => {}

@@ -12,7 +12,6 @@
 
 mod ca_store;
 mod conn;
-mod deflate;
 mod fallback;
 mod fork;
 mod read_ahead;
@@ -706,7 +705,7 @@ impl Client {
     /// Errors: [`Error::InvalidHeader`] (empty or non-token name; CR, LF or
     /// NUL in the value; a header the handshake sets itself).
     pub fn set_header(&self, name: &str, value: &str) -> Result<()> {
-        check_header(name, value)?;
+        crate::protocol::handshake::check_header(name, value)?;
         self.with(|c, _| {
             c.opts
                 .headers
@@ -1189,43 +1188,6 @@ impl Drop for Client {
         g.with_conn(self.id, |c, env| c.teardown(env));
         g.clients.remove(&self.id);
     }
-}
-
-/// Checks a request header: the name an HTTP token (RFC 9110 §5.6.2), the
-/// value free of CR, LF and NUL, and not one the handshake sets itself.
-fn check_header(name: &str, value: &str) -> Result<()> {
-    if name.is_empty() {
-        return Err(Error::InvalidHeader("the header name is empty".into()));
-    }
-    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if !name.bytes().all(tchar) {
-        return Err(Error::InvalidHeader(format!(
-            "the header name {name:?} is not an HTTP token (no spaces, colons, CR or LF)"
-        )));
-    }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-        return Err(Error::InvalidHeader(format!(
-            "the value of header {name:?} contains CR, LF or NUL"
-        )));
-    }
-    if tungstenite::http::HeaderValue::from_str(value).is_err() {
-        return Err(Error::InvalidHeader(format!(
-            "the value of header {name:?} contains a control character"
-        )));
-    }
-    const RESERVED: [&str; 5] = [
-        "upgrade",
-        "connection",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-    ];
-    if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
-        return Err(Error::InvalidHeader(format!(
-            "the header {name:?} is set by the opening handshake itself"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

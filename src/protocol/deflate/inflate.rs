@@ -1,19 +1,11 @@
-//! permessage-deflate (RFC 7692) around tungstenite, which refuses any
-//! frame with RSV1 set: the offer and the check of the server's answer
-//! (§5, §7.1), the receive filter below tungstenite that inflates compressed
-//! messages into plain frames (§7.2.2), and the compressor of outgoing
-//! messages (§7.2.1), which tungstenite writes as ready-made frames.
-//!
-//! Without negotiated compression none of this is in the data path.
+//! The receive filter below tungstenite that inflates compressed messages
+//! into plain frames (RFC 7692 §7.2.2).
 
+use super::{Negotiated, TAIL};
 use crate::error::InflateViolation;
-use crate::options::DeflateOptions;
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use crate::protocol::frame::HeaderReader;
+use flate2::{Decompress, FlushDecompress, Status};
 use std::io;
-
-/// The empty stored block that ends every compressed message on the wire
-/// and is removed by the sender / appended by the receiver (§7.2.1, §7.2.2).
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Plain bytes produced per filter step: the largest frame handed to
 /// tungstenite (so a decompression bomb costs at most this much beyond the
@@ -23,222 +15,6 @@ const OUT_CHUNK: usize = 16 * 1024;
 const HEAD_ROOM: usize = 10;
 /// Bytes read from the socket at a time while compression is on.
 const RAW_CHUNK: usize = 16 * 1024;
-
-/// The parameters in force after the server accepted the offer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Negotiated {
-    pub(crate) client_no_context_takeover: bool,
-    pub(crate) server_no_context_takeover: bool,
-    /// Our compressor's window, 8..=15 (8: stored blocks only, see
-    /// `Deflater`).
-    pub(crate) client_max_window_bits: u8,
-    /// The server's window, 8..=15.
-    pub(crate) server_max_window_bits: u8,
-    pub(crate) level: u8,
-    /// The server's answer as it came (the `Sec-WebSocket-Extensions`
-    /// value), for the caller.
-    pub(crate) answer: String,
-}
-
-/// A window-bits value: a decimal 8..=15 without leading zeros, possibly
-/// quoted (§7.1.2.1, §7.1.2.2; RFC 6455 §9.1 allows a quoted-string).
-fn window_bits(name: &str, v: Option<&str>) -> Result<u8, String> {
-    let raw = v.ok_or(format!("{name} needs a value"))?;
-    let v = raw
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .unwrap_or(raw);
-    match v {
-        "8" | "9" | "10" | "11" | "12" | "13" | "14" | "15" => Ok(v.parse().unwrap_or(15)),
-        _ => Err(format!("{name}={raw} is not 8..15")),
-    }
-}
-
-/// Checks the server's `Sec-WebSocket-Extensions` answer against our offer
-/// (RFC 7692 §7.1, RFC 6455 §9.1): `Ok(None)` when the server declined
-/// (no extension selected), the parameters in force when it accepted, and
-/// an error naming the fault when the answer selects anything not offered,
-/// repeats or misuses a parameter, or asks for more than offered.
-/// `offer` is `None` when nothing was offered: then any extension is refused.
-pub(crate) fn negotiate(
-    offer: Option<&DeflateOptions>,
-    answers: &[String],
-) -> Result<Option<Negotiated>, String> {
-    let joined = answers.join(", ");
-    let elements: Vec<&str> = joined
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .collect();
-    if elements.is_empty() {
-        return Ok(None);
-    }
-    let Some(offer) = offer else {
-        return Err(format!(
-            "the server selected the extension {joined:?}, which was not offered"
-        ));
-    };
-    if elements.len() > 1 {
-        return Err(format!(
-            "the server selected {} extensions ({joined:?}); only permessage-deflate was offered, once",
-            elements.len()
-        ));
-    }
-    let mut parts = elements[0].split(';').map(str::trim);
-    let name = parts.next().unwrap_or("");
-    if !name.eq_ignore_ascii_case("permessage-deflate") {
-        return Err(format!(
-            "the server selected the extension {name:?}, which was not offered (only permessage-deflate was)"
-        ));
-    }
-    let mut n = Negotiated {
-        client_no_context_takeover: offer.client_no_context_takeover,
-        server_no_context_takeover: false,
-        client_max_window_bits: offer.client_max_window_bits.unwrap_or(15),
-        server_max_window_bits: 15,
-        level: offer.level,
-        answer: elements[0].to_string(),
-    };
-    let mut seen: Vec<String> = Vec::new();
-    for p in parts {
-        if p.is_empty() {
-            continue;
-        }
-        let (key, value) = match p.split_once('=') {
-            Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim())),
-            None => (p.to_ascii_lowercase(), None),
-        };
-        if seen.contains(&key) {
-            return Err(format!(
-                "permessage-deflate answer repeats {key} (RFC 7692 section 7.1)"
-            ));
-        }
-        seen.push(key.clone());
-        match key.as_str() {
-            "server_no_context_takeover" | "client_no_context_takeover" => {
-                if value.is_some() {
-                    return Err(format!(
-                        "permessage-deflate answer gives {key} a value; it has none (RFC 7692 section 7.1.1)"
-                    ));
-                }
-                if key == "server_no_context_takeover" {
-                    n.server_no_context_takeover = true;
-                } else {
-                    n.client_no_context_takeover = true;
-                }
-            }
-            "server_max_window_bits" => {
-                let b = window_bits(&key, value)?;
-                if let Some(asked) = offer.server_max_window_bits
-                    && b > asked
-                {
-                    return Err(format!(
-                        "permessage-deflate answer server_max_window_bits={b} exceeds the {asked} offered \
-                         (RFC 7692 section 7.1.2.1)"
-                    ));
-                }
-                n.server_max_window_bits = b;
-            }
-            "client_max_window_bits" => {
-                // Offered always (with or without a value).
-                let b = window_bits(&key, value)?;
-                if let Some(mine) = offer.client_max_window_bits
-                    && b > mine
-                {
-                    return Err(format!(
-                        "permessage-deflate answer client_max_window_bits={b} exceeds the {mine} offered \
-                         (RFC 7692 section 7.1.2.2)"
-                    ));
-                }
-                n.client_max_window_bits = b;
-            }
-            other => {
-                return Err(format!(
-                    "permessage-deflate answer has the unknown parameter {other:?} (RFC 7692 section 7.1)"
-                ));
-            }
-        }
-    }
-    if offer.server_no_context_takeover && !n.server_no_context_takeover {
-        return Err(
-            "the server accepted permessage-deflate without the server_no_context_takeover \
-             that was offered (RFC 7692 section 7.1.1.1)"
-                .into(),
-        );
-    }
-    if offer.server_max_window_bits.is_some() && !seen.iter().any(|k| k == "server_max_window_bits")
-    {
-        return Err(
-            "the server accepted permessage-deflate without the server_max_window_bits \
-             that was offered (RFC 7692 section 7.1.2.1)"
-                .into(),
-        );
-    }
-    Ok(Some(n))
-}
-
-/// The compressor of outgoing messages (§7.2.1).
-pub(crate) struct Deflater {
-    z: Option<Compress>,
-    level: Compression,
-    window_bits: u8,
-    /// `client_no_context_takeover`: a fresh compressor per message, none
-    /// kept in between.
-    per_message: bool,
-}
-
-impl Deflater {
-    pub(crate) fn new(n: &Negotiated) -> Deflater {
-        // zlib cannot write raw deflate with a 256-byte window; stored
-        // blocks (level 0) refer to nothing and suit any window.
-        let (window_bits, level) = if n.client_max_window_bits < 9 {
-            (9, Compression::none())
-        } else {
-            (
-                n.client_max_window_bits,
-                Compression::new(u32::from(n.level)),
-            )
-        };
-        Deflater {
-            z: None,
-            level,
-            window_bits,
-            per_message: n.client_no_context_takeover,
-        }
-    }
-
-    /// The compressed payload of one message (the final `00 00 ff ff`
-    /// removed).
-    pub(crate) fn compress(&mut self, data: &[u8]) -> io::Result<Vec<u8>> {
-        let (level, bits) = (self.level, self.window_bits);
-        let z = self
-            .z
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
-        let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        let mut pos = 0;
-        loop {
-            if out.capacity() - out.len() < 64 {
-                out.reserve(out.capacity().max(4096));
-            }
-            let before = z.total_in();
-            let spare = out.capacity() - out.len();
-            let len_before = out.len();
-            z.compress_vec(&data[pos..], &mut out, FlushCompress::Sync)
-                .map_err(io::Error::other)?;
-            pos += (z.total_in() - before) as usize;
-            if pos == data.len() && out.len() - len_before < spare {
-                break;
-            }
-        }
-        if out.ends_with(&TAIL) {
-            out.truncate(out.len() - TAIL.len());
-        }
-        if self.per_message {
-            self.z = None;
-        }
-        Ok(out)
-    }
-}
 
 /// A compressed message being inflated.
 struct Inflating {
@@ -280,8 +56,7 @@ pub(crate) struct Inflater {
     raw_pos: usize,
     out: Vec<u8>,
     out_pos: usize,
-    hdr: [u8; 14],
-    hdr_len: usize,
+    header: HeaderReader,
     cur: Option<Current>,
     msg: Option<Inflating>,
     /// Inside a fragmented uncompressed message.
@@ -308,8 +83,7 @@ impl Inflater {
             raw_pos: 0,
             out: Vec::new(),
             out_pos: 0,
-            hdr: [0; 14],
-            hdr_len: 0,
+            header: HeaderReader::default(),
             cur: None,
             msg: None,
             plain_open: false,
@@ -384,44 +158,15 @@ impl Inflater {
         }
     }
 
-    fn header_need(&self) -> usize {
-        if self.hdr_len < 2 {
-            return 2;
-        }
-        let masked = if self.hdr[1] & 0x80 != 0 { 4 } else { 0 };
-        2 + masked
-            + match self.hdr[1] & 0x7f {
-                126 => 2,
-                127 => 8,
-                _ => 0,
-            }
-    }
-
     fn header(&mut self) -> io::Result<()> {
-        loop {
-            let need = self.header_need();
-            if self.hdr_len >= need {
-                break;
-            }
-            if self.raw_pos == self.raw.len() {
-                return Ok(()); // the header continues in the next read
-            }
-            let take = (need - self.hdr_len).min(self.raw.len() - self.raw_pos);
-            self.hdr[self.hdr_len..self.hdr_len + take]
-                .copy_from_slice(&self.raw[self.raw_pos..self.raw_pos + take]);
-            self.hdr_len += take;
-            self.raw_pos += take;
-        }
-        let h = self.hdr;
-        let hlen = self.hdr_len;
-        self.hdr_len = 0;
-        let (fin, rsv, opcode) = (h[0] & 0x80 != 0, h[0] & 0x70, h[0] & 0x0f);
-        let masked = h[1] & 0x80 != 0;
-        let len = match h[1] & 0x7f {
-            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
-            127 => u64::from_be_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]),
-            n => u64::from(n),
+        let mut input = &self.raw[self.raw_pos..];
+        let before = input.len();
+        let header = self.header.read(&mut input);
+        self.raw_pos += before - input.len();
+        let Some(h) = header else {
+            return Ok(()); // the header continues in the next read
         };
+        let (fin, rsv, opcode, masked, len) = (h.fin, h.rsv, h.opcode, h.masked, h.payload_len);
         if matches!(opcode, 0x1 | 0x2) && self.msg.is_some() {
             // tungstenite may not have seen the message's first frame yet
             // (no output so far), so it could not tell (RFC 6455 §5.4).
@@ -442,7 +187,7 @@ impl Inflater {
             if matches!(opcode, 0x0..=0x2) && rsv == 0 && self.msg.is_none() {
                 self.plain_open = !fin;
             }
-            self.out.extend_from_slice(&h[..hlen]);
+            self.out.extend_from_slice(h.bytes());
             if len > 0 {
                 self.cur = Some(Current {
                     left: len,
@@ -579,97 +324,12 @@ fn z_reset(z: &mut Option<Decompress>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::DeflateOptions;
+    use crate::protocol::deflate::{Deflater, negotiate};
+    use crate::protocol::frame::tests::server_frame as frame;
 
     fn opts() -> DeflateOptions {
         DeflateOptions::default()
-    }
-
-    #[test]
-    fn the_offer_lists_the_parameters() {
-        assert_eq!(opts().offer(), "permessage-deflate; client_max_window_bits");
-        let o = DeflateOptions {
-            client_no_context_takeover: true,
-            server_no_context_takeover: true,
-            client_max_window_bits: Some(10),
-            server_max_window_bits: Some(9),
-            level: 1,
-        };
-        assert_eq!(
-            o.offer(),
-            "permessage-deflate; client_no_context_takeover; server_no_context_takeover; \
-             client_max_window_bits=10; server_max_window_bits=9"
-        );
-        assert!(
-            DeflateOptions {
-                client_max_window_bits: Some(8),
-                ..opts()
-            }
-            .check()
-            .is_err()
-        );
-        assert!(
-            DeflateOptions {
-                level: 10,
-                ..opts()
-            }
-            .check()
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn answers_are_checked_against_the_offer() {
-        let ok = |a: &str| negotiate(Some(&opts()), &[a.to_string()]);
-        assert_eq!(ok("").unwrap(), None);
-        let n = ok("permessage-deflate; server_no_context_takeover; client_max_window_bits=\"9\"")
-            .unwrap()
-            .unwrap();
-        assert!(n.server_no_context_takeover && !n.client_no_context_takeover);
-        assert_eq!(
-            (n.client_max_window_bits, n.server_max_window_bits),
-            (9, 15)
-        );
-        assert_eq!(
-            ok("permessage-deflate; client_max_window_bits=8")
-                .unwrap()
-                .unwrap()
-                .client_max_window_bits,
-            8
-        );
-        for bad in [
-            "x-webkit-deflate-frame",
-            "permessage-deflate, permessage-deflate",
-            "permessage-deflate; foo",
-            "permessage-deflate; server_max_window_bits",
-            "permessage-deflate; server_max_window_bits=16",
-            "permessage-deflate; server_max_window_bits=09",
-            "permessage-deflate; client_no_context_takeover=1",
-            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
-        ] {
-            assert!(ok(bad).is_err(), "{bad}");
-        }
-        assert!(negotiate(None, &["permessage-deflate".into()]).is_err());
-        let asked = DeflateOptions {
-            server_no_context_takeover: true,
-            server_max_window_bits: Some(10),
-            client_max_window_bits: Some(12),
-            ..opts()
-        };
-        let with = |a: &str| negotiate(Some(&asked), &[a.to_string()]);
-        assert!(with("permessage-deflate; server_max_window_bits=10").is_err());
-        assert!(with("permessage-deflate; server_no_context_takeover").is_err());
-        assert!(
-            with("permessage-deflate; server_no_context_takeover; server_max_window_bits=11")
-                .is_err()
-        );
-        assert!(with("permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=13").is_err());
-        let n = with("permessage-deflate; server_no_context_takeover; server_max_window_bits=9")
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (n.client_max_window_bits, n.server_max_window_bits),
-            (12, 9)
-        );
     }
 
     /// Runs frames through the filter and returns the plain bytes.
@@ -702,8 +362,6 @@ mod tests {
             .unwrap()
             .unwrap()
     }
-
-    use crate::engine::stream::tests::server_frame as frame;
 
     /// Parses plain frames back into (first byte, payload).
     fn frames(mut b: &[u8]) -> Vec<(u8, Vec<u8>)> {
