@@ -112,3 +112,29 @@ pub enum EventKind {
         clean: bool,
     },
 }
+
+/// What `send` did with an accepted message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendStatus {
+    /// Written to the socket whole.
+    Written,
+    /// Queued: before the handshake (written right after it, in order), or
+    /// the socket was full (written as it drains).
+    Queued,
+}
+
+/// A client's connection state (Workerman's `STATUS_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, never connected.
+    Initial,
+    /// Resolving, connecting, in the opening handshake, or waiting to
+    /// reconnect.
+    Connecting,
+    /// Open.
+    Established,
+    /// In the closing handshake.
+    Closing,
+    /// Closed.
+    Closed,
+}

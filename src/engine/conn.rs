@@ -3,10 +3,11 @@
 
 use super::resolver::{Request, Resolver};
 use super::stream::{Inner, Stream};
+use super::timers::{TimerKind, Timers};
 use super::tls;
 use super::tunnel::{Progress, Tunnel};
-use super::{Status, TimerKind, Timers};
 use crate::error::Error;
+use crate::event::Status;
 use crate::event::{Event, EventKind, MessageType};
 use crate::options::{ClientOptions, Target};
 use crate::protocol::deflate::{self, Deflater, Inflater};

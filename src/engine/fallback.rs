@@ -3,7 +3,7 @@
 //! makes the context fd readable when it queued events. It never runs
 //! foreign code and never holds the lock while it waits.
 
-use super::{GRACE, Shared};
+use super::context::{GRACE, Shared};
 use crate::error::{Error, Result};
 use crate::sys::EpollWatch;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ fn run(s: &Shared, watch: &EpollWatch) {
             std::thread::park_timeout(GRACE - since);
             continue;
         }
-        let Some(mut g) = s.engine.try_lock() else {
+        let Some(mut g) = s.reactor.try_lock() else {
             std::thread::park_timeout(Duration::from_millis(1));
             continue;
         };
