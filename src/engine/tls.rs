@@ -11,7 +11,7 @@
 //! `local_pk`, `passphrase`, `peer_fingerprint`, `ciphers`,
 //! `security_level`, `SNI_enabled`, `crypto_method`.
 
-use crate::error::{Error, describe_stack};
+use crate::error::{Error, Reason, TlsFault, describe_stack};
 use crate::options::{Fingerprint, TlsSettings, TlsVersion};
 use mio::net::TcpStream;
 use openssl::ssl::{
@@ -112,7 +112,9 @@ impl TlsCache {
         if let Some(c) = self.configs.get(s) {
             return Ok(c.clone());
         }
-        let c = Arc::new(build(s).map_err(|e| Error::Tls(describe_stack(&e)))?);
+        let c = Arc::new(
+            build(s).map_err(|e| Error::Tls(Reason::new(TlsFault::Setup, describe_stack(&e))))?,
+        );
         if self.configs.len() >= MAX_CONFIGS
             && let Some(k) = self.configs.keys().next().cloned()
         {
@@ -302,7 +304,8 @@ impl TlsConfig {
             }
             Ok(ssl)
         };
-        let ssl = setup().map_err(|e| Error::Tls(describe_stack(&e)))?;
+        let ssl =
+            setup().map_err(|e| Error::Tls(Reason::new(TlsFault::Setup, describe_stack(&e))))?;
         Ok(ssl.connect(sock))
     }
 

@@ -3,7 +3,7 @@
 //! user/password RFC 1929). The target's host name is sent to the proxy,
 //! which resolves it.
 
-use crate::error::Error;
+use crate::error::{Error, ProxyFault, Reason};
 use crate::options::{Proxy, ProxyKind};
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
@@ -42,8 +42,8 @@ pub(crate) enum Progress {
     Failed(Error),
 }
 
-fn fail(why: String) -> Progress {
-    Progress::Failed(Error::Proxy(why))
+fn fail(fault: ProxyFault, why: String) -> Progress {
+    Progress::Failed(Error::Proxy(Reason::new(fault, why)))
 }
 
 impl Tunnel {
@@ -120,36 +120,46 @@ impl Tunnel {
         loop {
             while self.out_pos < self.out.len() {
                 match self.sock.write(&self.out[self.out_pos..]) {
-                    Ok(0) => return fail("the proxy closed the connection".into()),
+                    Ok(0) => {
+                        return fail(ProxyFault::Closed, "the proxy closed the connection".into());
+                    }
                     Ok(n) => self.out_pos += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         return Progress::Pending(self);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return fail(format!("writing to the proxy: {e}")),
+                    Err(e) => {
+                        return fail(ProxyFault::Closed, format!("writing to the proxy: {e}"));
+                    }
                 }
             }
             match self.step() {
                 Step::Done => return Progress::Done(self.sock),
-                Step::Failed(why) => return fail(why),
+                Step::Failed(fault, why) => return fail(fault, why),
                 Step::Send => continue,
                 Step::Read => {}
             }
             let mut buf = [0u8; 512];
             match self.sock.read(&mut buf) {
                 Ok(0) => {
-                    return fail(format!(
-                        "the proxy {}:{} closed the connection during the tunnel set-up",
-                        self.proxy.host, self.proxy.port
-                    ));
+                    return fail(
+                        ProxyFault::Closed,
+                        format!(
+                            "the proxy {}:{} closed the connection during the tunnel set-up",
+                            self.proxy.host, self.proxy.port
+                        ),
+                    );
                 }
                 Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Pending(self),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return fail(format!("reading from the proxy: {e}")),
+                Err(e) => return fail(ProxyFault::Closed, format!("reading from the proxy: {e}")),
             }
             if self.inbuf.len() > MAX_RESPONSE {
-                return fail(format!("the proxy's answer exceeds {MAX_RESPONSE} bytes"));
+                return fail(
+                    ProxyFault::Protocol,
+                    format!("the proxy's answer exceeds {MAX_RESPONSE} bytes"),
+                );
             }
         }
     }
@@ -168,16 +178,23 @@ impl Tunnel {
                 let version = parts.next().unwrap_or("");
                 let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
                 if !version.starts_with("HTTP/1.") || code == 0 {
-                    return Step::Failed(format!("the HTTP proxy answered {status_line:?}"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("the HTTP proxy answered {status_line:?}"),
+                    );
                 }
                 if !(200..300).contains(&code) {
                     let status = status_line.split_once(' ').map_or("", |x| x.1);
-                    return Step::Failed(format!(
-                        "the HTTP proxy refused the tunnel: HTTP {status}"
-                    ));
+                    return Step::Failed(
+                        ProxyFault::Status(code),
+                        format!("the HTTP proxy refused the tunnel: HTTP {status}"),
+                    );
                 }
                 if end != self.inbuf.len() {
-                    return Step::Failed("the HTTP proxy sent data after its answer".into());
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        "the HTTP proxy sent data after its answer".into(),
+                    );
                 }
                 Step::Done
             }
@@ -188,7 +205,10 @@ impl Tunnel {
                 let (ver, method) = (self.inbuf[0], self.inbuf[1]);
                 self.inbuf.drain(..2);
                 if ver != 5 {
-                    return Step::Failed(format!("not a SOCKS5 proxy (version byte {ver})"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("not a SOCKS5 proxy (version byte {ver})"),
+                    );
                 }
                 match (method, &self.proxy.kind) {
                     (0, _) => {
@@ -212,12 +232,16 @@ impl Tunnel {
                         Step::Send
                     }
                     (0xff, ProxyKind::Socks5 { credentials: None }) => Step::Failed(
+                        ProxyFault::Authentication,
                         "the SOCKS5 proxy requires authentication (set a user name and password)"
                             .into(),
                     ),
-                    _ => Step::Failed(format!(
-                        "the SOCKS5 proxy accepts none of the offered authentication methods (answered {method})"
-                    )),
+                    _ => Step::Failed(
+                        ProxyFault::Authentication,
+                        format!(
+                            "the SOCKS5 proxy accepts none of the offered authentication methods (answered {method})"
+                        ),
+                    ),
                 }
             }
             Phase::SocksAuth => {
@@ -228,6 +252,7 @@ impl Tunnel {
                 self.inbuf.drain(..2);
                 if status != 0 {
                     return Step::Failed(
+                        ProxyFault::Authentication,
                         "SOCKS5 authentication failed: the proxy refused the user name or password"
                             .into(),
                     );
@@ -243,7 +268,10 @@ impl Tunnel {
                 }
                 let (ver, rep, atyp) = (self.inbuf[0], self.inbuf[1], self.inbuf[3]);
                 if ver != 5 {
-                    return Step::Failed(format!("not a SOCKS5 answer (version byte {ver})"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("not a SOCKS5 answer (version byte {ver})"),
+                    );
                 }
                 if rep != 0 {
                     let why = match rep {
@@ -257,22 +285,33 @@ impl Tunnel {
                         8 => "address type not supported",
                         _ => "unknown error",
                     };
-                    return Step::Failed(format!(
-                        "the SOCKS5 proxy could not connect to {}:{}: {why} (reply {rep})",
-                        self.target_host, self.target_port
-                    ));
+                    return Step::Failed(
+                        ProxyFault::SocksReply(rep),
+                        format!(
+                            "the SOCKS5 proxy could not connect to {}:{}: {why} (reply {rep})",
+                            self.target_host, self.target_port
+                        ),
+                    );
                 }
                 let len = match atyp {
                     1 => 4 + 4 + 2,
                     4 => 4 + 16 + 2,
                     3 => 4 + 1 + usize::from(self.inbuf[4]) + 2,
-                    _ => return Step::Failed(format!("bad SOCKS5 address type {atyp}")),
+                    _ => {
+                        return Step::Failed(
+                            ProxyFault::Protocol,
+                            format!("bad SOCKS5 address type {atyp}"),
+                        );
+                    }
                 };
                 if self.inbuf.len() < len {
                     return Step::Read;
                 }
                 if self.inbuf.len() > len {
-                    return Step::Failed("the SOCKS5 proxy sent data after its answer".into());
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        "the SOCKS5 proxy sent data after its answer".into(),
+                    );
                 }
                 Step::Done
             }
@@ -289,5 +328,5 @@ enum Step {
     /// The tunnel is up.
     Done,
     /// The proxy refused or broke the protocol.
-    Failed(String),
+    Failed(ProxyFault, String),
 }

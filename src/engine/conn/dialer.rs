@@ -9,7 +9,7 @@ use crate::engine::stream::{Inner, Stream};
 use crate::engine::timers::TimerKind;
 use crate::engine::tls;
 use crate::engine::tunnel::{Progress, Tunnel};
-use crate::error::Error;
+use crate::error::{Error, HandshakeFault, Reason, TlsFault};
 use crate::event::EventKind;
 use crate::protocol::deflate::{self, Deflater, Inflater};
 use crate::protocol::handshake;
@@ -235,20 +235,24 @@ impl Conn {
             }
             Err(H::Failure(mid)) => {
                 let verify = mid.ssl().verify_result();
-                let why = if verify == openssl::x509::X509VerifyResult::OK {
-                    crate::error::describe_tls(mid.error())
+                let e = if verify == openssl::x509::X509VerifyResult::OK {
+                    Reason::new(TlsFault::Handshake, crate::error::describe_tls(mid.error()))
                 } else {
-                    format!(
-                        "{} ({})",
-                        crate::error::describe_tls(mid.error()),
-                        verify.error_string()
+                    Reason::new(
+                        TlsFault::Verify,
+                        format!(
+                            "{} ({})",
+                            crate::error::describe_tls(mid.error()),
+                            verify.error_string()
+                        ),
                     )
                 };
-                self.fail(env, Error::Tls(why));
+                self.fail(env, Error::Tls(e));
                 false
             }
             Err(H::SetupFailure(e)) => {
-                self.fail(env, Error::Tls(crate::error::describe_stack(&e)));
+                let why = crate::error::describe_stack(&e);
+                self.fail(env, Error::Tls(Reason::new(TlsFault::Setup, why)));
                 false
             }
         }
@@ -268,7 +272,7 @@ impl Conn {
         }
         // PHP's order: chain (OpenSSL, done), fingerprint, name.
         if let Err(why) = tls::check_fingerprints(&stream, &self.opts.tls_fingerprints) {
-            self.fail(env, Error::Tls(why));
+            self.fail(env, Error::Tls(Reason::new(TlsFault::Fingerprint, why)));
             return false;
         }
         if !self.opts.tls_settings.verify_peer && self.opts.tls_verify_peer_name {
@@ -278,7 +282,7 @@ impl Conn {
                 .clone()
                 .unwrap_or_else(|| self.target.host.clone());
             if let Err(why) = tls::check_certificate_name(&stream, &name) {
-                self.fail(env, Error::Tls(why));
+                self.fail(env, Error::Tls(Reason::new(TlsFault::Name, why)));
                 return false;
             }
         }
@@ -338,7 +342,8 @@ impl Conn {
                     Ok(n) => n,
                     Err(why) => {
                         drop(ws);
-                        return self.fail(env, Error::Handshake(why));
+                        let e = Reason::new(HandshakeFault::Extension, why);
+                        return self.fail(env, Error::Handshake(e));
                     }
                 };
                 let rec = ws.get_mut().record.take().unwrap_or_default();
@@ -379,12 +384,20 @@ impl Conn {
                     // judges it after our handshake is done, then sends an
                     // alert and closes; the alert is often lost to the reset
                     // our request causes.
-                    Error::ConnectionLost(why) if self.tls() => Error::Tls(format!(
-                        "the server ended the connection right after the TLS handshake ({why}); \
-                         a server that requires a client certificate does so when none or an \
-                         unknown one is presented"
+                    Error::ConnectionLost(why) if self.tls() => Error::Tls(Reason::new(
+                        TlsFault::ClientCertificate,
+                        format!(
+                            "the server ended the connection right after the TLS handshake \
+                             ({why}); a server that requires a client certificate does so when \
+                             none or an unknown one is presented"
+                        ),
                     )),
-                    other => Error::Handshake(other.to_string()),
+                    e @ Error::ConnectionLost(_) => {
+                        Error::Handshake(Reason::new(HandshakeFault::Closed, e.to_string()))
+                    }
+                    other => {
+                        Error::Handshake(Reason::new(HandshakeFault::Malformed, other.to_string()))
+                    }
                 };
                 self.fail(env, e);
             }

@@ -4,7 +4,7 @@
 
 use super::{Conn, Env, State};
 use crate::engine::timers::TimerKind;
-use crate::error::Error;
+use crate::error::{Error, Reason, TimeoutKind};
 use std::time::Instant;
 
 impl Conn {
@@ -17,7 +17,13 @@ impl Conn {
                     State::Resolving | State::Connecting { .. } | State::Proxy(_) | State::Tls(_)
                 ) {
                     let ms = self.opts.connect_timeout.as_millis();
-                    self.fail(env, Error::Timeout(format!("no connection within {ms} ms")));
+                    self.fail(
+                        env,
+                        Error::Timeout(Reason::new(
+                            TimeoutKind::Connect,
+                            format!("no connection within {ms} ms"),
+                        )),
+                    );
                 }
             }
             TimerKind::Handshake => {
@@ -25,7 +31,10 @@ impl Conn {
                     let ms = self.opts.handshake_timeout.as_millis();
                     self.fail(
                         env,
-                        Error::Timeout(format!("no handshake response within {ms} ms")),
+                        Error::Timeout(Reason::new(
+                            TimeoutKind::Handshake,
+                            format!("no handshake response within {ms} ms"),
+                        )),
                     );
                 }
             }
@@ -35,8 +44,11 @@ impl Conn {
                         Some((code, reason)) => self.finish(env, None, code, reason, true),
                         None => {
                             let ms = self.opts.close_timeout.as_millis();
-                            self.lost(env, Error::Timeout(format!(
-                                "the server did not complete the closing handshake within {ms} ms"
+                            self.lost(env, Error::Timeout(Reason::new(
+                                TimeoutKind::Close,
+                                format!(
+                                    "the server did not complete the closing handshake within {ms} ms"
+                                ),
                             )));
                         }
                     }
@@ -72,9 +84,12 @@ impl Conn {
                 }
                 if since.elapsed() >= t && matches!(self.state, State::Open(_) | State::Closing(_))
                 {
-                    let e = Error::Timeout(format!(
-                        "no pong within {} ms of a ping: the server or the network is gone",
-                        t.as_millis()
+                    let e = Error::Timeout(Reason::new(
+                        TimeoutKind::Pong,
+                        format!(
+                            "no pong within {} ms of a ping: the server or the network is gone",
+                            t.as_millis()
+                        ),
                     ));
                     let reason = e.to_string();
                     self.finish(env, Some(e), 1006, reason, false);
