@@ -40,14 +40,19 @@ impl Proxy {
         if u.path() != "/" && !u.path().is_empty() || u.query().is_some() {
             return Err(bad("a proxy URL has no path or query"));
         }
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+        // The userinfo is percent-encoded (RFC 3986 §2.1, §3.2.1): decode
+        // that only; `+` is a plus, not a space (that is form encoding).
+        let decode = |what: &str, s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|v| v.into_owned())
+                .map_err(|_| bad(&format!("the {what} is not UTF-8 once percent-decoded")))
         };
-        let user = decode(u.username());
-        let pass = u.password().map(decode).unwrap_or_default();
+        let user = decode("user name", u.username())?;
+        let pass = match u.password() {
+            Some(p) => decode("password", p)?,
+            None => String::new(),
+        };
         if let Some(a) = authorization
             && a.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
         {
@@ -131,6 +136,20 @@ mod tests {
             p.kind,
             ProxyKind::Http {
                 authorization: Some("Bearer t".into())
+            }
+        );
+        let p = Proxy::parse("socks5://a+b:c+d@127.0.0.1:1080", None).unwrap();
+        assert_eq!(
+            p.kind,
+            ProxyKind::Socks5 {
+                credentials: Some(("a+b".into(), "c+d".into()))
+            }
+        );
+        let p = Proxy::parse("http://a+b:c%2Bd@127.0.0.1:3128", None).unwrap();
+        assert_eq!(
+            p.kind,
+            ProxyKind::Http {
+                authorization: Some(format!("Basic {}", base64(b"a+b:c+d")))
             }
         );
         let p = Proxy::parse("socks5://u:p@[::1]:1080", None).unwrap();
