@@ -21,8 +21,9 @@ pub struct DeflateOptions {
     /// Ask the server to use at most this window (9..=15,
     /// `server_max_window_bits=N`, §7.1.2.1); `None`: no limit asked.
     pub server_max_window_bits: Option<u8>,
-    /// zlib compression level of our messages, 0 (none: stored blocks)
-    /// ..= 9 (best); default 6.
+    /// zlib compression level of our messages: 1 (fastest) ..= 9
+    /// (smallest); 0 means the default, 6 (as in the C API and PHP).
+    /// Above 9 is refused.
     pub level: u8,
 }
 
@@ -40,7 +41,8 @@ impl Default for DeflateOptions {
 
 impl DeflateOptions {
     /// Checks the ranges: window bits 9..=15 (8 is refused: zlib cannot
-    /// write raw deflate with a 256-byte window), level 0..=9.
+    /// write raw deflate with a 256-byte window), level 0..=9 (0: the
+    /// default).
     pub fn check(&self) -> Result<(), String> {
         for (name, v) in [
             ("client_max_window_bits", self.client_max_window_bits),
@@ -57,12 +59,25 @@ impl DeflateOptions {
         }
         if self.level > 9 {
             return Err(format!(
-                "the compression level must be 0..9, not {}",
+                "the compression level must be 1..9 (or 0 for the default, 6), not {}",
                 self.level
             ));
         }
         Ok(())
     }
+
+    /// The zlib level in force: [`DeflateOptions::level`], 0 read as the
+    /// default (6).
+    pub(crate) fn effective_level(&self) -> u8 {
+        if self.level == 0 {
+            DeflateOptions::DEFAULT_LEVEL
+        } else {
+            self.level
+        }
+    }
+
+    /// The zlib level that 0 stands for.
+    pub const DEFAULT_LEVEL: u8 = 6;
 
     /// The `Sec-WebSocket-Extensions` value of the offer (§7.1).
     pub(crate) fn offer(&self) -> String {

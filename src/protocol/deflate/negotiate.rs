@@ -75,7 +75,7 @@ pub(crate) fn negotiate(
         server_no_context_takeover: false,
         client_max_window_bits: offer.client_max_window_bits.unwrap_or(15),
         server_max_window_bits: 15,
-        level: offer.level,
+        level: offer.effective_level(),
         answer: elements[0].to_string(),
     };
     let mut seen: Vec<String> = Vec::new();
