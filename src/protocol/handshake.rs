@@ -27,7 +27,7 @@ pub(crate) fn request(
     for (name, value) in headers {
         let n = HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| Error::InvalidHeader(format!("{name:?}: {e}")))?;
-        let v = HeaderValue::from_str(value)
+        let v = HeaderValue::from_bytes(value.as_bytes())
             .map_err(|e| Error::InvalidHeader(format!("the value of header {name:?}: {e}")))?;
         req.headers_mut().insert(n, v);
     }
@@ -47,7 +47,12 @@ pub(crate) fn head_end(raw: &[u8]) -> Option<usize> {
 }
 
 /// Checks a request header: the name an HTTP token (RFC 9110 §5.6.2), the
-/// value free of CR, LF and NUL, and not one the handshake sets itself.
+/// value what RFC 9110 §5.5 allows (visible ASCII, obs-text, SP and HTAB;
+/// no CR, LF, NUL or other control character), and not a header the
+/// handshake sets itself. The one place header rules live: the C API and
+/// PHP map this refusal.
+///
+/// Errors: [`Error::InvalidHeader`] naming the header.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::InvalidHeader("the header name is empty".into()));
@@ -58,14 +63,22 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
             "the header name {name:?} is not an HTTP token (no spaces, colons, CR or LF)"
         )));
     }
-    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+    // RFC 9110 §5.5: field-vchar (VCHAR, obs-text 0x80-0xFF) with SP and
+    // HTAB between; every other control character is refused (CR and LF
+    // would inject headers, NUL cuts C strings).
+    if let Some(b) = value
+        .bytes()
+        .find(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        let what = match b {
+            b'\r' => "CR".to_string(),
+            b'\n' => "LF".to_string(),
+            0 => "NUL".to_string(),
+            b => format!("the control character {b:#04x}"),
+        };
         return Err(Error::InvalidHeader(format!(
-            "the value of header {name:?} contains CR, LF or NUL"
-        )));
-    }
-    if tungstenite::http::HeaderValue::from_str(value).is_err() {
-        return Err(Error::InvalidHeader(format!(
-            "the value of header {name:?} contains a control character"
+            "the value of header {name:?} contains {what} (RFC 9110 section 5.5 allows visible \
+             characters, spaces and tabs)"
         )));
     }
     const RESERVED: [&str; 5] = [
