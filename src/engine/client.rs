@@ -374,7 +374,9 @@ impl Client {
     }
 
     /// Sends a message: written at once when open, queued before the
-    /// handshake.
+    /// handshake. [`SendStatus::Written`], [`SendStatus::Queued`], or
+    /// [`SendStatus::QueuedBufferFull`] when the queued bytes reached the
+    /// send buffer limit with this message.
     ///
     /// Errors: [`Error::InvalidUtf8`], [`Error::NotConnected`] (not
     /// delivered), [`Error::BufferFull`] (not accepted).

@@ -231,11 +231,8 @@ impl Conn {
                 }
                 self.outbox.unwritten.push_back((end, t, payload));
                 self.outbox.drain_wanted = true;
-                let (_, report) = self.outbox.reached(self.buffered(), limit);
-                if report {
-                    env.emit(self.id, EventKind::BufferFull);
-                }
-                Ok(SendStatus::Queued)
+                let full = self.outbox.reached(self.buffered(), limit);
+                Ok(self.queued(env, full))
             }
             State::Closing(_) | State::Closed => Err(Error::NotConnected),
             _ => {
@@ -246,12 +243,22 @@ impl Conn {
                 self.outbox
                     .pending
                     .push_back((t, Bytes::copy_from_slice(data)));
-                let (_, report) = self.outbox.reached(self.outbox.pending_bytes, limit);
-                if report {
-                    env.emit(self.id, EventKind::BufferFull);
-                }
-                Ok(SendStatus::Queued)
+                let full = self.outbox.reached(self.outbox.pending_bytes, limit);
+                Ok(self.queued(env, full))
             }
+        }
+    }
+
+    /// The status of a queued send, after [`Outbox::reached`]: reports
+    /// `BufferFull` when a full episode starts.
+    fn queued(&mut self, env: &mut Env, (full, report): (bool, bool)) -> SendStatus {
+        if report {
+            env.emit(self.id, EventKind::BufferFull);
+        }
+        if full {
+            SendStatus::QueuedBufferFull
+        } else {
+            SendStatus::Queued
         }
     }
 
