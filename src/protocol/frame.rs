@@ -114,42 +114,84 @@ pub(crate) fn wire_len(payload: usize) -> u64 {
     (2 + ext + 4 + payload) as u64
 }
 
-/// The tungstenite message for a payload: text (checked as UTF-8 here, the
-/// one check on the send path) or binary.
-///
-/// Errors: [`Error::InvalidUtf8`] for text that is not UTF-8.
-pub(crate) fn message_of(t: MessageType, data: Bytes) -> Result<Message> {
-    Ok(match t {
-        MessageType::Text => {
-            Message::Text(Utf8Bytes::try_from(data).map_err(|_| Error::InvalidUtf8)?)
-        }
-        MessageType::Binary => Message::Binary(data),
-    })
+/// A message payload accepted by `send`: text validated as UTF-8 once,
+/// here (RFC 6455 §5.6; nothing on the send path checks it again), or
+/// binary. Cheap to clone (shared bytes).
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    /// A text message, valid UTF-8.
+    Text(Utf8Bytes),
+    /// A binary message.
+    Binary(Bytes),
 }
 
-/// The message as tungstenite writes it: plain, or with permessage-deflate
-/// compressed into one frame with RSV1 (RFC 7692 §6, §7.2.1), which
-/// tungstenite masks and writes as it is. Returns the wire payload length.
+impl Payload {
+    /// Copies `data` into a payload of type `t`, checking text once.
+    ///
+    /// Errors: [`Error::InvalidUtf8`] for text that is not UTF-8.
+    pub(crate) fn new(t: MessageType, data: &[u8]) -> Result<Payload> {
+        let bytes = Bytes::copy_from_slice(data);
+        Ok(match t {
+            MessageType::Text => {
+                Payload::Text(Utf8Bytes::try_from(bytes).map_err(|_| Error::InvalidUtf8)?)
+            }
+            MessageType::Binary => Payload::Binary(bytes),
+        })
+    }
+
+    /// Text or binary.
+    pub(crate) fn message_type(&self) -> MessageType {
+        match self {
+            Payload::Text(_) => MessageType::Text,
+            Payload::Binary(_) => MessageType::Binary,
+        }
+    }
+
+    /// The payload's bytes (shared, not copied).
+    pub(crate) fn bytes(&self) -> Bytes {
+        match self {
+            Payload::Text(t) => Bytes::from(t.clone()),
+            Payload::Binary(b) => b.clone(),
+        }
+    }
+
+    /// The payload's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Payload::Text(t) => t.len(),
+            Payload::Binary(b) => b.len(),
+        }
+    }
+}
+
+/// The message as tungstenite writes it: plain (text not checked again),
+/// or with permessage-deflate compressed into one frame with RSV1 (RFC 7692
+/// §6, §7.2.1), which tungstenite masks and writes as it is. Returns the
+/// wire payload length.
 ///
-/// Errors: [`Error::InvalidUtf8`]; [`Error::Io`] when compression fails.
+/// Errors: [`Error::Io`] when compression fails.
 pub(crate) fn wire_message(
     deflater: &mut Option<Deflater>,
-    t: MessageType,
-    data: Bytes,
+    payload: &Payload,
 ) -> Result<(Message, usize)> {
     let Some(d) = deflater else {
-        let len = data.len();
-        return Ok((message_of(t, data)?, len));
+        let len = payload.len();
+        let msg = match payload {
+            Payload::Text(t) => Message::Text(t.clone()),
+            Payload::Binary(b) => Message::Binary(b.clone()),
+        };
+        return Ok((msg, len));
     };
-    let payload = d
+    let data = payload.bytes();
+    let compressed = d
         .compress(&data)
         .map_err(|e| Error::Io(format!("compression failed: {e}")))?;
-    let len = payload.len();
-    let opcode = match t {
-        MessageType::Text => OpData::Text,
-        MessageType::Binary => OpData::Binary,
+    let len = compressed.len();
+    let opcode = match payload {
+        Payload::Text(_) => OpData::Text,
+        Payload::Binary(_) => OpData::Binary,
     };
-    let mut frame = Frame::message(payload, OpCode::Data(opcode), true);
+    let mut frame = Frame::message(compressed, OpCode::Data(opcode), true);
     frame.header_mut().rsv1 = true;
     Ok((Message::Frame(frame), len))
 }

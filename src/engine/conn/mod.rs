@@ -412,8 +412,14 @@ impl Conn {
         if let Some(e) = error {
             env.emit(self.id, EventKind::Error(e));
         }
-        for (message_type, data) in unwritten {
-            env.emit(self.id, EventKind::Undelivered { message_type, data });
+        for payload in unwritten {
+            env.emit(
+                self.id,
+                EventKind::Undelivered {
+                    message_type: payload.message_type(),
+                    data: payload.bytes(),
+                },
+            );
         }
         self.drop_pending(env);
         self.schedule_backoff(env);

@@ -6,15 +6,14 @@
 use super::{Conn, Env, State, is_would_block};
 use crate::error::Error;
 use crate::event::{EventKind, MessageType, SendStatus};
-use crate::protocol::frame::{wire_len, wire_message};
+use crate::protocol::frame::{Payload, wire_len, wire_message};
 use std::collections::VecDeque;
-use tungstenite::Bytes;
 
 /// What a client has accepted to send and not yet written.
 #[derive(Default)]
 pub(super) struct Outbox {
     /// Messages sent before the connection opened, in order.
-    pending: VecDeque<(MessageType, Bytes)>,
+    pending: VecDeque<Payload>,
     pending_bytes: usize,
     /// Wire bytes handed to tungstenite since the connection opened, and
     /// the stream's written count at that moment: their difference is what
@@ -24,7 +23,7 @@ pub(super) struct Outbox {
     /// Messages given to tungstenite but not yet known to be written to
     /// the socket whole: (end offset in `submitted`, type, payload). If the
     /// connection breaks they are reported as undelivered.
-    unwritten: VecDeque<(u64, MessageType, Bytes)>,
+    unwritten: VecDeque<(u64, Payload)>,
     /// A send had to queue: report `BufferDrain` once everything is written.
     drain_wanted: bool,
     /// `BufferFull` was reported and the buffer has not drained since.
@@ -85,24 +84,24 @@ impl Outbox {
     pub(super) fn take_unwritten(
         &mut self,
         stream_written: Option<u64>,
-    ) -> impl Iterator<Item = (MessageType, Bytes)> + use<> {
+    ) -> impl Iterator<Item = Payload> + use<> {
         self.prune(stream_written);
         std::mem::take(&mut self.unwritten)
             .into_iter()
-            .map(|(_, t, data)| (t, data))
+            .map(|(_, payload)| payload)
     }
 
     /// The messages queued before the handshake, in order, removed.
-    pub(super) fn take_pending(&mut self) -> VecDeque<(MessageType, Bytes)> {
+    pub(super) fn take_pending(&mut self) -> VecDeque<Payload> {
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }
 
     /// Puts messages taken by [`Outbox::take_pending`] back, in order.
-    fn requeue(&mut self, messages: impl Iterator<Item = (MessageType, Bytes)>) {
-        for (t, data) in messages {
-            self.pending_bytes += data.len();
-            self.pending.push_back((t, data));
+    fn requeue(&mut self, messages: impl Iterator<Item = Payload>) {
+        for payload in messages {
+            self.pending_bytes += payload.len();
+            self.pending.push_back(payload);
         }
     }
 
@@ -147,19 +146,23 @@ impl Conn {
         let pending = self.outbox.take_pending();
         self.outbox.drain_wanted |= !pending.is_empty();
         let mut pending = pending.into_iter();
-        while let Some((t, data)) = pending.next() {
+        while let Some(payload) = pending.next() {
             let State::Open(ws) = &mut self.state else {
                 // Not open any more: the rest stays queued.
-                self.outbox
-                    .requeue(std::iter::once((t, data)).chain(pending));
+                self.outbox.requeue(std::iter::once(payload).chain(pending));
                 return;
             };
-            let (msg, payload_len) = match wire_message(&mut self.deflater, t, data.clone()) {
+            let (msg, payload_len) = match wire_message(&mut self.deflater, &payload) {
                 Ok(m) => m,
-                Err(_) => continue, // checked at send time
+                Err(e) => {
+                    // Compression failed: end the connection; this message
+                    // and the rest are reported undelivered.
+                    self.outbox.requeue(std::iter::once(payload).chain(pending));
+                    return self.lost(env, e);
+                }
             };
             let end = self.outbox.submit(payload_len);
-            self.outbox.unwritten.push_back((end, t, data));
+            self.outbox.unwritten.push_back((end, payload));
             if let Err(e) = ws.write(msg)
                 && !is_would_block(&e)
             {
@@ -181,12 +184,12 @@ impl Conn {
 
     /// Reports the messages queued before the handshake as undelivered.
     pub(super) fn drop_pending(&mut self, env: &mut Env) {
-        for (t, data) in self.outbox.take_pending() {
+        for payload in self.outbox.take_pending() {
             env.emit(
                 self.id,
                 EventKind::Undelivered {
-                    message_type: t,
-                    data,
+                    message_type: payload.message_type(),
+                    data: payload.bytes(),
                 },
             );
         }
@@ -200,17 +203,14 @@ impl Conn {
         t: MessageType,
         data: &[u8],
     ) -> crate::Result<SendStatus> {
-        if t == MessageType::Text && std::str::from_utf8(data).is_err() {
-            return Err(Error::InvalidUtf8);
-        }
         let limit = self.opts.max_send_buffer_size;
         match &mut self.state {
             State::Open(_) => {
                 if self.buffered() >= limit {
                     return Err(Error::BufferFull);
                 }
-                let payload = Bytes::copy_from_slice(data);
-                let (msg, payload_len) = wire_message(&mut self.deflater, t, payload.clone())?;
+                let payload = Payload::new(t, data)?;
+                let (msg, payload_len) = wire_message(&mut self.deflater, &payload)?;
                 let end = self.outbox.submit(payload_len);
                 let State::Open(ws) = &mut self.state else {
                     unreachable!()
@@ -229,20 +229,22 @@ impl Conn {
                 if self.buffered() == 0 {
                     return Ok(SendStatus::Written);
                 }
-                self.outbox.unwritten.push_back((end, t, payload));
+                self.outbox.unwritten.push_back((end, payload));
                 self.outbox.drain_wanted = true;
                 let full = self.outbox.reached(self.buffered(), limit);
                 Ok(self.queued(env, full))
             }
-            State::Closing(_) | State::Closed => Err(Error::NotConnected),
+            State::Closing(_) | State::Closed => {
+                Payload::new(t, data)?;
+                Err(Error::NotConnected)
+            }
             _ => {
                 if self.outbox.pending_bytes >= limit {
                     return Err(Error::BufferFull);
                 }
-                self.outbox.pending_bytes += data.len();
-                self.outbox
-                    .pending
-                    .push_back((t, Bytes::copy_from_slice(data)));
+                let payload = Payload::new(t, data)?;
+                self.outbox.pending_bytes += payload.len();
+                self.outbox.pending.push_back(payload);
                 let full = self.outbox.reached(self.outbox.pending_bytes, limit);
                 Ok(self.queued(env, full))
             }
