@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A client: one WebSocket connection to one URL, reconnectable, owned by
-/// a [`Context`]. Thread-safe. Dropping it closes its connection at once.
+/// a [`crate::Context`]. Thread-safe. Dropping it closes its connection at once.
 pub struct Client {
     pub(super) shared: Arc<Shared>,
     pub(super) id: u64,
 }
 
 impl Client {
-    /// The id found in [`Event::client_id`]: unique in the process.
+    /// The id found in [`crate::Event::client_id`]: unique in the process.
     pub fn id(&self) -> u64 {
         self.id
     }

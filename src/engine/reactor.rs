@@ -51,7 +51,7 @@ pub(crate) struct Reactor {
     pub(super) resolver: Resolver,
     pub(super) tx: Sender<Event>,
     /// Bytes of the events queued and not yet taken by the caller
-    /// ([`Event::queued_size`]), shared with [`Shared`].
+    /// ([`Event::queued_size`]), shared with [`super::context::Shared`].
     pub(super) queued: Arc<AtomicUsize>,
     /// Past this many queued bytes, clients stop reading their sockets.
     pub(super) queue_limit: usize,
