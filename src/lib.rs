@@ -27,3 +27,6 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, MessageType};
+/// The protocol layer's parsers for the fuzz targets (not a supported API).
+#[doc(hidden)]
+pub use protocol::fuzzing;

@@ -16,3 +16,6 @@ pub(crate) mod deflate;
 pub(crate) mod frame;
 pub(crate) mod handshake;
 pub(crate) mod utf8;
+
+#[doc(hidden)]
+pub mod fuzzing;

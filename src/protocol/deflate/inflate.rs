@@ -208,7 +208,9 @@ impl Inflater {
             });
         }
         let m = self.msg.as_mut().expect("a compressed message");
-        m.compressed += len;
+        // A length near 2^64 (RFC 6455 forbids its top bit; tungstenite has
+        // not seen the frame yet) must not wrap the sum below the limit.
+        m.compressed = m.compressed.saturating_add(len);
         if m.compressed > self.max_compressed {
             return Err(violation(InflateViolation::TooBig(format!(
                 "a compressed message of more than {} bytes",
@@ -454,6 +456,20 @@ mod tests {
         let e = filter(&mut inf, &wire).unwrap_err();
         let v = e.get_ref().unwrap().downcast_ref::<InflateViolation>();
         assert!(matches!(v, Some(InflateViolation::Protocol(_))), "{e}");
+    }
+
+    #[test]
+    fn a_continuation_frame_of_length_near_2_64_is_too_big_not_an_overflow() {
+        // Found by fuzz/fuzz_targets/protocol_bytes.rs: the compressed size
+        // of the message overflowed (a panic with debug assertions, a wrap
+        // past the limit without).
+        let n = negotiated();
+        let mut inf = Inflater::new(&n, 1 << 20);
+        let mut wire = frame(0x41, &[0xf2]);
+        wire.extend([0x00, 127]);
+        wire.extend(u64::MAX.to_be_bytes());
+        let e = filter(&mut inf, &wire).unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
     }
 
     #[test]
