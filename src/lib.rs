@@ -11,6 +11,13 @@
 //!
 //! The C ABI lives in [`ffi`] (header `include/wsc.h`); the PHP package in
 //! `php/` loads it through PHP's FFI extension.
+//!
+//! Layers, each using only those below it: `ffi` (the C ABI) → `engine`
+//! (contexts, clients, connections: all I/O) → `protocol` (RFC 6455 and
+//! RFC 7692 without I/O) → `options` (settings and their checks); `error`,
+//! `event`, `id_map` and `sys` serve them all. `unsafe` code lives only in
+//! `ffi` and `sys` (the OS and OpenSSL C calls the safe crates do not
+//! wrap).
 #![deny(missing_docs)]
 
 mod engine;

@@ -6,6 +6,8 @@
 //! `RLIMIT_NOFILE` soft limit once; [`on_fork_child`] registers a
 //! `pthread_atfork` child handler.
 
+#![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
+
 use std::os::fd::RawFd;
 use std::time::Duration;
 
