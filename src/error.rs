@@ -3,6 +3,121 @@
 
 use std::fmt;
 
+/// The typed reason of an error variant: a kind to match on, and the text
+/// shown to people (what `Display` prints). Reads as the text (`Deref` to
+/// `str`), so `reason.contains("...")` works as on the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason<K> {
+    /// What went wrong, to match on.
+    pub kind: K,
+    text: String,
+}
+
+impl<K> Reason<K> {
+    /// A reason of `kind` with its human-readable `text`.
+    pub fn new(kind: K, text: impl Into<String>) -> Self {
+        Reason {
+            kind,
+            text: text.into(),
+        }
+    }
+
+    /// The human-readable text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl<K> std::ops::Deref for Reason<K> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl<K> fmt::Display for Reason<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Which timeout of a connection expired ([`Error::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// DNS, TCP, proxy and TLS did not complete within the connect timeout.
+    Connect,
+    /// No opening handshake response within the handshake timeout.
+    Handshake,
+    /// The server did not complete the closing handshake within the close
+    /// timeout (RFC 6455 §7.1.1).
+    Close,
+    /// No pong within the pong timeout of a ping (RFC 6455 §5.5.3).
+    Pong,
+}
+
+/// Why the server's opening handshake response was refused
+/// ([`Error::Handshake`], RFC 6455 §4.1, RFC 7692 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeFault {
+    /// The server answered with this HTTP status instead of 101.
+    Status(u16),
+    /// `Upgrade: websocket` or `Connection: Upgrade` is missing.
+    Upgrade,
+    /// `Sec-WebSocket-Accept` does not match our key.
+    Accept,
+    /// A subprotocol that was not offered was selected.
+    Subprotocol,
+    /// An extension that was not offered, or parameters that do not fit
+    /// the permessage-deflate offer, were selected.
+    Extension,
+    /// The response is not a well-formed HTTP/1.1 response head.
+    Malformed,
+    /// The connection ended (or broke) before the response was complete.
+    Closed,
+}
+
+/// Which part of TLS failed ([`Error::Tls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFault {
+    /// The server's certificate chain did not verify (OpenSSL's verify
+    /// result says why: expired, unknown issuer, name mismatch...).
+    Verify,
+    /// The certificate does not name the host (checked by wsc with chain
+    /// verification off and name verification on).
+    Name,
+    /// The certificate does not match a pinned fingerprint.
+    Fingerprint,
+    /// The server ended the connection right after the handshake, as a
+    /// server that requires a (different) client certificate does.
+    ClientCertificate,
+    /// The TLS configuration or connection could not be set up (bad
+    /// settings, OpenSSL failure).
+    Setup,
+    /// Any other handshake failure (protocol, a plain-TCP server...).
+    Handshake,
+}
+
+/// Why the proxy did not open the tunnel ([`Error::Proxy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProxyFault {
+    /// The HTTP proxy answered CONNECT with this status (not 2xx).
+    Status(u16),
+    /// The SOCKS5 proxy answered the connect request with this reply code
+    /// (RFC 1928 §6), e.g. 5 = connection refused.
+    SocksReply(u8),
+    /// The proxy requires authentication, or refused the credentials.
+    Authentication,
+    /// The proxy's answer breaks its protocol (not HTTP / SOCKS5, data
+    /// after the answer, too long).
+    Protocol,
+    /// The connection to the proxy ended or broke during the tunnel setup.
+    Closed,
+}
+
 /// Everything that can go wrong, from a bad argument to a server that breaks
 /// the protocol. Each variant maps one to one onto a C result code
 /// ([`crate::ffi::wsc_result`]); connection failures reach the caller inside
@@ -39,17 +154,20 @@ pub enum Error {
     /// address and the OS error.
     Connect(String),
     /// The TLS handshake failed (certificate verification, protocol). The
-    /// text is OpenSSL's reason.
-    Tls(String),
+    /// kind says which check failed ([`TlsFault`]); the text is OpenSSL's
+    /// reason.
+    Tls(Reason<TlsFault>),
     /// The proxy refused the tunnel or broke its protocol (HTTP CONNECT
     /// status, SOCKS5 reply or authentication). The text is the proxy's
-    /// reason, e.g. `HTTP 407 Proxy Authentication Required`.
-    Proxy(String),
+    /// reason, e.g. `HTTP 407 Proxy Authentication Required`; the kind
+    /// ([`ProxyFault`]) carries the HTTP status or SOCKS5 reply.
+    Proxy(Reason<ProxyFault>),
     /// The server refused the opening handshake: a status other than 101, a
     /// missing `Upgrade`/`Connection` header, a wrong `Sec-WebSocket-Accept`
     /// or an unrequested subprotocol (RFC 6455 §4.1). The text says which,
-    /// e.g. `HTTP 403 Forbidden`.
-    Handshake(String),
+    /// e.g. `HTTP 403 Forbidden`; the kind ([`HandshakeFault`]) carries
+    /// the HTTP status or names the header at fault.
+    Handshake(Reason<HandshakeFault>),
     /// The server broke RFC 6455 after the handshake (reserved bits, bad
     /// opcode, masked frame, bad control frame...). Closed with 1002.
     Protocol(String),
@@ -59,8 +177,9 @@ pub enum Error {
     /// An incoming message or frame is larger than the configured maximum.
     /// Closed with 1009.
     MessageTooBig(String),
-    /// A connect, handshake or close timeout expired. The text says which.
-    Timeout(String),
+    /// A connect, handshake, close or pong timeout expired; the kind
+    /// ([`TimeoutKind`]) says which.
+    Timeout(Reason<TimeoutKind>),
     /// The connection broke without a closing handshake (reset, EOF):
     /// close code 1006 semantics (RFC 6455 §7.1.5).
     ConnectionLost(String),
@@ -155,6 +274,71 @@ impl fmt::Display for InflateViolation {
 
 impl std::error::Error for InflateViolation {}
 
+/// OpenSSL's reasons that mean the server did not answer in TLS at all.
+const NOT_TLS: [&str; 5] = [
+    "wrong version number",
+    "packet length too long",
+    "record layer failure",
+    "unknown protocol",
+    "http request",
+];
+
+/// An OpenSSL error stack as a user reads it: the reasons, without
+/// OpenSSL's source file, line and function (e.g. "certificate verify
+/// failed"), and a plain-TCP server named as such.
+pub(crate) fn describe_stack(e: &openssl::error::ErrorStack) -> String {
+    let mut reasons: Vec<String> = Vec::new();
+    for err in e.errors() {
+        let r = match err.reason() {
+            Some(r) => r.to_string(),
+            None => format!("OpenSSL error {:#x}", err.code()),
+        };
+        let r = match err.data() {
+            Some(d) if !d.is_empty() => format!("{r} ({d})"),
+            _ => r,
+        };
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    if reasons.is_empty() {
+        return "unknown OpenSSL error".into();
+    }
+    let text = reasons.join(": ");
+    if reasons
+        .iter()
+        .any(|r| NOT_TLS.iter().any(|n| r.starts_with(n)))
+    {
+        return format!(
+            "the server did not answer in TLS ({text}): is it a plain-TCP (ws://) server?"
+        );
+    }
+    text
+}
+
+/// An OpenSSL handshake or I/O error as a user reads it (see
+/// [`describe_stack`]); an end of the connection during the handshake
+/// says so.
+pub(crate) fn describe_tls(e: &openssl::ssl::Error) -> String {
+    use openssl::ssl::ErrorCode;
+    if let Some(stack) = e.ssl_error()
+        && !stack.errors().is_empty()
+    {
+        return describe_stack(stack);
+    }
+    if let Some(io) = e.io_error() {
+        return io.to_string();
+    }
+    match e.code() {
+        ErrorCode::SYSCALL | ErrorCode::ZERO_RETURN => {
+            "the server closed the connection during the TLS handshake without a TLS answer: \
+             is it a plain-TCP (ws://) server?"
+                .into()
+        }
+        code => format!("OpenSSL error code {}", code.as_raw()),
+    }
+}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -185,10 +369,10 @@ impl From<tungstenite::Error> for Error {
             {
                 // OpenSSL's text carries its source file and line: keep
                 // the reasons only.
-                Some(ssl) => Error::ConnectionLost(crate::engine::describe_tls_error(ssl)),
+                Some(ssl) => Error::ConnectionLost(describe_tls(ssl)),
                 None => Error::ConnectionLost(io.to_string()),
             },
-            T::Tls(t) => Error::Tls(t.to_string()),
+            T::Tls(t) => Error::Tls(Reason::new(TlsFault::Handshake, t.to_string())),
             T::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
                 Error::MessageTooBig(format!("{size} bytes, the limit is {max_size} bytes"))
             }
@@ -196,30 +380,46 @@ impl From<tungstenite::Error> for Error {
             T::Utf8(s) => Error::InvalidPayload(format!("invalid UTF-8 in a text message: {s}")),
             T::Protocol(
                 p @ (ProtocolError::MissingConnectionUpgradeHeader
-                | ProtocolError::MissingUpgradeWebSocketHeader
-                | ProtocolError::SecWebSocketAcceptKeyMismatch
-                | ProtocolError::SecWebSocketSubProtocolError(_)
-                | ProtocolError::HttparseError(_)
+                | ProtocolError::MissingUpgradeWebSocketHeader),
+            ) => Error::Handshake(Reason::new(HandshakeFault::Upgrade, p.to_string())),
+            T::Protocol(p @ ProtocolError::SecWebSocketAcceptKeyMismatch) => {
+                Error::Handshake(Reason::new(HandshakeFault::Accept, p.to_string()))
+            }
+            T::Protocol(p @ ProtocolError::SecWebSocketSubProtocolError(_)) => {
+                Error::Handshake(Reason::new(HandshakeFault::Subprotocol, p.to_string()))
+            }
+            T::Protocol(
+                p @ (ProtocolError::HttparseError(_)
                 | ProtocolError::WrongHttpVersion
-                | ProtocolError::HandshakeIncomplete
                 | ProtocolError::InvalidHeader(_)),
-            ) => Error::Handshake(p.to_string()),
+            ) => Error::Handshake(Reason::new(HandshakeFault::Malformed, p.to_string())),
+            T::Protocol(p @ ProtocolError::HandshakeIncomplete) => {
+                Error::Handshake(Reason::new(HandshakeFault::Closed, p.to_string()))
+            }
             T::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
                 Error::ConnectionLost("the server closed TCP without a close frame".into())
             }
             T::Protocol(p) => Error::Protocol(p.to_string()),
             T::WriteBufferFull(_) => Error::BufferFull,
-            T::AttackAttempt => Error::Handshake("the response looks like an attack".into()),
+            T::AttackAttempt => Error::Handshake(Reason::new(
+                HandshakeFault::Malformed,
+                "the response looks like an attack",
+            )),
             T::Url(u) => Error::InvalidUrl(u.to_string()),
             T::Http(resp) => {
                 let status = resp.status();
-                Error::Handshake(format!(
-                    "HTTP {} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("")
+                Error::Handshake(Reason::new(
+                    HandshakeFault::Status(status.as_u16()),
+                    format!(
+                        "HTTP {} {}",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or("")
+                    ),
                 ))
             }
-            T::HttpFormat(h) => Error::Handshake(h.to_string()),
+            T::HttpFormat(h) => {
+                Error::Handshake(Reason::new(HandshakeFault::Malformed, h.to_string()))
+            }
         }
     }
 }

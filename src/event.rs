@@ -112,3 +112,37 @@ pub enum EventKind {
         clean: bool,
     },
 }
+
+/// What `send` did with an accepted message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendStatus {
+    /// Written to the socket whole.
+    Written,
+    /// Queued: before the handshake (written right after it, in order), or
+    /// the socket was full (written as it drains).
+    Queued,
+    /// Queued as [`SendStatus::Queued`], and with it the bytes waiting to
+    /// be written reached the send buffer limit (`max_send_buffer_size` of
+    /// [`crate::Client::set_limits`]): further sends are refused with
+    /// [`crate::Error::BufferFull`] until it drains. The
+    /// [`crate::EventKind::BufferFull`] event still follows, once per full
+    /// episode (Workerman calls `onBufferFull` inside `send()`; this lets a
+    /// wrapper do so without asking again).
+    QueuedBufferFull,
+}
+
+/// A client's connection state (Workerman's `STATUS_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, never connected.
+    Initial,
+    /// Resolving, connecting, in the opening handshake, or waiting to
+    /// reconnect.
+    Connecting,
+    /// Open.
+    Established,
+    /// In the closing handshake.
+    Closing,
+    /// Closed.
+    Closed,
+}

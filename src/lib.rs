@@ -11,16 +11,29 @@
 //!
 //! The C ABI lives in [`ffi`] (header `include/wsc.h`); the PHP package in
 //! `php/` loads it through PHP's FFI extension.
+//!
+//! Layers, each using only those below it: `ffi` (the C ABI) → `engine`
+//! (contexts, clients, connections: all I/O) → `protocol` (RFC 6455 and
+//! RFC 7692 without I/O) → `options` (settings and their checks); `error`,
+//! `event`, `id_map` and `sys` serve them all. `unsafe` code lives only in
+//! `ffi` and `sys` (the OS and OpenSSL C calls the safe crates do not
+//! wrap).
 #![deny(missing_docs)]
 
 mod engine;
 pub mod error;
 pub mod event;
 pub mod ffi;
+mod id_map;
 mod options;
+mod protocol;
+mod sys;
 
 pub use engine::{
     Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status, TlsVersion,
 };
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, MessageType};
+/// The protocol layer's parsers for the fuzz targets (not a supported API).
+#[doc(hidden)]
+pub use protocol::fuzzing;

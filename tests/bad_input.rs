@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::time::Duration;
 use wsc::{Context, Error, MessageType, SendStatus};
 
 fn url_error(url: &str) -> String {
@@ -211,4 +212,44 @@ fn ping_payload_over_125_bytes_is_refused() {
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
     client.ping(&[0u8; 125]).unwrap();
+}
+
+/// What RFC 9110 §5.5 allows in a field value is accepted and sent as
+/// given: visible ASCII, obs-text (bytes 0x80-0xFF: UTF-8 text), and SP
+/// and HTAB inside the value.
+#[test]
+fn header_values_rfc_9110_allows_are_accepted_and_sent_as_given() {
+    let values = [
+        ("X-Obs-Text", "café ☕"),
+        ("X-Tab", "a\tb"),
+        ("X-Spaces", "a b  c"),
+        ("X-Visible", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    ];
+    let server = RawServer::start(|mut s| accept_ws(&mut s));
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/")).unwrap();
+    for (n, v) in values {
+        client
+            .set_header(n, v)
+            .unwrap_or_else(|e| panic!("{n}: {v:?} refused: {e}"));
+    }
+    client.connect().unwrap();
+    wait_for(&ctx, Duration::from_secs(10), is_open);
+    let head = server.join();
+    for (n, v) in values {
+        assert_eq!(header_value(&head, n).as_deref(), Some(v), "{head}");
+    }
+}
+
+/// Control characters other than HTAB (RFC 9110 §5.5) are refused, naming
+/// the header.
+#[test]
+fn header_values_with_control_characters_are_refused() {
+    for value in ["a\x01b", "a\x1bb", "a\x7fb", "\x08"] {
+        let msg = header_error("X-Custom", value);
+        assert!(
+            msg.contains("\"X-Custom\""),
+            "the message names the header: {msg}"
+        );
+    }
 }

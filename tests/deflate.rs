@@ -375,3 +375,43 @@ fn messages_queued_before_the_handshake_go_compressed() {
     );
     assert!(wire_in < 10_000, "server read {wire_in}");
 }
+
+/// Level 0 means the default level (6), as in the C API and PHP: one
+/// meaning everywhere. Stored blocks would put more than the message on
+/// the wire; level 0 compresses exactly as level 6 does.
+#[test]
+fn level_0_compresses_at_the_default_level() {
+    let server = Server::start();
+    let text = json_like(100_000);
+    let wire_of = |level: u8| {
+        let opts = DeflateOptions {
+            level,
+            ..DeflateOptions::default()
+        };
+        let (ctx, client) = connect(&server, "/echo", Some(opts));
+        let (first, _) = twice(&ctx, &client, &text);
+        first
+    };
+    let (zero, six) = (wire_of(0), wire_of(6));
+    assert!(
+        zero < text.len() as u64 / 4,
+        "level 0 compressed: {zero} wire bytes for {} bytes",
+        text.len()
+    );
+    assert_eq!(zero, six, "level 0 is level 6");
+}
+
+/// Levels above 9 are refused with an error naming the level.
+#[test]
+fn a_level_above_9_is_refused_naming_it() {
+    let ctx = Context::new().expect("context");
+    let client = ctx.client("ws://127.0.0.1:9/").expect("client");
+    let opts = DeflateOptions {
+        level: 12,
+        ..DeflateOptions::default()
+    };
+    match client.set_compression(Some(opts)) {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("12"), "{m}"),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}

@@ -69,7 +69,10 @@ fn status_403_is_a_handshake_error_naming_the_status() {
     assert_eq!(seen.len(), 3, "Connected, Error, Closed: {kinds:?}");
     assert!(matches!(seen[0].kind, EventKind::Connected), "{kinds:?}");
     match error_of(&seen[1]) {
-        Error::Handshake(msg) => assert!(msg.contains("HTTP 403 Forbidden"), "{msg}"),
+        Error::Handshake(msg) => {
+            assert!(msg.contains("HTTP 403 Forbidden"), "{msg}");
+            assert_eq!(msg.kind, wsc::error::HandshakeFault::Status(403));
+        }
         other => panic!("expected Error::Handshake, got {other:?}"),
     }
     let (code, _, clean) = closed_of(&seen[2]);
@@ -89,7 +92,10 @@ fn wrong_accept_key_is_a_handshake_error() {
     assert!(!seen.iter().any(is_open), "{seen:?}");
     let err = seen.iter().find(|e| is_error(e)).expect("an Error event");
     match error_of(err) {
-        Error::Handshake(msg) => assert!(msg.contains("Sec-WebSocket-Accept"), "{msg}"),
+        Error::Handshake(msg) => {
+            assert!(msg.contains("Sec-WebSocket-Accept"), "{msg}");
+            assert_eq!(msg.kind, wsc::error::HandshakeFault::Accept);
+        }
         other => panic!("expected Error::Handshake, got {other:?}"),
     }
     let (code, _, clean) = closed_of(seen.last().unwrap());
@@ -113,6 +119,9 @@ fn silent_server_times_out_the_handshake() {
         matches!(error_of(err), Error::Timeout(_)),
         "expected Error::Timeout: {seen:?}"
     );
+    if let Error::Timeout(t) = error_of(err) {
+        assert_eq!(t.kind, wsc::error::TimeoutKind::Handshake);
+    }
     let (code, _, clean) = closed_of(seen.last().unwrap());
     assert_eq!((code, clean), (1006, false));
     assert!(

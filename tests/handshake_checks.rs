@@ -65,7 +65,7 @@ fn refused(server: &RawServer<String>, request_headers: &[(&str, &str)]) -> Stri
         "the connection must not open: {seen:?}"
     );
     match error_of(&seen[n - 2]) {
-        Error::Handshake(msg) => msg,
+        Error::Handshake(msg) => msg.to_string(),
         other => panic!("expected a handshake error, got {other:?}"),
     }
 }

@@ -27,7 +27,10 @@ fn a_server_that_never_answers_pings_is_closed_after_the_pong_timeout() {
     let n = seen.len();
     assert!(n >= 2, "{seen:?}");
     match &seen[n - 2].kind {
-        EventKind::Error(Error::Timeout(msg)) => assert!(msg.contains("no pong"), "{msg}"),
+        EventKind::Error(Error::Timeout(msg)) => {
+            assert!(msg.contains("no pong"), "{msg}");
+            assert_eq!(msg.kind, wsc::error::TimeoutKind::Pong);
+        }
         other => panic!("expected a timeout error, got {other:?}"),
     }
     match &seen[n - 1].kind {

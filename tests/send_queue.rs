@@ -132,10 +132,11 @@ fn queued_bytes_over_the_send_buffer_limit_are_refused() {
         client.send(MessageType::Binary, b"123456").unwrap(),
         SendStatus::Queued
     );
-    // 6 bytes wait, under the limit: accepted, now 10 wait.
+    // 6 bytes wait, under the limit: accepted, now 10 wait (the limit is
+    // reached, and the status says so).
     assert_eq!(
         client.send(MessageType::Binary, b"7890").unwrap(),
-        SendStatus::Queued
+        SendStatus::QueuedBufferFull
     );
     // 10 bytes wait: the limit is reached, nothing more is accepted.
     assert_eq!(
@@ -180,7 +181,7 @@ fn messages_waiting_for_a_full_socket_come_back_undelivered_when_the_connection_
         msg[..4].copy_from_slice(&i.to_be_bytes());
         match client.send(MessageType::Binary, &msg).unwrap() {
             SendStatus::Written => {}
-            SendStatus::Queued => {
+            SendStatus::Queued | SendStatus::QueuedBufferFull => {
                 last = Some(msg);
                 break;
             }
@@ -209,4 +210,39 @@ fn messages_waiting_for_a_full_socket_come_back_undelivered_when_the_connection_
             .map(|e| &e.kind)
             .collect::<Vec<_>>()
     );
+}
+
+/// On an open connection whose server does not read, the send that makes
+/// the waiting bytes reach the limit says so (`QueuedBufferFull`; before
+/// the handshake, see `queued_bytes_over_the_send_buffer_limit_are_refused`);
+/// the `BufferFull` event follows once for the episode.
+#[test]
+fn the_send_that_fills_the_buffer_says_so() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/stall/700"));
+    client.set_limits(0, 256 * 1024).unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let last = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send buffer never filled"
+        );
+        match client.send(MessageType::Binary, &chunk) {
+            Ok(SendStatus::Written | SendStatus::Queued) => {}
+            other => break other,
+        }
+    };
+    assert_eq!(last, Ok(SendStatus::QueuedBufferFull));
+    assert!(client.send_buffer_size().unwrap() >= 256 * 1024);
+    assert_eq!(
+        client.send(MessageType::Binary, b"x"),
+        Err(Error::BufferFull)
+    );
+    let seen = wait_for(&ctx, WAIT, |e| matches!(e.kind, EventKind::BufferDrain));
+    let full = seen
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::BufferFull))
+        .count();
+    assert_eq!(full, 1, "one BufferFull for the episode: {seen:?}");
 }

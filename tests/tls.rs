@@ -49,7 +49,10 @@ fn self_signed_certificate_fails_verification() {
     let seen = wait_for(&ctx, WAIT, is_closed);
     assert_eq!(seen.len(), 2, "Error then Closed, no Connected: {seen:?}");
     match error_of(&seen[0]) {
-        Error::Tls(msg) => assert!(msg.contains("certificate"), "{msg}"),
+        Error::Tls(msg) => {
+            assert!(msg.contains("certificate"), "{msg}");
+            assert_eq!(msg.kind, wsc::error::TlsFault::Verify);
+        }
         other => panic!("expected Error::Tls, got {other:?}"),
     }
     let (code, _, clean) = closed_of(&seen[1]);

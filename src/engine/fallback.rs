@@ -3,9 +3,9 @@
 //! makes the context fd readable when it queued events. It never runs
 //! foreign code and never holds the lock while it waits.
 
-use super::{GRACE, Shared};
+use super::context::{GRACE, Shared};
 use crate::error::{Error, Result};
-use std::os::fd::RawFd;
+use crate::sys::EpollWatch;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -17,59 +17,16 @@ const QUEUED_TURN: Duration = Duration::from_millis(50);
 /// Longest wait without anything due.
 const IDLE_TURN: Duration = Duration::from_secs(1);
 
-/// An epoll instance watching the poller's fd (level-triggered): readable
-/// while the poller has events, without consuming them.
-struct Watch(RawFd);
-
-impl Watch {
-    fn new(poll_fd: RawFd) -> std::io::Result<Watch> {
-        // SAFETY: plain syscalls on fds we own; results checked.
-        unsafe {
-            let fd = libc::epoll_create1(libc::EPOLL_CLOEXEC);
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let mut ev = libc::epoll_event {
-                events: libc::EPOLLIN as u32,
-                u64: 0,
-            };
-            if libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, poll_fd, &mut ev) < 0 {
-                let e = std::io::Error::last_os_error();
-                libc::close(fd);
-                return Err(e);
-            }
-            Ok(Watch(fd))
-        }
-    }
-
-    fn wait(&self, timeout: Duration) {
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        // SAFETY: one writable epoll_event, our own epoll fd.
-        unsafe {
-            libc::epoll_wait(self.0, &mut ev, 1, ms);
-        }
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // SAFETY: our own fd, closed once.
-        unsafe {
-            libc::close(self.0);
-        }
-    }
-}
-
 pub(crate) fn spawn(shared: Arc<Shared>) -> Result<JoinHandle<()>> {
-    let watch = Watch::new(shared.poll_fd).map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
+    let watch =
+        EpollWatch::new(shared.poll_fd).map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
     std::thread::Builder::new()
         .name("wsc-fallback".into())
         .spawn(move || run(&shared, &watch))
         .map_err(|e| Error::Io(format!("cannot start the fallback thread: {e}")))
 }
 
-fn run(s: &Shared, watch: &Watch) {
+fn run(s: &Shared, watch: &EpollWatch) {
     loop {
         if s.shutdown.load(Ordering::SeqCst) {
             return;
@@ -92,7 +49,7 @@ fn run(s: &Shared, watch: &Watch) {
             std::thread::park_timeout(GRACE - since);
             continue;
         }
-        let Some(mut g) = s.engine.try_lock() else {
+        let Some(mut g) = s.reactor.try_lock() else {
             std::thread::park_timeout(Duration::from_millis(1));
             continue;
         };

@@ -19,11 +19,9 @@ extern "C" fn in_child() {
 /// one more in each `fork()` child (and its children).
 pub(crate) fn generation() -> u64 {
     INSTALL.call_once(|| {
-        // SAFETY: registers a handler that only touches an atomic, which is
-        // async-signal-safe as a fork child handler must be.
-        unsafe {
-            libc::pthread_atfork(None, None, Some(in_child));
-        }
+        // The handler only touches an atomic, which is async-signal-safe
+        // as a fork child handler must be.
+        crate::sys::on_fork_child(in_child);
     });
     GENERATION.load(Ordering::SeqCst)
 }

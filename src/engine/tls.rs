@@ -11,10 +11,9 @@
 //! `local_pk`, `passphrase`, `peer_fingerprint`, `ciphers`,
 //! `security_level`, `SNI_enabled`, `crypto_method`.
 
-use crate::error::Error;
-use crate::options::TlsIdentity;
+use crate::error::{Error, Reason, TlsFault, describe_stack};
+use crate::options::{Fingerprint, TlsSettings, TlsVersion};
 use mio::net::TcpStream;
-use openssl::hash::MessageDigest;
 use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslSession,
     SslSessionCacheMode, SslStream, SslVerifyMode, SslVersion,
@@ -24,263 +23,9 @@ use openssl::x509::store::{X509Lookup, X509StoreBuilder};
 use openssl::x509::verify::X509CheckFlags;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
-
-/// A TLS protocol version (PHP's `STREAM_CRYPTO_METHOD_TLSv1_x_CLIENT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TlsVersion {
-    /// TLS 1.0 (RFC 2246). OpenSSL 3 refuses it at its default security
-    /// level (1 and up); it needs `security_level` 0.
-    Tls1_0,
-    /// TLS 1.1 (RFC 4346); like TLS 1.0, only at security level 0.
-    Tls1_1,
-    /// TLS 1.2 (RFC 5246).
-    Tls1_2,
-    /// TLS 1.3 (RFC 8446).
-    Tls1_3,
-}
-
-impl TlsVersion {
-    fn openssl(self) -> SslVersion {
-        match self {
-            TlsVersion::Tls1_0 => SslVersion::TLS1,
-            TlsVersion::Tls1_1 => SslVersion::TLS1_1,
-            TlsVersion::Tls1_2 => SslVersion::TLS1_2,
-            TlsVersion::Tls1_3 => SslVersion::TLS1_3,
-        }
-    }
-}
-
-/// CA certificates of a `cafile`, compared by a digest of their DER.
-#[derive(Clone)]
-pub(crate) struct CaCerts {
-    certs: Arc<Vec<X509>>,
-    digest: [u8; 32],
-}
-
-/// CA files read so far in this process, by path, with the size, change
-/// time and inode they had: a file given to every connect (PHP passes its
-/// options at each `connect()`, often the whole system bundle as `cafile`)
-/// is parsed once, and again only when it changes.
-type CaFiles = HashMap<String, ((u64, i64, i64, u64), CaCerts)>;
-
-/// How many CA files are remembered.
-const MAX_CA_FILES: usize = 64;
-
-impl CaCerts {
-    /// The certificates of the PEM file `path` (PHP's `cafile`).
-    ///
-    /// Errors: [`Error::InvalidArgument`] naming the file: unreadable, not
-    /// PEM, or no certificate in it.
-    pub(crate) fn load(path: &str) -> crate::Result<CaCerts> {
-        use std::os::unix::fs::MetadataExt;
-        static FILES: OnceLock<Mutex<CaFiles>> = OnceLock::new();
-        let unreadable = |e: std::io::Error| {
-            Error::InvalidArgument(format!("cannot read the CA file {path:?}: {e}"))
-        };
-        let m = std::fs::metadata(path).map_err(unreadable)?;
-        let stamp = (m.len(), m.mtime(), m.mtime_nsec(), m.ino());
-        let files = FILES.get_or_init(Mutex::default);
-        if let Some((s, ca)) = files.lock().get(path)
-            && *s == stamp
-        {
-            return Ok(ca.clone());
-        }
-        let pem = std::fs::read(path).map_err(unreadable)?;
-        let certs = X509::stack_from_pem(&pem).map_err(|e| {
-            Error::InvalidArgument(format!(
-                "the CA file {path:?} is not PEM: {}",
-                describe_stack(&e)
-            ))
-        })?;
-        if certs.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "the CA file {path:?} holds no certificate"
-            )));
-        }
-        let ca = CaCerts::new(certs)?;
-        let mut f = files.lock();
-        if f.len() >= MAX_CA_FILES {
-            f.clear();
-        }
-        f.insert(path.to_string(), (stamp, ca.clone()));
-        Ok(ca)
-    }
-
-    fn new(certs: Vec<X509>) -> crate::Result<CaCerts> {
-        let mut der = Vec::new();
-        for c in &certs {
-            der.extend(
-                c.to_der()
-                    .map_err(|e| Error::InvalidArgument(describe_stack(&e)))?,
-            );
-        }
-        Ok(CaCerts {
-            certs: Arc::new(certs),
-            digest: sha256(&der)?,
-        })
-    }
-}
-
-/// A client certificate with its key, compared by a digest of both.
-#[derive(Clone)]
-pub(crate) struct Identity {
-    inner: Arc<TlsIdentity>,
-    digest: [u8; 32],
-}
-
-impl Identity {
-    pub(crate) fn new(id: TlsIdentity) -> crate::Result<Identity> {
-        let bad = |e: openssl::error::ErrorStack| Error::InvalidArgument(describe_stack(&e));
-        let mut der = id.cert.to_der().map_err(bad)?;
-        for c in &id.chain {
-            der.extend(c.to_der().map_err(bad)?);
-        }
-        der.extend(id.key.private_key_to_der().map_err(bad)?);
-        let digest = sha256(&der)?;
-        // The key's bytes do not stay around longer than needed.
-        der.iter_mut().for_each(|b| *b = 0);
-        Ok(Identity {
-            inner: Arc::new(id),
-            digest,
-        })
-    }
-}
-
-fn sha256(data: &[u8]) -> crate::Result<[u8; 32]> {
-    let d = openssl::hash::hash(MessageDigest::sha256(), data)
-        .map_err(|e| Error::Io(describe_stack(&e)))?;
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&d);
-    Ok(out)
-}
-
-macro_rules! by_digest {
-    ($t:ty) => {
-        impl PartialEq for $t {
-            fn eq(&self, other: &Self) -> bool {
-                self.digest == other.digest
-            }
-        }
-        impl Eq for $t {}
-        impl Hash for $t {
-            fn hash<H: Hasher>(&self, state: &mut H) {
-                self.digest.hash(state);
-            }
-        }
-    };
-}
-by_digest!(CaCerts);
-by_digest!(Identity);
-
-/// The TLS settings that shape an OpenSSL client context: connections
-/// whose settings are equal share one configuration (and its session
-/// cache). The per-connection ones (name, SNI, fingerprints) live in
-/// `ClientOptions`.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct TlsSettings {
-    /// Verify the chain (PHP's `verify_peer`). Default true.
-    pub(crate) verify_peer: bool,
-    /// Forgive a self-signed server certificate (PHP's `allow_self_signed`).
-    pub(crate) allow_self_signed: bool,
-    /// Trust exactly these roots (PHP's `cafile`); with `ca_path`, both.
-    pub(crate) ca: Option<CaCerts>,
-    /// Trust the roots of this hashed folder (PHP's `capath`, as made by
-    /// `openssl rehash`); with `ca`, both.
-    pub(crate) ca_path: Option<String>,
-    /// A client certificate to present (PHP's `local_cert`, `local_pk`).
-    pub(crate) identity: Option<Identity>,
-    /// OpenSSL cipher list for TLS 1.2 and older (PHP's `ciphers`).
-    pub(crate) ciphers: Option<String>,
-    /// OpenSSL security level 0..=5 (PHP's `security_level`).
-    pub(crate) security_level: Option<u8>,
-    /// The TLS versions allowed (PHP's `crypto_method`); `None`: OpenSSL's
-    /// bound (its configuration: TLS 1.2 to 1.3 on Debian).
-    pub(crate) min_version: Option<TlsVersion>,
-    pub(crate) max_version: Option<TlsVersion>,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            verify_peer: true,
-            allow_self_signed: false,
-            ca: None,
-            ca_path: None,
-            identity: None,
-            ciphers: None,
-            security_level: None,
-            min_version: None,
-            max_version: None,
-        }
-    }
-}
-
-/// Checks a cipher list as OpenSSL would take it (PHP's `ciphers`).
-pub(crate) fn check_ciphers(list: &str) -> crate::Result<()> {
-    let mut b = SslContextBuilder::new(SslMethod::tls_client())
-        .map_err(|e| Error::Io(describe_stack(&e)))?;
-    b.set_cipher_list(list).map_err(|e| {
-        Error::InvalidArgument(format!(
-            "the cipher list {list:?} selects no cipher OpenSSL knows ({})",
-            describe_stack(&e)
-        ))
-    })
-}
-
-/// A pinned certificate fingerprint (PHP's `peer_fingerprint`): the
-/// digest of the server certificate's DER.
-#[derive(Clone)]
-pub(crate) struct Fingerprint {
-    algorithm: String,
-    digest: MessageDigest,
-    expected: Vec<u8>,
-}
-
-impl Fingerprint {
-    /// `algorithm` an OpenSSL digest name (`sha256`, `sha1`, `md5`...), or
-    /// `None` for PHP's string form: md5 for 32 hex digits, sha1 for 40.
-    /// `hex` the fingerprint in hex, either case (`:` between bytes
-    /// allowed).
-    pub(crate) fn parse(algorithm: Option<&str>, hex: &str) -> crate::Result<Fingerprint> {
-        let clean: String = hex.chars().filter(|c| *c != ':').collect();
-        let algorithm = match algorithm {
-            Some(a) => a.to_ascii_lowercase(),
-            None => match clean.len() {
-                32 => "md5".into(),
-                40 => "sha1".into(),
-                n => {
-                    return Err(Error::InvalidArgument(format!(
-                        "a peer fingerprint without an algorithm is md5 (32 hex digits) or \
-                         sha1 (40), not {n} characters; name the algorithm for others (sha256)"
-                    )));
-                }
-            },
-        };
-        let digest = MessageDigest::from_name(&algorithm).ok_or_else(|| {
-            Error::InvalidArgument(format!(
-                "{algorithm:?} is not a digest algorithm OpenSSL knows"
-            ))
-        })?;
-        if clean.len() != digest.size() * 2 || !clean.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::InvalidArgument(format!(
-                "a {algorithm} fingerprint is {} hex digits, not {hex:?}",
-                digest.size() * 2
-            )));
-        }
-        let expected = (0..clean.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&clean[i..i + 2], 16).expect("checked hex"))
-            .collect();
-        Ok(Fingerprint {
-            algorithm,
-            digest,
-            expected,
-        })
-    }
-}
 
 /// The per-connection side of a TLS connect.
 pub(crate) struct Peer<'a> {
@@ -367,7 +112,9 @@ impl TlsCache {
         if let Some(c) = self.configs.get(s) {
             return Ok(c.clone());
         }
-        let c = Arc::new(build(s).map_err(|e| Error::Tls(describe_stack(&e)))?);
+        let c = Arc::new(
+            build(s).map_err(|e| Error::Tls(Reason::new(TlsFault::Setup, describe_stack(&e))))?,
+        );
         if self.configs.len() >= MAX_CONFIGS
             && let Some(k) = self.configs.keys().next().cloned()
         {
@@ -417,9 +164,7 @@ fn default_cert_file() -> std::path::PathBuf {
     if let Some(f) = super::ca_store::system_cert_file() {
         return f;
     }
-    // SAFETY: X509_get_default_cert_file returns a static C string.
-    let p = unsafe { std::ffi::CStr::from_ptr(openssl_sys::X509_get_default_cert_file()) };
-    std::path::PathBuf::from(p.to_string_lossy().into_owned())
+    crate::sys::openssl_default_cert_file()
 }
 
 fn default_cert_dir() -> String {
@@ -429,9 +174,7 @@ fn default_cert_dir() -> String {
     if let Some(d) = super::ca_store::system_cert_dir() {
         return d.to_string_lossy().into_owned();
     }
-    // SAFETY: X509_get_default_cert_dir returns a static C string.
-    let p = unsafe { std::ffi::CStr::from_ptr(openssl_sys::X509_get_default_cert_dir()) };
-    p.to_string_lossy().into_owned()
+    crate::sys::openssl_default_cert_dir()
 }
 
 /// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`.
@@ -554,14 +297,15 @@ impl TlsConfig {
                     peer.name, peer.host, peer.port, peer.verify_name, peer.sni
                 );
                 if let Some(session) = self.sessions.lock().take(&key) {
-                    // SAFETY: the session came from this same SslContext.
-                    unsafe { ssl.set_session(&session)? };
+                    // The session came from this same SslContext.
+                    crate::sys::set_session_of_same_context(&mut ssl, &session)?;
                 }
                 ssl.set_ex_data(session_key_index()?, key);
             }
             Ok(ssl)
         };
-        let ssl = setup().map_err(|e| Error::Tls(describe_stack(&e)))?;
+        let ssl =
+            setup().map_err(|e| Error::Tls(Reason::new(TlsFault::Setup, describe_stack(&e))))?;
         Ok(ssl.connect(sock))
     }
 
@@ -678,71 +422,6 @@ pub(crate) fn check_certificate_name(tls: &SslStream<TcpStream>, host: &str) -> 
     ))
 }
 
-/// OpenSSL's reasons that mean the server did not answer in TLS at all.
-const NOT_TLS: [&str; 5] = [
-    "wrong version number",
-    "packet length too long",
-    "record layer failure",
-    "unknown protocol",
-    "http request",
-];
-
-/// An OpenSSL error stack as a user reads it: the reasons, without
-/// OpenSSL's source file, line and function (e.g. "certificate verify
-/// failed"), and a plain-TCP server named as such.
-pub(crate) fn describe_stack(e: &openssl::error::ErrorStack) -> String {
-    let mut reasons: Vec<String> = Vec::new();
-    for err in e.errors() {
-        let r = match err.reason() {
-            Some(r) => r.to_string(),
-            None => format!("OpenSSL error {:#x}", err.code()),
-        };
-        let r = match err.data() {
-            Some(d) if !d.is_empty() => format!("{r} ({d})"),
-            _ => r,
-        };
-        if !reasons.contains(&r) {
-            reasons.push(r);
-        }
-    }
-    if reasons.is_empty() {
-        return "unknown OpenSSL error".into();
-    }
-    let text = reasons.join(": ");
-    if reasons
-        .iter()
-        .any(|r| NOT_TLS.iter().any(|n| r.starts_with(n)))
-    {
-        return format!(
-            "the server did not answer in TLS ({text}): is it a plain-TCP (ws://) server?"
-        );
-    }
-    text
-}
-
-/// An OpenSSL handshake or I/O error as a user reads it (see
-/// [`describe_stack`]); an end of the connection during the handshake
-/// says so.
-pub(crate) fn describe(e: &openssl::ssl::Error) -> String {
-    use openssl::ssl::ErrorCode;
-    if let Some(stack) = e.ssl_error()
-        && !stack.errors().is_empty()
-    {
-        return describe_stack(stack);
-    }
-    if let Some(io) = e.io_error() {
-        return io.to_string();
-    }
-    match e.code() {
-        ErrorCode::SYSCALL | ErrorCode::ZERO_RETURN => {
-            "the server closed the connection during the TLS handshake without a TLS answer: \
-             is it a plain-TCP (ws://) server?"
-                .into()
-        }
-        code => format!("OpenSSL error code {}", code.as_raw()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -762,23 +441,6 @@ mod tests {
         assert!(!Arc::ptr_eq(&c1, &c3));
         assert_eq!(cache.built, 2);
         assert_eq!(c1.sessions(), 0);
-    }
-
-    #[test]
-    fn fingerprints_parse_as_php_reads_them() {
-        assert_eq!(
-            Fingerprint::parse(None, &"a".repeat(32)).unwrap().algorithm,
-            "md5"
-        );
-        assert_eq!(
-            Fingerprint::parse(None, &"B".repeat(40)).unwrap().algorithm,
-            "sha1"
-        );
-        assert!(Fingerprint::parse(None, &"a".repeat(64)).is_err());
-        assert!(Fingerprint::parse(Some("sha256"), &"a".repeat(64)).is_ok());
-        assert!(Fingerprint::parse(Some("sha256"), &"a".repeat(40)).is_err());
-        assert!(Fingerprint::parse(Some("sha256"), &"g".repeat(64)).is_err());
-        assert!(Fingerprint::parse(Some("nope"), &"a".repeat(64)).is_err());
     }
 
     #[test]

@@ -1443,6 +1443,8 @@ pub extern "C" fn wsc_client_send(
                         match s {
                             SendStatus::Written => wsc_send_status::Written,
                             SendStatus::Queued => wsc_send_status::Queued,
+                            // Until the C enum has QUEUED_BUFFER_FULL (i13-ffi).
+                            SendStatus::QueuedBufferFull => wsc_send_status::Queued,
                         },
                     );
                 }

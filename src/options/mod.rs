@@ -1,4 +1,17 @@
-//! Per-client settings, with their defaults and units.
+//! Per-client settings, with their defaults and units, and the checks and
+//! parsing of each setting (target URL, proxy, TLS, compression). This
+//! module is a leaf of the crate: it imports nothing from the engine.
+
+mod compression;
+mod proxy;
+mod target;
+mod tls;
+
+pub use compression::DeflateOptions;
+pub(crate) use proxy::{Proxy, ProxyKind};
+pub(crate) use target::Target;
+pub use tls::TlsVersion;
+pub(crate) use tls::{CaCerts, Fingerprint, Identity, TlsSettings, check_ciphers, load_identity};
 
 use std::time::Duration;
 
@@ -32,7 +45,7 @@ pub(crate) struct ClientOptions {
     /// (PHP's `verify_peer`, `allow_self_signed`, `cafile`, `capath`,
     /// `local_cert`, `local_pk`, `ciphers`, `security_level`,
     /// `crypto_method`). Connections with equal settings share one.
-    pub(crate) tls_settings: crate::engine::TlsSettings,
+    pub(crate) tls_settings: TlsSettings,
     /// Verify that the certificate names the host (PHP's
     /// `verify_peer_name`). Turning it off is unsafe. Default: true.
     pub(crate) tls_verify_peer_name: bool,
@@ -43,7 +56,7 @@ pub(crate) struct ClientOptions {
     pub(crate) tls_sni: bool,
     /// Certificate fingerprints the server's certificate must all match
     /// (PHP's `peer_fingerprint`). Default: none.
-    pub(crate) tls_fingerprints: Vec<crate::engine::Fingerprint>,
+    pub(crate) tls_fingerprints: Vec<Fingerprint>,
     /// Resume the last TLS session with the same host, port, name and
     /// settings, and keep this connection's session. Default: true.
     pub(crate) tls_resume: bool,
@@ -55,7 +68,7 @@ pub(crate) struct ClientOptions {
     /// behaviour: the caller reconnects in onClose). Default: `None`.
     pub(crate) reconnect_backoff: Option<(Duration, Duration)>,
     /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
-    pub(crate) proxy: Option<crate::engine::Proxy>,
+    pub(crate) proxy: Option<Proxy>,
     /// Largest incoming message in bytes (the payload, fragments joined);
     /// larger ones close the connection with 1009. Default 10 MiB
     /// (Workerman's `maxPackageSize`).
@@ -68,7 +81,7 @@ pub(crate) struct ClientOptions {
     /// Offer permessage-deflate (RFC 7692) with these parameters; `None`
     /// = no compression (Workerman's behaviour; a compressing connection
     /// costs up to ~300 KiB with context takeover). Default: `None`.
-    pub(crate) compression: Option<crate::engine::DeflateOptions>,
+    pub(crate) compression: Option<DeflateOptions>,
 }
 
 impl Default for ClientOptions {
@@ -81,7 +94,7 @@ impl Default for ClientOptions {
             close_timeout: Duration::from_secs(5),
             pong_timeout: Some(Duration::from_secs(10)),
             tls: false,
-            tls_settings: crate::engine::TlsSettings::default(),
+            tls_settings: TlsSettings::default(),
             tls_verify_peer_name: true,
             tls_peer_name: None,
             tls_sni: true,
@@ -94,15 +107,4 @@ impl Default for ClientOptions {
             compression: None,
         }
     }
-}
-
-/// A client certificate with its chain and private key.
-#[derive(Clone)]
-pub(crate) struct TlsIdentity {
-    /// The client's certificate.
-    pub(crate) cert: openssl::x509::X509,
-    /// The certificates that follow it in the file (its chain).
-    pub(crate) chain: Vec<openssl::x509::X509>,
-    /// Its private key (decrypted).
-    pub(crate) key: openssl::pkey::PKey<openssl::pkey::Private>,
 }

@@ -3,105 +3,14 @@
 //! user/password RFC 1929). The target's host name is sent to the proxy,
 //! which resolves it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ProxyFault, Reason};
+use crate::options::{Proxy, ProxyKind};
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 
 /// The largest proxy response head accepted, in bytes.
 const MAX_RESPONSE: usize = 16 * 1024;
-
-/// Which kind of proxy, with its credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ProxyKind {
-    /// HTTP CONNECT; the `Proxy-Authorization` header value, if any.
-    Http { authorization: Option<String> },
-    /// SOCKS5; user name and password, if any.
-    Socks5 {
-        credentials: Option<(String, String)>,
-    },
-}
-
-/// A configured proxy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Proxy {
-    pub(crate) kind: ProxyKind,
-    pub(crate) host: String,
-    pub(crate) port: u16,
-}
-
-impl Proxy {
-    /// Parses `http://[user:pass@]host:port` or `socks5://[user:pass@]host:port`;
-    /// `authorization` (HTTP only) is a whole `Proxy-Authorization` value
-    /// and takes precedence over the URL's user and password.
-    pub(crate) fn parse(url: &str, authorization: Option<&str>) -> Result<Proxy> {
-        let bad = |why: &str| Error::InvalidArgument(format!("proxy {url:?}: {why}"));
-        let u = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-        let host = match u.host() {
-            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
-            Some(url::Host::Ipv4(a)) => a.to_string(),
-            Some(url::Host::Ipv6(a)) => a.to_string(),
-            _ => return Err(bad("no host")),
-        };
-        let port = u.port().ok_or_else(|| bad("no port"))?;
-        if u.path() != "/" && !u.path().is_empty() || u.query().is_some() {
-            return Err(bad("a proxy URL has no path or query"));
-        }
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let user = decode(u.username());
-        let pass = u.password().map(decode).unwrap_or_default();
-        if let Some(a) = authorization
-            && a.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
-        {
-            return Err(bad("the Proxy-Authorization value contains CR, LF or NUL"));
-        }
-        let kind = match u.scheme() {
-            "http" => ProxyKind::Http {
-                authorization: match authorization {
-                    Some(a) if !a.is_empty() => Some(a.to_string()),
-                    _ if !user.is_empty() => Some(format!(
-                        "Basic {}",
-                        base64(format!("{user}:{pass}").as_bytes())
-                    )),
-                    _ => None,
-                },
-            },
-            "socks5" | "socks5h" => {
-                if user.len() > 255 || pass.len() > 255 {
-                    return Err(bad("SOCKS5 user names and passwords are at most 255 bytes"));
-                }
-                ProxyKind::Socks5 {
-                    credentials: (!user.is_empty()).then_some((user, pass)),
-                }
-            }
-            other => return Err(bad(&format!("the scheme is {other:?}, not http or socks5"))),
-        };
-        Ok(Proxy { kind, host, port })
-    }
-}
-
-fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for c in input.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -112,7 +21,7 @@ enum Phase {
 }
 
 /// A tunnel being set up on a connected socket.
-pub(crate) struct Shake {
+pub(crate) struct Tunnel {
     sock: TcpStream,
     proxy: Proxy,
     target_host: String,
@@ -128,22 +37,22 @@ pub(crate) enum Progress {
     /// The tunnel is up: the socket now talks to the target.
     Done(TcpStream),
     /// Waiting for the socket.
-    Pending(Box<Shake>),
+    Pending(Box<Tunnel>),
     /// The proxy refused or broke the protocol.
     Failed(Error),
 }
 
-fn fail(why: String) -> Progress {
-    Progress::Failed(Error::Proxy(why))
+fn fail(fault: ProxyFault, why: String) -> Progress {
+    Progress::Failed(Error::Proxy(Reason::new(fault, why)))
 }
 
-impl Shake {
+impl Tunnel {
     pub(crate) fn start(
         sock: TcpStream,
         proxy: Proxy,
         target_host: &str,
         target_port: u16,
-    ) -> Shake {
+    ) -> Tunnel {
         let (out, phase) = match &proxy.kind {
             ProxyKind::Http { authorization } => {
                 let authority = match target_host.parse::<IpAddr>() {
@@ -166,7 +75,7 @@ impl Shake {
                 (greeting, Phase::SocksMethod)
             }
         };
-        Shake {
+        Tunnel {
             sock,
             proxy,
             target_host: target_host.to_string(),
@@ -211,36 +120,46 @@ impl Shake {
         loop {
             while self.out_pos < self.out.len() {
                 match self.sock.write(&self.out[self.out_pos..]) {
-                    Ok(0) => return fail("the proxy closed the connection".into()),
+                    Ok(0) => {
+                        return fail(ProxyFault::Closed, "the proxy closed the connection".into());
+                    }
                     Ok(n) => self.out_pos += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         return Progress::Pending(self);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return fail(format!("writing to the proxy: {e}")),
+                    Err(e) => {
+                        return fail(ProxyFault::Closed, format!("writing to the proxy: {e}"));
+                    }
                 }
             }
             match self.step() {
                 Step::Done => return Progress::Done(self.sock),
-                Step::Failed(why) => return fail(why),
+                Step::Failed(fault, why) => return fail(fault, why),
                 Step::Send => continue,
                 Step::Read => {}
             }
             let mut buf = [0u8; 512];
             match self.sock.read(&mut buf) {
                 Ok(0) => {
-                    return fail(format!(
-                        "the proxy {}:{} closed the connection during the tunnel set-up",
-                        self.proxy.host, self.proxy.port
-                    ));
+                    return fail(
+                        ProxyFault::Closed,
+                        format!(
+                            "the proxy {}:{} closed the connection during the tunnel set-up",
+                            self.proxy.host, self.proxy.port
+                        ),
+                    );
                 }
                 Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Pending(self),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return fail(format!("reading from the proxy: {e}")),
+                Err(e) => return fail(ProxyFault::Closed, format!("reading from the proxy: {e}")),
             }
             if self.inbuf.len() > MAX_RESPONSE {
-                return fail(format!("the proxy's answer exceeds {MAX_RESPONSE} bytes"));
+                return fail(
+                    ProxyFault::Protocol,
+                    format!("the proxy's answer exceeds {MAX_RESPONSE} bytes"),
+                );
             }
         }
     }
@@ -259,16 +178,23 @@ impl Shake {
                 let version = parts.next().unwrap_or("");
                 let code: u16 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
                 if !version.starts_with("HTTP/1.") || code == 0 {
-                    return Step::Failed(format!("the HTTP proxy answered {status_line:?}"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("the HTTP proxy answered {status_line:?}"),
+                    );
                 }
                 if !(200..300).contains(&code) {
                     let status = status_line.split_once(' ').map_or("", |x| x.1);
-                    return Step::Failed(format!(
-                        "the HTTP proxy refused the tunnel: HTTP {status}"
-                    ));
+                    return Step::Failed(
+                        ProxyFault::Status(code),
+                        format!("the HTTP proxy refused the tunnel: HTTP {status}"),
+                    );
                 }
                 if end != self.inbuf.len() {
-                    return Step::Failed("the HTTP proxy sent data after its answer".into());
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        "the HTTP proxy sent data after its answer".into(),
+                    );
                 }
                 Step::Done
             }
@@ -279,7 +205,10 @@ impl Shake {
                 let (ver, method) = (self.inbuf[0], self.inbuf[1]);
                 self.inbuf.drain(..2);
                 if ver != 5 {
-                    return Step::Failed(format!("not a SOCKS5 proxy (version byte {ver})"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("not a SOCKS5 proxy (version byte {ver})"),
+                    );
                 }
                 match (method, &self.proxy.kind) {
                     (0, _) => {
@@ -303,12 +232,16 @@ impl Shake {
                         Step::Send
                     }
                     (0xff, ProxyKind::Socks5 { credentials: None }) => Step::Failed(
+                        ProxyFault::Authentication,
                         "the SOCKS5 proxy requires authentication (set a user name and password)"
                             .into(),
                     ),
-                    _ => Step::Failed(format!(
-                        "the SOCKS5 proxy accepts none of the offered authentication methods (answered {method})"
-                    )),
+                    _ => Step::Failed(
+                        ProxyFault::Authentication,
+                        format!(
+                            "the SOCKS5 proxy accepts none of the offered authentication methods (answered {method})"
+                        ),
+                    ),
                 }
             }
             Phase::SocksAuth => {
@@ -319,6 +252,7 @@ impl Shake {
                 self.inbuf.drain(..2);
                 if status != 0 {
                     return Step::Failed(
+                        ProxyFault::Authentication,
                         "SOCKS5 authentication failed: the proxy refused the user name or password"
                             .into(),
                     );
@@ -334,7 +268,10 @@ impl Shake {
                 }
                 let (ver, rep, atyp) = (self.inbuf[0], self.inbuf[1], self.inbuf[3]);
                 if ver != 5 {
-                    return Step::Failed(format!("not a SOCKS5 answer (version byte {ver})"));
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        format!("not a SOCKS5 answer (version byte {ver})"),
+                    );
                 }
                 if rep != 0 {
                     let why = match rep {
@@ -348,22 +285,33 @@ impl Shake {
                         8 => "address type not supported",
                         _ => "unknown error",
                     };
-                    return Step::Failed(format!(
-                        "the SOCKS5 proxy could not connect to {}:{}: {why} (reply {rep})",
-                        self.target_host, self.target_port
-                    ));
+                    return Step::Failed(
+                        ProxyFault::SocksReply(rep),
+                        format!(
+                            "the SOCKS5 proxy could not connect to {}:{}: {why} (reply {rep})",
+                            self.target_host, self.target_port
+                        ),
+                    );
                 }
                 let len = match atyp {
                     1 => 4 + 4 + 2,
                     4 => 4 + 16 + 2,
                     3 => 4 + 1 + usize::from(self.inbuf[4]) + 2,
-                    _ => return Step::Failed(format!("bad SOCKS5 address type {atyp}")),
+                    _ => {
+                        return Step::Failed(
+                            ProxyFault::Protocol,
+                            format!("bad SOCKS5 address type {atyp}"),
+                        );
+                    }
                 };
                 if self.inbuf.len() < len {
                     return Step::Read;
                 }
                 if self.inbuf.len() > len {
-                    return Step::Failed("the SOCKS5 proxy sent data after its answer".into());
+                    return Step::Failed(
+                        ProxyFault::Protocol,
+                        "the SOCKS5 proxy sent data after its answer".into(),
+                    );
                 }
                 Step::Done
             }
@@ -371,7 +319,7 @@ impl Shake {
     }
 }
 
-/// What `Shake::step` found.
+/// What `Tunnel::step` found.
 enum Step {
     /// Read more from the proxy.
     Read,
@@ -380,66 +328,5 @@ enum Step {
     /// The tunnel is up.
     Done,
     /// The proxy refused or broke the protocol.
-    Failed(String),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let v = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (i, o) in v {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
-    }
-
-    #[test]
-    fn proxy_urls_parse_with_credentials() {
-        let p = Proxy::parse("http://us%40er:p%3Ass@127.0.0.1:3128", None).unwrap();
-        assert_eq!((p.host.as_str(), p.port), ("127.0.0.1", 3128));
-        assert_eq!(
-            p.kind,
-            ProxyKind::Http {
-                authorization: Some(format!("Basic {}", base64(b"us@er:p:ss")))
-            }
-        );
-        let p = Proxy::parse("http://127.0.0.1:3128", Some("Bearer t")).unwrap();
-        assert_eq!(
-            p.kind,
-            ProxyKind::Http {
-                authorization: Some("Bearer t".into())
-            }
-        );
-        let p = Proxy::parse("socks5://u:p@[::1]:1080", None).unwrap();
-        assert_eq!(p.host, "::1");
-        assert_eq!(
-            p.kind,
-            ProxyKind::Socks5 {
-                credentials: Some(("u".into(), "p".into()))
-            }
-        );
-        for bad in [
-            "ftp://h:1",
-            "http://h",
-            "socks5://:1",
-            "http://h:1/path",
-            "nonsense",
-        ] {
-            assert!(
-                matches!(Proxy::parse(bad, None), Err(Error::InvalidArgument(_))),
-                "{bad}"
-            );
-        }
-        assert!(Proxy::parse("http://h:1", Some("a\r\nX: y")).is_err());
-    }
+    Failed(ProxyFault, String),
 }

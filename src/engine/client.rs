@@ -1,0 +1,522 @@
+//! The public [`Client`] handle: settings, connect, send, close; each call
+//! takes the context lock and acts on the client's connection.
+
+use super::conn::{Conn, Env};
+use super::context::Shared;
+use crate::error::{Error, Result};
+use crate::event::{MessageType, SendStatus, Status};
+use crate::options::{DeflateOptions, Fingerprint, Proxy, TlsVersion};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A client: one WebSocket connection to one URL, reconnectable, owned by
+/// a [`crate::Context`]. Thread-safe. Dropping it closes its connection at once.
+pub struct Client {
+    pub(super) shared: Arc<Shared>,
+    pub(super) id: u64,
+}
+
+impl Client {
+    /// The id found in [`crate::Event::client_id`]: unique in the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Conn, &mut Env) -> Result<R>) -> Result<R> {
+        self.shared.check_open()?;
+        let mut g = self.shared.lock();
+        g.with_conn(self.id, f).unwrap_or(Err(Error::ContextClosed))
+    }
+
+    /// Adds (or replaces, case-insensitively) a request header of the
+    /// opening handshake (RFC 6455 §4.1). Takes effect at the next connect.
+    ///
+    /// Errors: [`Error::InvalidHeader`] (empty or non-token name; CR, LF or
+    /// NUL in the value; a header the handshake sets itself).
+    pub fn set_header(&self, name: &str, value: &str) -> Result<()> {
+        crate::protocol::handshake::check_header(name, value)?;
+        self.with(|c, _| {
+            c.opts
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            c.opts.headers.push((name.to_string(), value.to_string()));
+            Ok(())
+        })
+    }
+
+    /// Sends a ping every `interval_ms` milliseconds while open; 0 = off.
+    pub fn set_ping_interval(&self, interval_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.ping_interval =
+                (interval_ms > 0).then(|| Duration::from_millis(interval_ms.into()));
+            Ok(())
+        })
+    }
+
+    /// Sets the connect and handshake timeouts in milliseconds; 0 leaves a
+    /// value unchanged.
+    pub fn set_timeouts(&self, connect_ms: u32, handshake_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            if connect_ms > 0 {
+                c.opts.connect_timeout = Duration::from_millis(connect_ms.into());
+            }
+            if handshake_ms > 0 {
+                c.opts.handshake_timeout = Duration::from_millis(handshake_ms.into());
+            }
+            Ok(())
+        })
+    }
+
+    /// TLS for a `ws://` URL too (`use_tls`), and certificate verification
+    /// of chain and name (`verify`, default true; false is unsafe).
+    pub fn set_tls(&self, use_tls: bool, verify: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls = use_tls;
+            c.opts.tls_settings.verify_peer = verify;
+            c.opts.tls_verify_peer_name = verify;
+            Ok(())
+        })
+    }
+
+    /// Verification of the certificate chain (`verify_peer`) and of the
+    /// name in it (`verify_peer_name`) separately (PHP's options of those
+    /// names). Turning either off is unsafe.
+    pub fn set_tls_verify(&self, verify_peer: bool, verify_peer_name: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_settings.verify_peer = verify_peer;
+            c.opts.tls_verify_peer_name = verify_peer_name;
+            Ok(())
+        })
+    }
+
+    /// Trusts exactly the CA certificates of the PEM file `path` instead of
+    /// the system's roots (PHP's `cafile`; with [`Client::set_tls_ca_path`],
+    /// the roots of both); `None` returns to the system's roots. The file
+    /// is read now; the process keeps what it parsed while the file is
+    /// unchanged (same size, change time and inode), so giving the same
+    /// file to many clients parses it once.
+    ///
+    /// Errors: [`Error::InvalidArgument`] (unreadable, or no certificate).
+    pub fn set_tls_ca_file(&self, path: Option<&str>) -> Result<()> {
+        let certs = match path {
+            None => None,
+            Some(p) => Some(crate::options::CaCerts::load(p)?),
+        };
+        self.with(|c, _| {
+            c.opts.tls_settings.ca = certs;
+            Ok(())
+        })
+    }
+
+    /// Trusts the CA certificates of the folder `path` instead of the
+    /// system's roots (PHP's `capath`): certificates named by their subject
+    /// hash, `HASH.0` (as `openssl rehash` or `c_rehash` make them), looked
+    /// up when a chain is verified. With [`Client::set_tls_ca_file`], the
+    /// roots of both. `None` = no folder.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `path` is not a readable
+    /// folder.
+    pub fn set_tls_ca_path(&self, path: Option<&str>) -> Result<()> {
+        if let Some(p) = path {
+            std::fs::read_dir(p).map_err(|e| {
+                Error::InvalidArgument(format!("the CA folder {p:?} cannot be read: {e}"))
+            })?;
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.ca_path = path.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    /// Accept a self-signed server certificate while still checking its
+    /// name (PHP's `allow_self_signed`): chain verification forgives only
+    /// `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT`. Unsafe unless the
+    /// certificate is pinned by other means.
+    pub fn set_tls_allow_self_signed(&self, allow: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_settings.allow_self_signed = allow;
+            Ok(())
+        })
+    }
+
+    /// The name for SNI and the certificate name check (PHP's `peer_name`);
+    /// `None` = the URL's host.
+    pub fn set_tls_peer_name(&self, name: Option<&str>) -> Result<()> {
+        if name.is_some_and(|n| n.is_empty() || n.bytes().any(|b| b <= b' ')) {
+            return Err(Error::InvalidArgument(format!(
+                "{name:?} is not a host name"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_peer_name = name.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    /// Sends the server name (the peer name, or the URL's host) as SNI
+    /// (RFC 6066 §3) in the TLS handshake (PHP's `SNI_enabled`; default
+    /// true). Never sent for an IP address. Off, a server hosting several
+    /// names may present another certificate.
+    pub fn set_tls_sni(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_sni = enabled;
+            Ok(())
+        })
+    }
+
+    /// Pins the server certificate (PHP's `peer_fingerprint`): after the
+    /// handshake, the digest of the server certificate (its DER) by
+    /// `algorithm` must equal `fingerprint` (hex, either case, `:`
+    /// between bytes allowed), or the connection fails. `algorithm` an
+    /// OpenSSL digest name (`sha256`, `sha1`, `md5`, ...); `None` = PHP's
+    /// string form: md5 for 32 hex digits, sha1 for 40. Each call adds a
+    /// pin; all must match (PHP's array form). Checked in addition to chain
+    /// and name verification, as PHP does.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for an unknown algorithm or a
+    /// fingerprint of the wrong length or not in hex.
+    pub fn add_tls_peer_fingerprint(
+        &self,
+        algorithm: Option<&str>,
+        fingerprint: &str,
+    ) -> Result<()> {
+        let pin = Fingerprint::parse(algorithm, fingerprint)?;
+        self.with(|c, _| {
+            c.opts.tls_fingerprints.push(pin);
+            Ok(())
+        })
+    }
+
+    /// Removes every pin of [`Client::add_tls_peer_fingerprint`].
+    pub fn clear_tls_peer_fingerprints(&self) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_fingerprints.clear();
+            Ok(())
+        })
+    }
+
+    /// The OpenSSL cipher list for TLS 1.2 and older (PHP's `ciphers`, e.g.
+    /// `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`; see
+    /// `openssl ciphers`); `None` = the library's default list. TLS 1.3
+    /// cipher suites are not affected (as in PHP).
+    ///
+    /// Errors: [`Error::InvalidArgument`] when OpenSSL matches no cipher.
+    pub fn set_tls_ciphers(&self, ciphers: Option<&str>) -> Result<()> {
+        if let Some(list) = ciphers {
+            crate::options::check_ciphers(list)?;
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.ciphers = ciphers.map(str::to_string);
+            Ok(())
+        })
+    }
+
+    /// OpenSSL's security level 0..=5 (PHP's `security_level`): the
+    /// smallest key sizes and the protocol versions allowed (level 2, the
+    /// usual default, refuses keys under 112 bits of security and TLS
+    /// below 1.2); `None` = OpenSSL's configured default.
+    ///
+    /// Errors: [`Error::InvalidArgument`] above 5.
+    pub fn set_tls_security_level(&self, level: Option<u8>) -> Result<()> {
+        if let Some(l) = level.filter(|l| *l > 5) {
+            return Err(Error::InvalidArgument(format!(
+                "the TLS security level is 0 to 5, not {l}"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.security_level = level;
+            Ok(())
+        })
+    }
+
+    /// The TLS versions that may be used, `min` to `max` (PHP's
+    /// `crypto_method`); `None` leaves that end to OpenSSL's configuration
+    /// (TLS 1.2 to 1.3 on Debian). TLS 1.0 and 1.1 also need security
+    /// level 0 with OpenSSL 3.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `min` is above `max`.
+    pub fn set_tls_versions(&self, min: Option<TlsVersion>, max: Option<TlsVersion>) -> Result<()> {
+        if let (Some(a), Some(b)) = (min, max)
+            && a > b
+        {
+            return Err(Error::InvalidArgument(format!(
+                "the lowest TLS version ({a:?}) is above the highest ({b:?})"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.tls_settings.min_version = min;
+            c.opts.tls_settings.max_version = max;
+            Ok(())
+        })
+    }
+
+    /// TLS session resumption (RFC 8446 §2.2, RFC 5077; default on): a
+    /// connection offers the session of the last one with the same TLS
+    /// settings, host, port and name, so that a reconnect skips the full
+    /// handshake (its certificate checks were done by the connection that
+    /// made the session), and keeps its own for the next. Off, every
+    /// connect is a full handshake and no session is kept (servers can
+    /// then not link this client's connections by their session).
+    pub fn set_tls_session_resumption(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tls_resume = enabled;
+            Ok(())
+        })
+    }
+
+    /// Whether the last TLS handshake of this client resumed an earlier
+    /// session (RFC 8446 §2.2, RFC 5077) instead of a full handshake:
+    /// connections with the same TLS settings to the same host, port and
+    /// name resume the session of the last one, when the server agrees.
+    /// False before the first TLS handshake and for `ws://`.
+    pub fn tls_session_resumed(&self) -> Result<bool> {
+        self.with(|c, _| Ok(c.tls_resumed))
+    }
+
+    /// A client certificate to present (PHP's `local_cert`, `local_pk`,
+    /// `passphrase`): `cert_path` a PEM file with the certificate (and its
+    /// chain, and the key when `key_path` is `None`); `key_path` a PEM
+    /// private key, encrypted when `passphrase` is given. Read now.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming the file and the reason.
+    pub fn set_tls_client_cert(
+        &self,
+        cert_path: &str,
+        key_path: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> Result<()> {
+        let id = crate::options::Identity::new(crate::options::load_identity(
+            cert_path, key_path, passphrase,
+        )?)?;
+        self.with(|c, _| {
+            c.opts.tls_settings.identity = Some(id);
+            Ok(())
+        })
+    }
+
+    /// After each ping, wait at most `timeout_ms` milliseconds for a pong
+    /// before the connection is closed (1006) with a timeout error; 0 turns
+    /// the check off. Default 10000.
+    pub fn set_pong_timeout(&self, timeout_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.pong_timeout =
+                (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms.into()));
+            Ok(())
+        })
+    }
+
+    /// Time in milliseconds allowed for the closing handshake before TCP is
+    /// closed anyway (default 5000).
+    ///
+    /// Errors: [`Error::InvalidArgument`] for 0.
+    pub fn set_close_timeout(&self, timeout_ms: u32) -> Result<()> {
+        if timeout_ms == 0 {
+            return Err(Error::InvalidArgument(
+                "the close timeout must be above 0 ms".into(),
+            ));
+        }
+        self.with(|c, _| {
+            c.opts.close_timeout = Duration::from_millis(timeout_ms.into());
+            Ok(())
+        })
+    }
+
+    /// Sets the incoming message limit and the send buffer limit, in bytes;
+    /// 0 leaves a value unchanged.
+    pub fn set_limits(&self, max_message_size: usize, max_send_buffer_size: usize) -> Result<()> {
+        self.with(|c, _| {
+            if max_message_size > 0 {
+                c.opts.max_message_size = max_message_size;
+            }
+            if max_send_buffer_size > 0 {
+                c.opts.max_send_buffer_size = max_send_buffer_size;
+            }
+            Ok(())
+        })
+    }
+
+    /// Offers permessage-deflate (RFC 7692) in the next opening handshakes
+    /// with these parameters, or stops offering it (`None`, the default:
+    /// Workerman's behaviour). With compression on, messages are sent
+    /// compressed and compressed messages from the server are inflated;
+    /// the message size limit applies to the inflated size. Memory: with
+    /// context takeover up to ~300 KiB per open connection (compressor and
+    /// decompressor kept between messages); with both
+    /// `client_no_context_takeover` and `server_no_context_takeover` they
+    /// exist only while a message is processed.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for window bits outside 9..=15
+    /// or a level above 9.
+    pub fn set_compression(&self, options: Option<DeflateOptions>) -> Result<()> {
+        if let Some(o) = &options {
+            o.check().map_err(Error::InvalidArgument)?;
+        }
+        self.with(|c, _| {
+            c.opts.compression = options;
+            Ok(())
+        })
+    }
+
+    /// The server's `Sec-WebSocket-Extensions` answer in force on the last
+    /// connection that opened, e.g. `permessage-deflate;
+    /// client_max_window_bits=15`; `None` before the first open and when it
+    /// opened without compression.
+    pub fn extensions(&self) -> Result<Option<String>> {
+        self.with(|c, _| Ok(c.extensions.clone()))
+    }
+
+    /// Starts connecting; ignored when already connecting or open.
+    pub fn connect(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.connect(env);
+            Ok(())
+        })
+    }
+
+    /// Sends a message: written at once when open, queued before the
+    /// handshake. [`SendStatus::Written`], [`SendStatus::Queued`], or
+    /// [`SendStatus::QueuedBufferFull`] when the queued bytes reached the
+    /// send buffer limit with this message.
+    ///
+    /// Errors: [`Error::InvalidUtf8`], [`Error::NotConnected`] (not
+    /// delivered), [`Error::BufferFull`] (not accepted).
+    pub fn send(&self, message_type: MessageType, data: &[u8]) -> Result<SendStatus> {
+        self.with(|c, env| c.send(env, message_type, data))
+    }
+
+    /// Sends a ping with `data` (at most 125 bytes) on an open connection.
+    pub fn ping(&self, data: &[u8]) -> Result<()> {
+        self.with(|c, env| c.ping(env, data))
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (RFC 6455
+    /// §7.1.2); before the connection is open, ends the attempt at once.
+    pub fn close(&self, code: u16, reason: &str) -> Result<()> {
+        self.with(|c, env| c.close(env, code, reason))
+    }
+
+    /// Connects again after `delay`, closing an open connection first.
+    pub fn reconnect(&self, delay: Duration) -> Result<()> {
+        self.with(|c, env| {
+            c.reconnect(env, delay);
+            Ok(())
+        })
+    }
+
+    /// Stops reading from the socket until [`Client::resume_recv`]
+    /// (Workerman's `pauseRecv`); the server feels it through TCP flow
+    /// control. Applies to the current connection attempt.
+    pub fn pause_recv(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.pause_recv(env);
+            Ok(())
+        })
+    }
+
+    /// Reads again after [`Client::pause_recv`] (Workerman's `resumeRecv`).
+    pub fn resume_recv(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.resume_recv(env);
+            Ok(())
+        })
+    }
+
+    /// Closes at once, without a closing handshake (Workerman's
+    /// `destroy`): `Closed` (1006) follows, with `Undelivered` for what was
+    /// not written.
+    pub fn abort(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.abort(env);
+            Ok(())
+        })
+    }
+
+    /// Cancels a pending reconnect (Workerman's `cancelReconnect`).
+    pub fn cancel_reconnect(&self) -> Result<()> {
+        self.with(|c, env| {
+            c.cancel_reconnect(env);
+            Ok(())
+        })
+    }
+
+    /// Bytes read and written over all connections of this client,
+    /// handshakes included, as (read, written) (Workerman's `bytesRead`,
+    /// `bytesWritten`).
+    pub fn bytes(&self) -> Result<(u64, u64)> {
+        self.with(|c, _| Ok(c.bytes()))
+    }
+
+    /// Bytes accepted by `send` and not yet written to the socket (queued
+    /// before the handshake, or waiting for the socket).
+    pub fn send_buffer_size(&self) -> Result<usize> {
+        self.with(|c, _| Ok(c.send_buffer_size()))
+    }
+
+    /// The server's and our address of the last TCP connection (to the
+    /// proxy, when one is used), kept after it closed; `None` before the
+    /// first TCP connection.
+    pub fn addresses(
+        &self,
+    ) -> Result<(Option<std::net::SocketAddr>, Option<std::net::SocketAddr>)> {
+        self.with(|c, _| Ok((c.peer_addr, c.local_addr)))
+    }
+
+    /// Reconnects by itself after a connection ends or an attempt fails
+    /// (not after [`Client::close`] or [`Client::abort`]): after `first_ms`
+    /// milliseconds, doubled for each attempt in a row that does not open,
+    /// up to `longest_ms`, less a random part of up to half (jitter, so
+    /// that many clients do not reconnect in step). `first_ms == 0` turns it
+    /// off (the default: Workerman's behaviour, where the caller reconnects).
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `longest_ms < first_ms`.
+    pub fn set_reconnect_backoff(&self, first_ms: u32, longest_ms: u32) -> Result<()> {
+        if first_ms > 0 && longest_ms < first_ms {
+            return Err(Error::InvalidArgument(format!(
+                "the longest reconnect delay ({longest_ms} ms) is below the first ({first_ms} ms)"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.reconnect_backoff = (first_ms > 0).then(|| {
+                (
+                    Duration::from_millis(first_ms.into()),
+                    Duration::from_millis(longest_ms.into()),
+                )
+            });
+            Ok(())
+        })
+    }
+
+    /// Connect through a proxy from the next connect on: `url` is
+    /// `http://[user:pass@]host:port` (HTTP CONNECT; user and password go
+    /// as Basic `Proxy-Authorization`) or `socks5://[user:pass@]host:port`
+    /// (SOCKS5, the target's name resolved by the proxy); `None` = direct.
+    /// `authorization` (HTTP only): a whole `Proxy-Authorization` value,
+    /// used instead of the URL's user and password.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming what is wrong in the URL.
+    pub fn set_proxy(&self, url: Option<&str>, authorization: Option<&str>) -> Result<()> {
+        let proxy = url.map(|u| Proxy::parse(u, authorization)).transpose()?;
+        self.with(|c, _| {
+            c.opts.proxy = proxy;
+            Ok(())
+        })
+    }
+
+    /// The connection state.
+    pub fn status(&self) -> Result<Status> {
+        self.with(|c, _| Ok(c.status()))
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if self.shared.forked() {
+            // See `Context::shutdown`: never lock in a fork() child.
+            std::mem::forget(self.shared.clone());
+            return;
+        }
+        let mut g = self.shared.lock();
+        g.with_conn(self.id, |c, env| c.teardown(env));
+        g.clients.remove(&self.id);
+    }
+}

@@ -1,0 +1,105 @@
+//! What a connection does when one of its timers fires: connect,
+//! handshake and close timeouts, the ping interval, the pong timeout, the
+//! reconnect delay.
+
+use super::{Conn, Env, State};
+use crate::engine::timers::TimerKind;
+use crate::error::{Error, Reason, TimeoutKind};
+use std::time::Instant;
+
+impl Conn {
+    /// A timer of this client fired (already checked: same generation).
+    pub(crate) fn timer(&mut self, env: &mut Env, kind: TimerKind) {
+        match kind {
+            TimerKind::Connect => {
+                if matches!(
+                    self.state,
+                    State::Resolving | State::Connecting { .. } | State::Proxy(_) | State::Tls(_)
+                ) {
+                    let ms = self.opts.connect_timeout.as_millis();
+                    self.fail(
+                        env,
+                        Error::Timeout(Reason::new(
+                            TimeoutKind::Connect,
+                            format!("no connection within {ms} ms"),
+                        )),
+                    );
+                }
+            }
+            TimerKind::Handshake => {
+                if matches!(self.state, State::Handshaking(_)) {
+                    let ms = self.opts.handshake_timeout.as_millis();
+                    self.fail(
+                        env,
+                        Error::Timeout(Reason::new(
+                            TimeoutKind::Handshake,
+                            format!("no handshake response within {ms} ms"),
+                        )),
+                    );
+                }
+            }
+            TimerKind::Close => {
+                if matches!(self.state, State::Closing(_)) {
+                    match self.peer_close.take() {
+                        Some((code, reason)) => self.finish(env, None, code, reason, true),
+                        None => {
+                            let ms = self.opts.close_timeout.as_millis();
+                            self.lost(env, Error::Timeout(Reason::new(
+                                TimeoutKind::Close,
+                                format!(
+                                    "the server did not complete the closing handshake within {ms} ms"
+                                ),
+                            )));
+                        }
+                    }
+                }
+            }
+            TimerKind::Ping => {
+                if let State::Open(_) = self.state {
+                    let _ = self.ping(env, &[]);
+                    if let (State::Open(_), Some(iv)) = (&self.state, self.opts.ping_interval) {
+                        env.timers.push(
+                            Instant::now() + iv,
+                            self.id,
+                            self.generation,
+                            TimerKind::Ping,
+                        );
+                    }
+                }
+            }
+            TimerKind::Pong => {
+                let (Some(since), Some(t)) = (self.ping_outstanding, self.opts.pong_timeout) else {
+                    return;
+                };
+                if self.paused || self.throttled {
+                    // Not reading: the pong may be waiting in the socket.
+                    // Judge again a timeout later.
+                    env.timers.push(
+                        Instant::now() + t,
+                        self.id,
+                        self.generation,
+                        TimerKind::Pong,
+                    );
+                    return;
+                }
+                if since.elapsed() >= t && matches!(self.state, State::Open(_) | State::Closing(_))
+                {
+                    let e = Error::Timeout(Reason::new(
+                        TimeoutKind::Pong,
+                        format!(
+                            "no pong within {} ms of a ping: the server or the network is gone",
+                            t.as_millis()
+                        ),
+                    ));
+                    let reason = e.to_string();
+                    self.finish(env, Some(e), 1006, reason, false);
+                }
+            }
+            TimerKind::Reconnect => {
+                if let State::ReconnectWait = self.state {
+                    self.start(env);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! A context: its shared state and lock protocol ([`Shared`]), and the
+//! public [`Context`] (create clients, poll events, shut down).
+
+use super::client::Client;
+use super::conn::Conn;
+use super::reactor::{Reactor, WAKE};
+use super::{fallback, fork};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::options::Target;
+use crossbeam_channel::{Receiver, unbounded};
+use mio::{Poll, Waker};
+use parking_lot::{Mutex, MutexGuard};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the caller may stay away from `poll_event` before the fallback
+/// thread takes over the I/O.
+pub(crate) const GRACE: Duration = Duration::from_millis(10);
+/// Longest a poller with a deadline waits for the fallback thread's turn
+/// beyond that deadline (see `Context::poll_event`); a turn never waits on
+/// I/O, so this bound is only reached on a machine too busy to run it.
+const FALLBACK_TURN_WAIT: Duration = Duration::from_millis(100);
+
+/// The default event queue limit of a context, in bytes (see
+/// [`Context::set_event_queue_limit`]).
+pub const DEFAULT_EVENT_QUEUE_LIMIT: usize = 16 << 20;
+
+/// Ids of clients: unique in the process, never reused.
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The state shared by a context, its clients and its fallback thread.
+pub(crate) struct Shared {
+    pub(super) reactor: Mutex<Reactor>,
+    pub(super) rx: Receiver<Event>,
+    /// The engine's count of queued event bytes.
+    pub(super) queued: Arc<AtomicUsize>,
+    pub(super) waker: Arc<Waker>,
+    pub(super) poll_fd: RawFd,
+    /// Threads waiting for the lock while a poller may sit in epoll_wait.
+    pub(super) lock_wanted: AtomicUsize,
+    /// Callers inside `poll_event` now.
+    pub(super) in_poll: AtomicUsize,
+    /// When a caller last left `poll_event`, in ms since `epoch`.
+    pub(super) last_exit_ms: AtomicU64,
+    pub(super) epoch: Instant,
+    pub(super) shutdown: AtomicBool,
+    /// The fallback thread sleeps until a caller leaves `poll_event`.
+    pub(super) fallback_parked: AtomicBool,
+    /// The fallback thread holds the engine lock for one turn that does not
+    /// wait (set after it took the lock, cleared before it lets go).
+    pub(super) fallback_turning: AtomicBool,
+    pub(super) fallback: Mutex<Option<std::thread::Thread>>,
+    /// `fork::generation()` when the context was made.
+    pub(super) fork_generation: u64,
+}
+
+impl Shared {
+    pub(super) fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Takes the engine lock; if a poller holds it (maybe inside
+    /// epoll_wait), wakes it so it hands the lock over. The wake is repeated
+    /// every 2 ms while the lock stays taken: a wake can be consumed by a
+    /// poller that then returns an event instead of handing over.
+    pub(super) fn lock(&self) -> MutexGuard<'_, Reactor> {
+        if let Some(g) = self.reactor.try_lock() {
+            return g;
+        }
+        self.lock_wanted.fetch_add(1, Ordering::SeqCst);
+        let g = loop {
+            let _ = self.waker.wake();
+            if let Some(g) = self.reactor.try_lock_for(Duration::from_millis(2)) {
+                break g;
+            }
+        };
+        self.lock_wanted.fetch_sub(1, Ordering::SeqCst);
+        g
+    }
+
+    /// Lets every thread waiting in [`Shared::lock`] have the lock, then
+    /// takes it back. Stays unlocked until they are all through: a waiter
+    /// still spinning (not yet parked) would otherwise lose the race and
+    /// wait out a poller's timeout.
+    pub(super) fn hand_over(&self, g: &mut MutexGuard<'_, Reactor>) {
+        if self.lock_wanted.load(Ordering::SeqCst) > 0 {
+            MutexGuard::unlocked_fair(g, || {
+                while self.lock_wanted.load(Ordering::SeqCst) > 0 {
+                    std::thread::yield_now();
+                }
+            });
+        }
+    }
+
+    /// Takes the next queued event, if any, and counts it off the queue.
+    pub(super) fn pop(&self) -> Option<Event> {
+        let ev = self.rx.try_recv().ok()?;
+        self.queued.fetch_sub(ev.queued_size(), Ordering::SeqCst);
+        Some(ev)
+    }
+
+    /// True in a `fork()` child of the process that made the context.
+    pub(super) fn forked(&self) -> bool {
+        fork::generation() != self.fork_generation
+    }
+
+    pub(super) fn check_open(&self) -> Result<()> {
+        if self.forked() {
+            Err(Error::Forked)
+        } else if self.shutdown.load(Ordering::Acquire) {
+            Err(Error::ContextClosed)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Marks a caller as inside `poll_event` for its lifetime.
+struct Presence<'a>(&'a Shared);
+
+impl<'a> Presence<'a> {
+    fn enter(s: &'a Shared) -> Self {
+        s.in_poll.fetch_add(1, Ordering::SeqCst);
+        Presence(s)
+    }
+}
+
+impl Drop for Presence<'_> {
+    fn drop(&mut self) {
+        let s = self.0;
+        s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
+        s.in_poll.fetch_sub(1, Ordering::SeqCst);
+        if s.fallback_parked.load(Ordering::SeqCst)
+            && let Some(t) = s.fallback.lock().as_ref()
+        {
+            t.unpark();
+        }
+    }
+}
+
+/// A context: the event loop that owns a poller, its clients, their timers
+/// and the event queue, and one fallback thread. Thread-safe (`Send +
+/// Sync`); see the module docs for who drives the I/O.
+pub struct Context {
+    pub(super) shared: Arc<Shared>,
+    fallback: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Context {
+    /// Creates a context and starts its fallback thread.
+    ///
+    /// Errors: [`Error::Io`] when the poller, its waker or the thread cannot
+    /// be created (e.g. the open-files limit).
+    pub fn new() -> Result<Context> {
+        crate::sys::raise_open_files_limit();
+        let poll = Poll::new().map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
+        let waker = Arc::new(
+            Waker::new(poll.registry(), WAKE).map_err(|e| Error::Io(format!("eventfd: {e}")))?,
+        );
+        let poll_fd = poll.as_raw_fd();
+        let (tx, rx) = unbounded();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let reactor = Reactor::new(poll, waker.clone(), tx, queued.clone());
+        let shared = Arc::new(Shared {
+            reactor: Mutex::new(reactor),
+            rx,
+            queued,
+            waker,
+            poll_fd,
+            lock_wanted: AtomicUsize::new(0),
+            in_poll: AtomicUsize::new(0),
+            last_exit_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            shutdown: AtomicBool::new(false),
+            fallback_parked: AtomicBool::new(false),
+            fallback_turning: AtomicBool::new(false),
+            fallback: Mutex::new(None),
+            fork_generation: fork::generation(),
+        });
+        let handle = fallback::spawn(shared.clone())?;
+        *shared.fallback.lock() = Some(handle.thread().clone());
+        Ok(Context {
+            shared,
+            fallback: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Creates a client of this context for `url` (`ws://` or `wss://`,
+    /// RFC 6455 §3); it does not connect yet.
+    ///
+    /// Errors: [`Error::InvalidUrl`] (does not parse, another scheme, no
+    /// host, a fragment); [`Error::ContextClosed`].
+    pub fn client(&self, url: &str) -> Result<Client> {
+        self.shared.check_open()?;
+        let target = Target::parse(url)?;
+        let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
+        self.shared.lock().clients.insert(id, Conn::new(id, target));
+        Ok(Client {
+            shared: self.shared.clone(),
+            id,
+        })
+    }
+
+    /// Waits up to `timeout` (`None`: without limit) for the next event of
+    /// any client, driving the I/O on the calling thread while it waits.
+    /// `Ok(None)` when the timeout passed without an event, or when a
+    /// signal interrupted the wait (so that the caller's signal handlers
+    /// run promptly). When the fallback thread is in a turn (which never
+    /// waits on I/O), the call waits for that turn to end, up to
+    /// `FALLBACK_TURN_WAIT` (100 ms) beyond `timeout`: returning at once
+    /// would leave the context fd readable, and an outer loop that polls
+    /// whenever the fd is readable would spin until the turn ends.
+    ///
+    /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
+    pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let s = &*self.shared;
+        if s.forked() {
+            return Err(Error::Forked);
+        }
+        if let Some(ev) = s.pop() {
+            return Ok(Some(ev));
+        }
+        s.check_open()?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let _presence = Presence::enter(s);
+        // Pollers do not count in `lock_wanted` (two pollers would hand the
+        // lock back and forth); one waits here, within its own deadline,
+        // while another drives the I/O.
+        let mut g = match deadline {
+            Some(d) => match s.reactor.try_lock_until(d) {
+                Some(g) => g,
+                // The fallback thread is in a turn that does not wait, but it
+                // may not have taken the readiness off the poller yet (a busy
+                // machine can deschedule it for milliseconds right there). An
+                // empty return now would leave the context fd readable, and an
+                // outer loop that polls with a zero timeout whenever the fd is
+                // readable would spin (hundreds of empty wakes) until the turn
+                // ends: wait for the turn instead, bounded.
+                None if s.fallback_turning.load(Ordering::SeqCst) => {
+                    match s.reactor.try_lock_for(FALLBACK_TURN_WAIT) {
+                        Some(g) => g,
+                        None => return Ok(s.pop()),
+                    }
+                }
+                None => return Ok(s.pop()),
+            },
+            None => s.reactor.lock(),
+        };
+        loop {
+            if let Some(ev) = s.pop() {
+                return Ok(Some(ev));
+            }
+            s.check_open()?;
+            // A thread that wants the lock (send, close...) may have woken a
+            // poller before us: never block in epoll_wait while it waits.
+            s.hand_over(&mut g);
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let completed = g.turn(wait)?;
+            if let Some(ev) = s.pop() {
+                return Ok(Some(ev));
+            }
+            if !completed {
+                // A signal: return so the caller can handle it.
+                return Ok(None);
+            }
+            s.hand_over(&mut g);
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(s.pop());
+            }
+        }
+    }
+
+    /// Like [`Context::poll_event`], then takes up to `max - 1` more events
+    /// that are already queued, without waiting or doing more I/O: one call
+    /// drains a batch. Empty when the timeout passed (or a signal came).
+    ///
+    /// Errors: as [`Context::poll_event`].
+    pub fn poll_events(&self, timeout: Option<Duration>, max: usize) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        if max == 0 {
+            return Ok(out);
+        }
+        if let Some(first) = self.poll_event(timeout)? {
+            out.push(first);
+            while out.len() < max {
+                match self.shared.pop() {
+                    Some(ev) => out.push(ev),
+                    None => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The context's file descriptor (the epoll fd): readable whenever
+    /// `poll_event(Some(Duration::ZERO))` has work to do. Owned by the
+    /// context; valid until it is dropped.
+    pub fn fd(&self) -> RawFd {
+        self.shared.poll_fd
+    }
+
+    /// Sets the event queue limit, in bytes (default
+    /// [`DEFAULT_EVENT_QUEUE_LIMIT`], 16 MiB): once the events waiting for
+    /// the caller (payloads plus 64 bytes each) exceed it, the context stops
+    /// reading its sockets, so a server that sends faster than the caller
+    /// takes events is held back by TCP flow control instead of filling
+    /// memory; reading resumes when the caller has taken the queue down to
+    /// half the limit. A single message larger than the limit is still
+    /// delivered whole (its size is bounded by `set_limits`). 0 reads one
+    /// event at a time. Takes effect at the next read.
+    ///
+    /// Errors: [`Error::ContextClosed`]; [`Error::Forked`].
+    pub fn set_event_queue_limit(&self, bytes: usize) -> Result<()> {
+        self.shared.check_open()?;
+        self.shared.lock().queue_limit = bytes;
+        Ok(())
+    }
+
+    /// Closes every connection at once (no closing handshake), drops queued
+    /// events and stops the threads. Idempotent; also done on drop.
+    pub fn shutdown(&self) {
+        let s = &*self.shared;
+        if s.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if s.forked() {
+            // In a fork() child: the threads do not exist here and a lock
+            // may be held forever; leave everything as it is (leaked) rather
+            // than lock, join or drop state that may be half-changed.
+            std::mem::forget(self.shared.clone());
+            std::mem::forget(self.fallback.lock().take());
+            return;
+        }
+        {
+            let mut g = s.lock();
+            let ids: Vec<u64> = g.clients.keys().copied().collect();
+            for id in ids {
+                g.with_conn(id, |c, env| c.teardown(env));
+            }
+            g.clients.clear();
+            g.resolver.stop();
+        }
+        while s.pop().is_some() {}
+        let _ = s.waker.wake();
+        if let Some(h) = self.fallback.lock().take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+        while s.pop().is_some() {}
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Holds the engine lock for `hold` on another thread, as the fallback
+    /// thread's turn does when `fallback` (or as another poller when not),
+    /// while the context fd is readable. Returns whether a zero-timeout
+    /// poll_event returned after the lock was let go (it waited), and
+    /// whether the fd was still readable after it.
+    fn poll_while_the_lock_is_held(fallback: bool, hold: Duration) -> (bool, bool) {
+        let ctx = Context::new().unwrap();
+        let s = ctx.shared.clone();
+        s.waker.wake().unwrap();
+        let released = Arc::new(AtomicBool::new(false));
+        let released2 = released.clone();
+        let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let g = s.reactor.lock();
+            s.fallback_turning.store(fallback, Ordering::SeqCst);
+            taken_tx.send(()).unwrap();
+            std::thread::sleep(hold);
+            s.fallback_turning.store(false, Ordering::SeqCst);
+            released2.store(true, Ordering::SeqCst);
+            drop(g);
+        });
+        taken_rx.recv().unwrap();
+        assert!(ctx.poll_event(Some(Duration::ZERO)).unwrap().is_none());
+        let waited = released.load(Ordering::SeqCst);
+        let still_readable = crate::sys::readable(ctx.fd());
+        holder.join().unwrap();
+        (waited, still_readable)
+    }
+
+    #[test]
+    fn a_zero_timeout_poll_waits_for_the_fallback_turn_instead_of_leaving_the_fd_readable() {
+        // The fallback thread descheduled inside its turn, before it took
+        // the readiness off the poller: returning at once would leave the fd
+        // readable, and a loop that polls whenever it is readable would spin.
+        let (waited, still_readable) = poll_while_the_lock_is_held(true, Duration::from_millis(20));
+        assert!(waited, "returned while the fallback turn held the lock");
+        assert!(
+            !still_readable,
+            "the poll took the readiness off the context fd"
+        );
+        // Another poller holding the lock (it may wait in epoll_wait for
+        // long): a zero timeout does not wait for it.
+        let (waited, _) = poll_while_the_lock_is_held(false, Duration::from_secs(1));
+        assert!(!waited, "a zero-timeout poll waited for another poller");
+    }
+}
