@@ -207,6 +207,15 @@ typedef enum {
    * order), or the socket was full (written as it drains).
    */
   WSC_SEND_STATUS_QUEUED = 1,
+  /**
+   * Queued as with `QUEUED`, and with it the bytes waiting to be written
+   * reached the send buffer limit (`max_send_buffer_size` of
+   * `wsc_client_set_limits`): the next sends are refused with
+   * `BUFFER_FULL` until the buffer drains. The
+   * `WSC_EVENT_TYPE_BUFFER_FULL` event still follows, once per time the
+   * buffer fills; `BUFFER_DRAIN` comes when it has drained.
+   */
+  WSC_SEND_STATUS_QUEUED_BUFFER_FULL = 2,
 } wsc_send_status;
 
 /**
@@ -552,6 +561,188 @@ wsc_result wsc_client_free(wsc_client *client);
 wsc_result wsc_client_id(const wsc_client *client, uint64_t *out_id);
 
 /**
+ * Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
+ * Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
+ * `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
+ * pending reconnect delay and connects now.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_connect(wsc_client *client);
+
+/**
+ * Sends one message. Open: written to the socket at once on the calling
+ * thread (the rest queued if the socket is full). Not yet open
+ * (initial, connecting, waiting to reconnect): queued and written right
+ * after the opening handshake, in the order of the calls; if that attempt
+ * fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
+ * event.
+ *
+ * - `message_type`: a `wsc_message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid
+ *   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
+ *   `INVALID_ARGUMENT`.
+ * - `data`, `data_len`: the payload, copied once; NULL only with length 0.
+ * - `out_status`: may be NULL; receives `WRITTEN`, `QUEUED` or
+ *   `QUEUED_BUFFER_FULL` (a `wsc_send_status`).
+ *
+ * Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
+ * `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or
+ * closed: not delivered); `BUFFER_FULL` (not accepted); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_send(wsc_client *client,
+                           uint32_t message_type,
+                           const uint8_t *data,
+                           size_t data_len,
+                           wsc_send_status *out_status);
+
+/**
+ * Sends a ping (opcode 0x9) now, on an open connection (RFC 6455 §5.5.2).
+ *
+ * - `data`, `data_len`: the payload, at most 125 bytes; NULL only with 0.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (over 125 bytes); `NOT_CONNECTED` (not open); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_ping(wsc_client *client, const uint8_t *data, size_t data_len);
+
+/**
+ * Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with
+ * `code` and `reason`, waits for the server's close frame and for it to
+ * close TCP (at most the close timeout, 5 s), then reports
+ * `WSC_EVENT_TYPE_CLOSED`. Before the connection is open it ends the
+ * attempt at once (queued messages come back as `UNDELIVERED`, then
+ * `CLOSED` with 1006). Also cancels a pending reconnect. Ignored (`OK`)
+ * when already closing or closed.
+ *
+ * - `code`: 1000 (normal), 1001, 1003, 1007-1011, or 3000-4999 (§7.4).
+ * - `reason`, `reason_len`: UTF-8, at most 123 bytes; NULL only with 0.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (a code the RFC forbids on the wire, or a reason over 123 bytes);
+ * `INVALID_UTF8`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_close(wsc_client *client,
+                            uint16_t code,
+                            const uint8_t *reason,
+                            size_t reason_len);
+
+/**
+ * Connects again after `delay_ms` milliseconds, with the same URL, headers
+ * and options (Workerman's `reConnect($after)`, there in seconds). An open
+ * connection is closed first, at once, with a `CLOSED` event (1006);
+ * messages sent meanwhile are queued for the new connection. A second call
+ * replaces the pending delay.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_reconnect(wsc_client *client, uint32_t delay_ms);
+
+/**
+ * Stops reading from the socket (Workerman's `pauseRecv`): no message
+ * events until `wsc_client_resume_recv`, and the server feels it through
+ * TCP flow control. Writing goes on. Applies to the current connection
+ * attempt (a reconnect reads again).
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_pause_recv(wsc_client *client);
+
+/**
+ * Reads again after `wsc_client_pause_recv` (Workerman's `resumeRecv`);
+ * data that waited is processed at once.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_resume_recv(wsc_client *client);
+
+/**
+ * Closes the connection at once, without a closing handshake
+ * (Workerman's `destroy`): `UNDELIVERED` for each message not written,
+ * then `CLOSED` (1006). Cancels a pending reconnect. Ignored when closed.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_abort(wsc_client *client);
+
+/**
+ * Cancels a pending `wsc_client_reconnect` (Workerman's
+ * `cancelReconnect`); messages queued for it come back as `UNDELIVERED`.
+ * Ignored when no reconnect is pending.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_cancel_reconnect(wsc_client *client);
+
+/**
+ * Byte counts over all connections of this client, handshakes included
+ * (Workerman's `bytesRead`/`bytesWritten`; after TLS decryption, before
+ * encryption), and the send buffer: bytes accepted by `wsc_client_send`
+ * and not yet written.
+ *
+ * - `out_read`, `out_written`, `out_send_buffer`: each may be NULL.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_bytes(const wsc_client *client,
+                            uint64_t *out_read,
+                            uint64_t *out_written,
+                            size_t *out_send_buffer);
+
+/**
+ * The address of one end of the last TCP connection (to the proxy, when
+ * one is used), kept after it closed: `local` false = the server's,
+ * true = ours. Written as a NUL-terminated string `"127.0.0.1:80"` or
+ * `"[::1]:80"` into `buf`.
+ *
+ * - `buf`, `buf_len`: a caller-owned buffer; 48 bytes always suffice.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `NOT_CONNECTED` (no
+ * TCP connection yet); `INVALID_ARGUMENT` (`buf_len` too small);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_address(const wsc_client *client, bool local, char *buf, size_t buf_len);
+
+/**
+ * The extensions in force on the last connection that opened: the
+ * server's `Sec-WebSocket-Extensions` answer (RFC 6455 §9.1), e.g.
+ * `permessage-deflate; server_no_context_takeover`, written as a
+ * NUL-terminated string into `buf`; the empty string when that connection
+ * opened without compression, or none opened yet.
+ *
+ * - `buf`, `buf_len`: a caller-owned buffer; 256 bytes suffice for any
+ *   answer wsc accepts.
+ * - `out_len`: may be NULL; receives the answer's length in bytes
+ *   (without the NUL), also when `buf_len` is too small.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client, buf); `INVALID_HANDLE`;
+ * `INVALID_ARGUMENT` (`buf_len` too small: nothing written but
+ * `out_len`); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_extensions(const wsc_client *client,
+                                 char *buf,
+                                 size_t buf_len,
+                                 size_t *out_len);
+
+/**
+ * The client's connection state (numbers as Workerman's `STATUS_*`).
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_status(const wsc_client *client, wsc_status *out_status);
+
+/**
+ * Whether the last TLS handshake of this client resumed an earlier
+ * session instead of a full handshake (false before the first TLS
+ * handshake and for `ws://`).
+ *
+ * - `out_resumed`: receives the answer; must not be NULL.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_tls_session_resumed(const wsc_client *client, bool *out_resumed);
+
+/**
  * Adds a request header to the opening handshake (RFC 6455 §4.1), e.g.
  * `Cookie`, `Origin`, `Authorization`, `Sec-WebSocket-Protocol` (the
  * subprotocols offered, comma-separated; the server's choice is checked).
@@ -747,17 +938,6 @@ wsc_result wsc_client_clear_tls_peer_fingerprints(wsc_client *client);
 wsc_result wsc_client_set_tls_session_resumption(wsc_client *client, bool enabled);
 
 /**
- * Whether the last TLS handshake of this client resumed an earlier
- * session instead of a full handshake (false before the first TLS
- * handshake and for `ws://`).
- *
- * - `out_resumed`: receives the answer; must not be NULL.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_tls_session_resumed(const wsc_client *client, bool *out_resumed);
-
-/**
  * A client certificate for servers that require one (PHP's `local_cert`,
  * `local_pk`, `passphrase`). Files are read during the call.
  *
@@ -871,175 +1051,5 @@ wsc_result wsc_client_set_limits(wsc_client *client,
  * `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_compression(wsc_client *client, const wsc_compression_options *options);
-
-/**
- * Starts connecting (non-blocking): DNS, TCP, TLS, opening handshake.
- * Progress arrives as events (`CONNECTED`, `OPEN`, or `ERROR` then
- * `CLOSED`). Ignored (`OK`) when already connecting or open; cancels a
- * pending reconnect delay and connects now.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_connect(wsc_client *client);
-
-/**
- * Sends one message. Open: written to the socket at once on the calling
- * thread (the rest queued if the socket is full). Not yet open
- * (initial, connecting, waiting to reconnect): queued and written right
- * after the opening handshake, in the order of the calls; if that attempt
- * fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
- * event.
- *
- * - `message_type`: a `wsc_message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid
- *   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
- *   `INVALID_ARGUMENT`.
- * - `data`, `data_len`: the payload, copied once; NULL only with length 0.
- * - `out_status`: may be NULL; receives `WRITTEN` or `QUEUED`.
- *
- * Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
- * `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or
- * closed: not delivered); `BUFFER_FULL` (not accepted); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_send(wsc_client *client,
-                           uint32_t message_type,
-                           const uint8_t *data,
-                           size_t data_len,
-                           wsc_send_status *out_status);
-
-/**
- * Sends a ping (opcode 0x9) now, on an open connection (RFC 6455 §5.5.2).
- *
- * - `data`, `data_len`: the payload, at most 125 bytes; NULL only with 0.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
- * (over 125 bytes); `NOT_CONNECTED` (not open); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_ping(wsc_client *client, const uint8_t *data, size_t data_len);
-
-/**
- * Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with
- * `code` and `reason`, waits for the server's close frame and for it to
- * close TCP (at most the close timeout, 5 s), then reports
- * `WSC_EVENT_TYPE_CLOSED`. Before the connection is open it ends the
- * attempt at once (queued messages come back as `UNDELIVERED`, then
- * `CLOSED` with 1006). Also cancels a pending reconnect. Ignored (`OK`)
- * when already closing or closed.
- *
- * - `code`: 1000 (normal), 1001, 1003, 1007-1011, or 3000-4999 (§7.4).
- * - `reason`, `reason_len`: UTF-8, at most 123 bytes; NULL only with 0.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
- * (a code the RFC forbids on the wire, or a reason over 123 bytes);
- * `INVALID_UTF8`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_close(wsc_client *client,
-                            uint16_t code,
-                            const uint8_t *reason,
-                            size_t reason_len);
-
-/**
- * Connects again after `delay_ms` milliseconds, with the same URL, headers
- * and options (Workerman's `reConnect($after)`, there in seconds). An open
- * connection is closed first, at once, with a `CLOSED` event (1006);
- * messages sent meanwhile are queued for the new connection. A second call
- * replaces the pending delay.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_reconnect(wsc_client *client, uint32_t delay_ms);
-
-/**
- * Stops reading from the socket (Workerman's `pauseRecv`): no message
- * events until `wsc_client_resume_recv`, and the server feels it through
- * TCP flow control. Writing goes on. Applies to the current connection
- * attempt (a reconnect reads again).
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_pause_recv(wsc_client *client);
-
-/**
- * Reads again after `wsc_client_pause_recv` (Workerman's `resumeRecv`);
- * data that waited is processed at once.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_resume_recv(wsc_client *client);
-
-/**
- * Closes the connection at once, without a closing handshake
- * (Workerman's `destroy`): `UNDELIVERED` for each message not written,
- * then `CLOSED` (1006). Cancels a pending reconnect. Ignored when closed.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_abort(wsc_client *client);
-
-/**
- * Cancels a pending `wsc_client_reconnect` (Workerman's
- * `cancelReconnect`); messages queued for it come back as `UNDELIVERED`.
- * Ignored when no reconnect is pending.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_cancel_reconnect(wsc_client *client);
-
-/**
- * Byte counts over all connections of this client, handshakes included
- * (Workerman's `bytesRead`/`bytesWritten`; after TLS decryption, before
- * encryption), and the send buffer: bytes accepted by `wsc_client_send`
- * and not yet written.
- *
- * - `out_read`, `out_written`, `out_send_buffer`: each may be NULL.
- *
- * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
- * `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_bytes(const wsc_client *client,
-                            uint64_t *out_read,
-                            uint64_t *out_written,
-                            size_t *out_send_buffer);
-
-/**
- * The address of one end of the last TCP connection (to the proxy, when
- * one is used), kept after it closed: `local` false = the server's,
- * true = ours. Written as a NUL-terminated string `"127.0.0.1:80"` or
- * `"[::1]:80"` into `buf`.
- *
- * - `buf`, `buf_len`: a caller-owned buffer; 48 bytes always suffice.
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `NOT_CONNECTED` (no
- * TCP connection yet); `INVALID_ARGUMENT` (`buf_len` too small);
- * `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_address(const wsc_client *client, bool local, char *buf, size_t buf_len);
-
-/**
- * The extensions in force on the last connection that opened: the
- * server's `Sec-WebSocket-Extensions` answer (RFC 6455 §9.1), e.g.
- * `permessage-deflate; server_no_context_takeover`, written as a
- * NUL-terminated string into `buf`; the empty string when that connection
- * opened without compression, or none opened yet.
- *
- * - `buf`, `buf_len`: a caller-owned buffer; 256 bytes suffice for any
- *   answer wsc accepts.
- * - `out_len`: may be NULL; receives the answer's length in bytes
- *   (without the NUL), also when `buf_len` is too small.
- *
- * Results: `OK`; `NULL_ARGUMENT` (client, buf); `INVALID_HANDLE`;
- * `INVALID_ARGUMENT` (`buf_len` too small: nothing written but
- * `out_len`); `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_extensions(const wsc_client *client,
-                                 char *buf,
-                                 size_t buf_len,
-                                 size_t *out_len);
-
-/**
- * The client's connection state (numbers as Workerman's `STATUS_*`).
- *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
- */
-wsc_result wsc_client_status(const wsc_client *client, wsc_status *out_status);
 
 
