@@ -235,7 +235,9 @@ pub extern "C" fn wsc_client_ping(
 /// `CLOSED` with 1006). Also cancels a pending reconnect. Ignored (`OK`)
 /// when already closing or closed.
 ///
-/// - `code`: 1000 (normal), 1001, 1003, 1007-1011, or 3000-4999 (§7.4).
+/// - `code`: 1000 (normal) to 1003, 1007 to 1014, or 3000 to 4999: the
+///   codes an endpoint may send (RFC 6455 §7.4; 1004-1006 and 1015 never
+///   go on the wire; 1012-1014 are registered with IANA since).
 /// - `reason`, `reason_len`: UTF-8, at most 123 bytes; NULL only with 0.
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
