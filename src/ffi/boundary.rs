@@ -3,7 +3,9 @@
 //! caller buffers). Each `unsafe` block here has its SAFETY note; the
 //! exports call these helpers instead of dereferencing pointers themselves.
 
+use super::client::wsc_client;
 use super::result::{record, wsc_result};
+use crate::engine::Client;
 use crate::error::Error;
 use std::ffi::{CStr, c_char};
 
@@ -22,21 +24,6 @@ macro_rules! ffi_boundary {
 }
 pub(crate) use ffi_boundary;
 
-/// The live client behind a `wsc_client *` argument, or an early return of
-/// `NULL_ARGUMENT` (NULL) or `INVALID_HANDLE` (not a live client).
-macro_rules! try_client {
-    ($ptr:expr) => {{
-        if $ptr.is_null() {
-            return $crate::ffi::wsc_result::NullArgument;
-        }
-        match $crate::ffi::registry::client($ptr as usize) {
-            Some(c) => c,
-            None => return $crate::ffi::wsc_result::InvalidHandle,
-        }
-    }};
-}
-pub(crate) use try_client;
-
 /// The live context behind a `wsc_context *` argument, or an early return
 /// of `NULL_ARGUMENT` (NULL) or `INVALID_HANDLE` (not a live context).
 macro_rules! try_context {
@@ -51,6 +38,24 @@ macro_rules! try_context {
     }};
 }
 pub(crate) use try_context;
+
+/// Runs an export's body on the live client behind `client`, inside the
+/// panic guard: `NULL_ARGUMENT` for NULL, `INVALID_HANDLE` for a handle
+/// that is not a live client, else what `body` returns.
+pub(crate) fn with_client(
+    client: *const wsc_client,
+    body: impl FnOnce(&Client) -> wsc_result,
+) -> wsc_result {
+    ffi_boundary!({
+        if client.is_null() {
+            return wsc_result::NullArgument;
+        }
+        match super::registry::client(client as usize) {
+            Some(c) => body(&c),
+            None => wsc_result::InvalidHandle,
+        }
+    })
+}
 
 /// The value of a `Result<T, wsc_result>`, or an early return of its error.
 macro_rules! try_arg {

@@ -5,7 +5,7 @@
 //! `wsc_client_set_*`, are in `client_config.rs`.
 
 use super::boundary::{
-    bytes, c_str, ffi_boundary, put, put_opt, try_arg, try_client, try_context, write_c_string,
+    bytes, c_str, ffi_boundary, put, put_opt, try_arg, try_context, with_client, write_c_string,
 };
 use super::context::wsc_context;
 use super::event::wsc_message_type;
@@ -143,8 +143,7 @@ pub extern "C" fn wsc_client_free(client: *mut wsc_client) -> wsc_result {
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_id(client: *const wsc_client, out_id: *mut u64) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         if out_id.is_null() {
             return wsc_result::NullArgument;
         }
@@ -161,10 +160,7 @@ pub extern "C" fn wsc_client_id(client: *const wsc_client, out_id: *mut u64) -> 
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_connect(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.connect())
-    })
+    with_client(client, |c| result(c.connect()))
 }
 
 /// Sends one message. Open: written to the socket at once on the calling
@@ -192,8 +188,7 @@ pub extern "C" fn wsc_client_send(
     data_len: usize,
     out_status: *mut wsc_send_status,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let data = try_arg!(bytes(data, data_len));
         let Some(t) = wsc_message_type::from_c(message_type) else {
             return wsc_result::InvalidArgument;
@@ -220,8 +215,7 @@ pub extern "C" fn wsc_client_ping(
     data: *const u8,
     data_len: usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let data = try_arg!(bytes(data, data_len));
         result(c.ping(data))
     })
@@ -250,8 +244,7 @@ pub extern "C" fn wsc_client_close(
     reason: *const u8,
     reason_len: usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let reason = try_arg!(bytes(reason, reason_len));
         let reason = match std::str::from_utf8(reason) {
             Ok(r) => r,
@@ -270,8 +263,7 @@ pub extern "C" fn wsc_client_close(
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_reconnect(client: *mut wsc_client, delay_ms: u32) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         result(c.reconnect(Duration::from_millis(delay_ms.into())))
     })
 }
@@ -284,10 +276,7 @@ pub extern "C" fn wsc_client_reconnect(client: *mut wsc_client, delay_ms: u32) -
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_pause_recv(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.pause_recv())
-    })
+    with_client(client, |c| result(c.pause_recv()))
 }
 
 /// Reads again after `wsc_client_pause_recv` (Workerman's `resumeRecv`);
@@ -296,10 +285,7 @@ pub extern "C" fn wsc_client_pause_recv(client: *mut wsc_client) -> wsc_result {
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_resume_recv(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.resume_recv())
-    })
+    with_client(client, |c| result(c.resume_recv()))
 }
 
 /// Closes the connection at once, without a closing handshake
@@ -309,10 +295,7 @@ pub extern "C" fn wsc_client_resume_recv(client: *mut wsc_client) -> wsc_result 
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_abort(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.abort())
-    })
+    with_client(client, |c| result(c.abort()))
 }
 
 /// Cancels a pending `wsc_client_reconnect` (Workerman's
@@ -322,10 +305,7 @@ pub extern "C" fn wsc_client_abort(client: *mut wsc_client) -> wsc_result {
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_cancel_reconnect(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.cancel_reconnect())
-    })
+    with_client(client, |c| result(c.cancel_reconnect()))
 }
 
 /// Byte counts over all connections of this client, handshakes included
@@ -344,8 +324,7 @@ pub extern "C" fn wsc_client_bytes(
     out_written: *mut u64,
     out_send_buffer: *mut usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let (r, w) = match c.bytes() {
             Ok(v) => v,
             Err(e) => return record(&e),
@@ -378,8 +357,7 @@ pub extern "C" fn wsc_client_address(
     buf: *mut c_char,
     buf_len: usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         if buf.is_null() {
             return wsc_result::NullArgument;
         }
@@ -416,8 +394,7 @@ pub extern "C" fn wsc_client_extensions(
     buf_len: usize,
     out_len: *mut usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         if buf.is_null() {
             return wsc_result::NullArgument;
         }
@@ -438,8 +415,7 @@ pub extern "C" fn wsc_client_status(
     client: *const wsc_client,
     out_status: *mut wsc_status,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         if out_status.is_null() {
             return wsc_result::NullArgument;
         }
@@ -465,8 +441,7 @@ pub extern "C" fn wsc_client_tls_session_resumed(
     client: *const wsc_client,
     out_resumed: *mut bool,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         if out_resumed.is_null() {
             return wsc_result::NullArgument;
         }

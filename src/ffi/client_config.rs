@@ -4,7 +4,7 @@
 //! `wsc_tls_version`). Each takes effect at the next connect unless its
 //! doc says otherwise.
 
-use super::boundary::{c_str, ffi_boundary, opt_c_str, try_arg, try_client};
+use super::boundary::{c_str, opt_c_str, try_arg, with_client};
 use super::client::wsc_client;
 use super::result::{record, result, wsc_result};
 use crate::engine::{DeflateOptions, TlsVersion};
@@ -67,8 +67,7 @@ pub extern "C" fn wsc_client_set_header(
     name: *const c_char,
     value: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let name = try_arg!(c_str(name));
         let value = try_arg!(c_str(value));
         result(c.set_header(name, value))
@@ -86,10 +85,7 @@ pub extern "C" fn wsc_client_set_ping_interval(
     client: *mut wsc_client,
     interval_ms: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_ping_interval(interval_ms))
-    })
+    with_client(client, |c| result(c.set_ping_interval(interval_ms)))
 }
 
 /// Sets the connect timeout (DNS, TCP and TLS together) and the opening
@@ -103,8 +99,7 @@ pub extern "C" fn wsc_client_set_timeouts(
     connect_timeout_ms: u32,
     handshake_timeout_ms: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         result(c.set_timeouts(connect_timeout_ms, handshake_timeout_ms))
     })
 }
@@ -123,10 +118,7 @@ pub extern "C" fn wsc_client_set_tls(
     use_tls: bool,
     verify: bool,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_tls(use_tls, verify))
-    })
+    with_client(client, |c| result(c.set_tls(use_tls, verify)))
 }
 
 /// Certificate verification, PHP's `verify_peer` and `verify_peer_name`:
@@ -142,8 +134,7 @@ pub extern "C" fn wsc_client_set_tls_verify(
     verify_peer: bool,
     verify_peer_name: bool,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         result(c.set_tls_verify(verify_peer, verify_peer_name))
     })
 }
@@ -163,8 +154,7 @@ pub extern "C" fn wsc_client_set_tls_ca_file(
     client: *mut wsc_client,
     path: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let path = try_arg!(opt_c_str(path));
         result(c.set_tls_ca_file(path))
     })
@@ -182,10 +172,7 @@ pub extern "C" fn wsc_client_set_tls_allow_self_signed(
     client: *mut wsc_client,
     allow: bool,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_tls_allow_self_signed(allow))
-    })
+    with_client(client, |c| result(c.set_tls_allow_self_signed(allow)))
 }
 
 /// The name sent as SNI and checked against the server's certificate
@@ -198,8 +185,7 @@ pub extern "C" fn wsc_client_set_tls_peer_name(
     client: *mut wsc_client,
     name: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let name = try_arg!(opt_c_str(name));
         result(c.set_tls_peer_name(name))
     })
@@ -221,8 +207,7 @@ pub extern "C" fn wsc_client_set_tls_ca_path(
     client: *mut wsc_client,
     path: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let path = try_arg!(opt_c_str(path));
         result(c.set_tls_ca_path(path))
     })
@@ -243,8 +228,7 @@ pub extern "C" fn wsc_client_set_tls_ciphers(
     client: *mut wsc_client,
     ciphers: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let ciphers = try_arg!(opt_c_str(ciphers));
         result(c.set_tls_ciphers(ciphers))
     })
@@ -262,8 +246,7 @@ pub extern "C" fn wsc_client_set_tls_security_level(
     client: *mut wsc_client,
     level: c_int,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let level = match level {
             -1 => None,
             0..=5 => Some(level as u8),
@@ -284,10 +267,7 @@ pub extern "C" fn wsc_client_set_tls_security_level(
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_set_tls_sni(client: *mut wsc_client, enabled: bool) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_tls_sni(enabled))
-    })
+    with_client(client, |c| result(c.set_tls_sni(enabled)))
 }
 
 /// A TLS protocol version, for `wsc_client_set_tls_versions`.
@@ -332,8 +312,7 @@ pub extern "C" fn wsc_client_set_tls_versions(
     min: u32,
     max: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let (Some(lo), Some(hi)) = (tls_version_of(min), tls_version_of(max)) else {
             return record(&Error::InvalidArgument(format!(
                 "{min} or {max} is not a wsc_tls_version (0, 10, 11, 12, 13)"
@@ -363,8 +342,7 @@ pub extern "C" fn wsc_client_add_tls_peer_fingerprint(
     algorithm: *const c_char,
     fingerprint: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let algorithm = try_arg!(opt_c_str(algorithm));
         let fingerprint = try_arg!(c_str(fingerprint));
         result(c.add_tls_peer_fingerprint(algorithm, fingerprint))
@@ -376,10 +354,7 @@ pub extern "C" fn wsc_client_add_tls_peer_fingerprint(
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_client_clear_tls_peer_fingerprints(client: *mut wsc_client) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.clear_tls_peer_fingerprints())
-    })
+    with_client(client, |c| result(c.clear_tls_peer_fingerprints()))
 }
 
 /// TLS session resumption (RFC 8446 §2.2; default on): a connection offers
@@ -394,10 +369,7 @@ pub extern "C" fn wsc_client_set_tls_session_resumption(
     client: *mut wsc_client,
     enabled: bool,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_tls_session_resumption(enabled))
-    })
+    with_client(client, |c| result(c.set_tls_session_resumption(enabled)))
 }
 
 /// A client certificate for servers that require one (PHP's `local_cert`,
@@ -419,8 +391,7 @@ pub extern "C" fn wsc_client_set_tls_client_cert(
     key_path: *const c_char,
     passphrase: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let cert = try_arg!(c_str(cert_path));
         let key = try_arg!(opt_c_str(key_path));
         let pass = try_arg!(opt_c_str(passphrase));
@@ -451,8 +422,7 @@ pub extern "C" fn wsc_client_set_proxy(
     url: *const c_char,
     authorization: *const c_char,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let url = try_arg!(opt_c_str(url));
         let auth = try_arg!(opt_c_str(authorization));
         result(c.set_proxy(url, auth))
@@ -475,8 +445,7 @@ pub extern "C" fn wsc_client_set_reconnect_backoff(
     first_ms: u32,
     longest_ms: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         result(c.set_reconnect_backoff(first_ms, longest_ms))
     })
 }
@@ -493,10 +462,7 @@ pub extern "C" fn wsc_client_set_pong_timeout(
     client: *mut wsc_client,
     timeout_ms: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_pong_timeout(timeout_ms))
-    })
+    with_client(client, |c| result(c.set_pong_timeout(timeout_ms)))
 }
 
 /// Time in milliseconds allowed for the closing handshake (RFC 6455 §7.1)
@@ -509,10 +475,7 @@ pub extern "C" fn wsc_client_set_close_timeout(
     client: *mut wsc_client,
     timeout_ms: u32,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
-        result(c.set_close_timeout(timeout_ms))
-    })
+    with_client(client, |c| result(c.set_close_timeout(timeout_ms)))
 }
 
 /// Sets the size limits in bytes; 0 leaves a value unchanged.
@@ -529,8 +492,7 @@ pub extern "C" fn wsc_client_set_limits(
     max_message_size: usize,
     max_send_buffer_size: usize,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         result(c.set_limits(max_message_size, max_send_buffer_size))
     })
 }
@@ -561,8 +523,7 @@ pub extern "C" fn wsc_client_set_compression(
     client: *mut wsc_client,
     options: *const wsc_compression_options,
 ) -> wsc_result {
-    ffi_boundary!({
-        let c = try_client!(client);
+    with_client(client, |c| {
         let opts = if options.is_null() {
             None
         } else {
