@@ -72,10 +72,14 @@ test-long: deps
 test-autobahn: build php-autoload
 	scripts/autobahn.sh
 
+## lint: rustfmt, clippy, rustdoc (warnings are errors), and PSR-12 of the
+## PHP package (phpcs with php/phpcs.xml.dist; Debian's php-codesniffer)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	@command -v phpcs >/dev/null || { echo "lint: phpcs is missing (Debian: php-codesniffer; scripts/install-deps.sh test installs it)" >&2; exit 1; }
+	cd php && phpcs -q
 
 test-rust:
 	$(CARGO) test --release --no-fail-fast
