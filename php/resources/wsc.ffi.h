@@ -11,22 +11,23 @@
  *   returns a wsc_result (WSC_RESULT_OK = 0) and writes its out-parameters
  *   only on success; one exception: wsc_client_extensions reports the
  *   needed length also when the buffer is too small.
- *   wsc_result_str() gives a sentence per result, wsc_last_error() the
- *   detail of this thread's last failing call.
+ *   wsc_result_str gives a sentence per result, wsc_last_error the detail
+ *   of this thread's last failing call.
  * - Handles (wsc_context *, wsc_client *, const wsc_event *) are looked up,
  *   never dereferenced: NULL gives WSC_RESULT_NULL_ARGUMENT, a freed or
  *   foreign handle WSC_RESULT_INVALID_HANDLE (a double free included);
  *   _free(NULL) is a no-op.
  * - No Rust panic unwinds into the caller: it becomes WSC_RESULT_PANIC.
  * - All functions are thread-safe unless their doc says otherwise. Events
- *   reach the caller only through wsc_context_poll_event(s), on the
- *   caller's thread; the library never calls back into the caller.
+ *   reach the caller only through wsc_context_poll_event and
+ *   wsc_context_poll_events, on the caller's thread; the library never
+ *   calls back into the caller.
  * - Process-wide effects: wsc_context_new raises the soft RLIMIT_NOFILE
  *   limit to the hard limit; the library installs pthread_atfork handlers
  *   (a context created before fork() answers WSC_RESULT_FORKED in the child);
  *   one handle registry (and its lock) serves all contexts of the process.
- * - The ABI is not stable before version 1.0: check WSC_VERSION_* against
- *   wsc_version() at run time.
+ * - The ABI is not stable before version 1.0: compare WSC_VERSION_* with
+ *   what wsc_version returns at run time.
  */
 
 
