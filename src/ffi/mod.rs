@@ -23,6 +23,8 @@
 // The exports take raw pointers from C and check them themselves (NULL,
 // registry look-up); they cannot be `unsafe fn` for cbindgen's C signature.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every `unsafe` block says why it is sound.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod boundary;
 mod registry;
