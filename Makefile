@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export COMPOSER_ALLOW_SUPERUSER = 1
 
-.PHONY: all build demo test test-quick test-long lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench bench-deflate php-autoload php-dev-deps deps deps-demo clean
+.PHONY: all build headers check-headers demo test test-quick test-long lint test-rust test-c test-php test-examples test-autobahn test-fuzz fuzz soak bench bench-deflate php-autoload php-dev-deps deps deps-demo clean
 
 all: build
 
@@ -14,9 +14,21 @@ deps:
 deps-demo:
 	scripts/install-deps.sh demo
 
-## build: libwsc.so, include/wsc.h and the echo server, in target/release/
+## build: libwsc.so and the echo server, in target/release/, then `headers`
 build:
 	$(CARGO) build --release --bins --lib
+	@$(MAKE) --no-print-directory headers
+
+## headers: refresh the committed files build.rs generates from src/ffi
+## (include/wsc.h, php/resources/wsc.ffi.h, php/src/Ffi/Abi.php): runs
+## tests/header_fresh.rs with WSC_UPDATE_GENERATED=1, which rewrites a stale one
+headers:
+	WSC_UPDATE_GENERATED=1 $(CARGO) test --release --quiet --test header_fresh -- --nocapture
+
+## check-headers: fails when a committed generated file is stale, without
+## touching it (CI runs it before `make test`, whose build refreshes them)
+check-headers:
+	$(CARGO) test --release --quiet --test header_fresh
 
 php-autoload:
 	composer dump-autoload --quiet
@@ -60,10 +72,14 @@ test-long: deps
 test-autobahn: build php-autoload
 	scripts/autobahn.sh
 
+## lint: rustfmt, clippy, rustdoc (warnings are errors), and PSR-12 of the
+## PHP package (phpcs with php/phpcs.xml.dist; Debian's php-codesniffer)
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	@command -v phpcs >/dev/null || { echo "lint: phpcs is missing (Debian: php-codesniffer; scripts/install-deps.sh test installs it)" >&2; exit 1; }
+	cd php && phpcs -q
 
 test-rust:
 	$(CARGO) test --release --no-fail-fast

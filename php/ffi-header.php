@@ -1,9 +1,10 @@
 <?php
 
 /**
- * Writes the header that declares the FFI scope `WSC` (wsc_php.h with
- * FFI_SCOPE and FFI_LIB lines, the library's absolute path included), for
- * php.ini's `ffi.preload`:
+ * Writes the header that declares the FFI scope `WSC` (the package's FFI
+ * declarations, as \Wsc\Library::scopeHeader() gives them, with FFI_SCOPE
+ * and FFI_LIB lines, the library's absolute path included), for php.ini's
+ * `ffi.preload`:
  *
  *     php php/ffi-header.php /etc/php/wsc-ffi.h
  *     ; php.ini:

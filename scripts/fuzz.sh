@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs a cargo-fuzz (libFuzzer) target of wsc for a bounded time and prints
-# the executions and the corpus size. Not part of `make test`'s Rust suite;
-# `make fuzz` runs it for 60 s per target.
+# the executions and the corpus size. Not part of `make test`'s Rust suite:
+# `make test` runs server_bytes and deflate_bytes for 60 s each in its long
+# stage (`make test-fuzz`); `make fuzz` runs all three for FUZZ_SECONDS
+# (default 600) each.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target runs (default 60)

@@ -19,6 +19,8 @@ if ! have php || ! php -m 2>/dev/null | grep -qx FFI; then need_pkgs+=(php8.2-cl
 have composer || need_pkgs+=(composer)
 if [ "$what" = test ]; then
   have phpunit || need_pkgs+=(phpunit)
+  # make lint: PSR-12 of the PHP package (php/phpcs.xml.dist).
+  have phpcs || need_pkgs+=(php-codesniffer)
   # Composer unpacks the adapter tests' packages (scripts/php-dev-deps.sh) from
   # zip archives: PHP's zip extension.
   php -m 2>/dev/null | grep -qx zip || need_pkgs+=(php8.2-zip)

@@ -1,108 +1,97 @@
-//! The committed headers `include/wsc.h` and `include/wsc_php.h` are what
-//! the sources generate: byte for byte the copies `build.rs` wrote to the
-//! `OUT_DIR` of the build that compiled this test.
+//! The committed files that describe the C ABI are what the sources
+//! generate: byte for byte the copies `build.rs` wrote to the `OUT_DIR` of
+//! the build that compiled this test:
+//!
+//! - `include/wsc.h`, the C header;
+//! - `php/resources/wsc.ffi.h`, the declarations PHP's `FFI::cdef` reads;
+//! - `php/src/Ffi/Abi.php`, the ABI's constants for PHP.
+//!
+//! The comparison does not depend on the environment: a stale file fails
+//! here, in CI and on a developer's machine alike. `make headers` (which
+//! `make build` runs) refreshes the files: it runs this test with
+//! `WSC_UPDATE_GENERATED=1`, which copies the generated text over a stale
+//! file instead of failing.
 //!
 //! Cargo sets `OUT_DIR` for every target of a package with a build script,
-//! integration tests included, so the test names that exact directory. Only
-//! if it were missing does the test fall back to the newest
-//! `target/<profile>/build/wsc-*/out/`.
+//! integration tests included, so the test names that exact directory.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-/// `target/<profile>/`: the test binary lives in its `deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
-}
+/// The build script's output directory of the build that compiled this test.
+const OUT_DIR: &str = env!("OUT_DIR");
 
-fn mtime(p: &Path) -> Option<SystemTime> {
-    fs::metadata(p).and_then(|m| m.modified()).ok()
-}
+/// Each generated file: its name in `OUT_DIR`, its committed path.
+const GENERATED: [(&str, &str); 4] = [
+    ("wsc.h", "include/wsc.h"),
+    ("wsc.ffi.h", "php/resources/wsc.ffi.h"),
+    ("Abi.php", "php/src/Ffi/Abi.php"),
+    // TRANSITIONAL (see build.rs): until the PHP package reads wsc.ffi.h.
+    ("wsc_php.h", "include/wsc_php.h"),
+];
 
-/// The `OUT_DIR` of this crate's newest build-script run in this profile:
-/// among `build/wsc-*/out/` holding `wsc.h`, the one whose run record
-/// (`build/wsc-*/output`, rewritten on every run) or directory is newest.
-fn newest_out_dir() -> PathBuf {
-    let build = profile_dir().join("build");
-    let entries =
-        fs::read_dir(&build).unwrap_or_else(|e| panic!("cannot list {}: {e}", build.display()));
-    entries
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("wsc-") && e.path().join("out/wsc.h").is_file()
-        })
-        .map(|e| {
-            let dir = e.path();
-            let when = mtime(&dir.join("output"))
-                .or_else(|| mtime(&dir.join("out")))
-                .unwrap_or(SystemTime::UNIX_EPOCH);
-            (when, dir.join("out"))
-        })
-        .max()
-        .map(|(_, out)| out)
-        .unwrap_or_else(|| panic!("no wsc-*/out/wsc.h under {}", build.display()))
-}
-
-fn out_dir() -> PathBuf {
-    match option_env!("OUT_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => newest_out_dir(),
+/// Where the two texts first differ, for the failure message.
+fn first_difference(generated: &str, committed: &str) -> String {
+    match generated
+        .lines()
+        .zip(committed.lines())
+        .position(|(a, b)| a != b)
+    {
+        Some(i) => format!(
+            "first difference at line {}:\n  generated: {}\n  committed: {}",
+            i + 1,
+            generated.lines().nth(i).unwrap_or(""),
+            committed.lines().nth(i).unwrap_or("")
+        ),
+        None => format!(
+            "lengths differ: {} generated lines, {} committed",
+            generated.lines().count(),
+            committed.lines().count()
+        ),
     }
 }
 
-fn assert_fresh(name: &str) {
-    let out = out_dir();
-    let generated = fs::read(out.join(name)).expect("the generated header");
-    let committed_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("include")
-        .join(name);
-    let committed =
-        fs::read(&committed_path).unwrap_or_else(|e| panic!("{}: {e}", committed_path.display()));
-    if generated != committed {
-        let g = String::from_utf8_lossy(&generated);
-        let c = String::from_utf8_lossy(&committed);
-        let first = g
-            .lines()
-            .zip(c.lines())
-            .position(|(a, b)| a != b)
-            .map_or_else(
-                || {
-                    format!(
-                        "lengths differ: {} vs {} lines",
-                        g.lines().count(),
-                        c.lines().count()
-                    )
-                },
-                |i| {
-                    format!(
-                        "first difference at line {}:\n  generated: {}\n  committed: {}",
-                        i + 1,
-                        g.lines().nth(i).unwrap_or(""),
-                        c.lines().nth(i).unwrap_or("")
-                    )
-                },
-            );
-        panic!(
-            "include/{name} is stale: it differs from {} ({first}).\n\
-             Run `cargo build` without CI set (build.rs then rewrites include/) and commit include/.",
-            out.join(name).display()
-        );
+/// Checks one generated file; with `WSC_UPDATE_GENERATED=1`, rewrites a
+/// stale committed copy instead. Returns the failure, if any.
+fn check(name: &str, committed: &str, update: bool) -> Option<String> {
+    let generated_path = Path::new(OUT_DIR).join(name);
+    let generated = fs::read_to_string(&generated_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", generated_path.display()));
+    let committed_path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join(committed);
+    let current = fs::read_to_string(&committed_path).ok();
+    if current.as_deref() == Some(generated.as_str()) {
+        return None;
     }
+    if update {
+        if let Some(dir) = committed_path.parent() {
+            fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        }
+        fs::write(&committed_path, &generated)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", committed_path.display()));
+        eprintln!("refreshed {committed} from {}", generated_path.display());
+        return None;
+    }
+    let why = match current {
+        Some(text) => first_difference(&generated, &text),
+        None => "it is missing".to_string(),
+    };
+    Some(format!(
+        "{committed} is stale: it differs from {} ({why})",
+        generated_path.display()
+    ))
 }
 
 #[test]
-fn committed_c_header_is_fresh() {
-    assert_fresh("wsc.h");
-}
-
-#[test]
-fn committed_php_header_is_fresh() {
-    assert_fresh("wsc_php.h");
+fn committed_abi_files_are_what_the_sources_generate() {
+    let update = std::env::var_os("WSC_UPDATE_GENERATED").is_some_and(|v| v == "1");
+    let failures: Vec<String> = GENERATED
+        .iter()
+        .filter_map(|(name, committed)| check(name, committed, update))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{}\nRun `make headers` (or `WSC_UPDATE_GENERATED=1 cargo test --test header_fresh`) \
+         and commit the refreshed files.",
+        failures.join("\n")
+    );
 }

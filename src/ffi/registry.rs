@@ -1,5 +1,4 @@
-//! The checked conversions between C pointers and Rust objects, and the
-//! panic boundary. All `unsafe` of the crate is in `src/ffi/`.
+//! The handle registry: how a C pointer becomes a Rust object again.
 //!
 //! A handle given to C (`wsc_context *`, `wsc_client *`, `const wsc_event
 //! *`) is a key into one process-wide registry; the library never
@@ -9,30 +8,15 @@
 //! can be reused by a later object of the same kind; a stale handle then
 //! names that object, which is memory-safe.)
 
-use super::wsc_event;
+use super::event::{EventBox, wsc_event};
 use crate::engine::id_hash::IdHasher;
 use crate::engine::{Client, Context};
 use parking_lot::{RwLock, RwLockWriteGuard};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::{Arc, LazyLock};
-use tungstenite::Bytes;
 
-/// An event handed to C: the `#[repr(C)]` view first, so that a pointer to
-/// the box is a pointer to the `wsc_event`, then the storage its pointers
-/// point into.
-#[repr(C)]
-pub(crate) struct EventBox {
-    pub(crate) raw: wsc_event,
-    pub(crate) _payload: Bytes,
-    pub(crate) _text: Vec<u8>,
-}
-
-// SAFETY: the raw pointers in `raw` point into `_payload`/`_text`, which the
-// box owns and never mutates; moving the box between threads is fine.
-unsafe impl Send for EventBox {}
-unsafe impl Sync for EventBox {}
-
+/// What a registered C handle owns.
 pub(crate) enum Handle {
     Context(Arc<Context>),
     Client(Arc<Client>),
@@ -165,18 +149,3 @@ pub(crate) fn remove(key: usize, kind: Kind) -> Option<Handle> {
     };
     if matches { reg.remove(&key) } else { None }
 }
-
-/// Runs an export's body, turning a panic into `WSC_RESULT_PANIC` (or the
-/// given value) instead of unwinding across the C boundary.
-macro_rules! ffi_boundary {
-    ($on_panic:expr, $body:block) => {{
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
-            Ok(v) => v,
-            Err(_) => $on_panic,
-        }
-    }};
-    ($body:block) => {
-        ffi_boundary!($crate::ffi::wsc_result::Panic, $body)
-    };
-}
-pub(crate) use ffi_boundary;
