@@ -125,11 +125,12 @@ class AsyncTcpConnection
 
     /**
      * Extra HTTP headers of the opening handshake, name => value (e.g.
-     * `['Cookie' => 'a=b']`). Applied by connect() and reConnect(). A name
-     * that is empty or not an HTTP token, a value with CR, LF or NUL, or a
-     * header the handshake sets itself (Upgrade, Connection,
+     * `['Cookie' => 'a=b']`). Applied by connect() and reConnect(). A
+     * header libwsc refuses (a name that is empty or not an HTTP token, a
+     * value with CR, LF, NUL or another control character, or a header the
+     * handshake sets itself: Upgrade, Connection,
      * Sec-WebSocket-Key/-Version/-Extensions) makes connect() throw
-     * \InvalidArgumentException naming it. `Host` may be set: it replaces
+     * \InvalidArgumentException naming it, with libwsc's reason. `Host` may be set: it replaces
      * the URL's host:port in the request (TCP still goes to the URL's
      * host). Removing a header after a connect does not remove it from
      * later handshakes.
@@ -354,7 +355,8 @@ class AsyncTcpConnection
      *   decompressor kept while idle; both true = the low-memory mode),
      *   `'client_max_window_bits' => int` 9..15 (this client's window is
      *   at most 2^N bytes), `'server_max_window_bits' => int` 9..15 (ask
-     *   the server for at most 2^N bytes), `'level' => int` 1..9.
+     *   the server for at most 2^N bytes), `'level' => int` 0..9 (zlib's
+     *   level; 0, as when not given, is the default, 6).
      *
      * When the server accepts, messages go compressed both ways (send()
      * and onMessage are unchanged; maxPackageSize applies to the inflated
@@ -383,6 +385,14 @@ class AsyncTcpConnection
     private static ?CData $sendStatus = null;
 
     private static ?CData $sendStatusAddress = null;
+
+    /**
+     * True while the ABI has no `SEND_STATUS_QUEUED_BUFFER_FULL` (a libwsc
+     * from before it): send() then asks for the queued bytes
+     * (getSendBufferQueueSize()) to decide onBufferFull. Goes once the
+     * library that reports it is merged.
+     */
+    private static bool $statusWithoutFull = false;
 
     private NativeHandle $client;
 
@@ -636,13 +646,20 @@ class AsyncTcpConnection
             AsyncTcpConnection::$sendStatusAddress,
         );
         if ($result === Abi::RESULT_OK) {
-            if (AsyncTcpConnection::$sendStatus->cdata === Abi::SEND_STATUS_WRITTEN) {
+            $status = AsyncTcpConnection::$sendStatus->cdata;
+            if ($status === Abi::SEND_STATUS_WRITTEN) {
                 return true;
             }
             // Workerman calls onBufferFull from inside the send() that
-            // filled the buffer; libwsc's BUFFER_FULL event comes later
-            // and is then ignored (handleEvent).
-            if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
+            // filled the buffer: libwsc says so in the send's status, and
+            // its BUFFER_FULL event, which comes later, is then ignored
+            // (handleEvent).
+            if (AsyncTcpConnection::$statusWithoutFull) {
+                if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
+                    $this->bufferFullReported = true;
+                    $this->emit('onBufferFull');
+                }
+            } elseif ($status === Abi::SEND_STATUS_QUEUED_BUFFER_FULL && !$this->bufferFullReported) {
                 $this->bufferFullReported = true;
                 $this->emit('onBufferFull');
             }
@@ -1101,6 +1118,7 @@ class AsyncTcpConnection
         $ffi = Library::get()->ffi;
         AsyncTcpConnection::$sendStatus = $ffi->new('wsc_send_status');
         AsyncTcpConnection::$sendStatusAddress = FFI::addr(AsyncTcpConnection::$sendStatus);
+        AsyncTcpConnection::$statusWithoutFull = !defined(Abi::class . '::SEND_STATUS_QUEUED_BUFFER_FULL');
         AsyncTcpConnection::$ffi = $ffi;
     }
 

@@ -87,23 +87,32 @@ final class NativeOptions
                 );
             }
             $value = (string) $value;
-            if ($name === '' || strpbrk($name, "\r\n\0:") !== false) {
-                throw new \InvalidArgumentException(sprintf(
-                    'header %s refused: a header name must be a non-empty HTTP token (no CR, LF, NUL or colon)',
-                    json_encode($name),
-                ));
-            }
-            if (strpbrk($value, "\r\n\0") !== false) {
+            if (str_contains($name . $value, "\0")) {
+                // A C string ends at NUL: libwsc would see a shorter name or value.
                 throw new \InvalidArgumentException(
-                    "header '{$name}' refused: its value contains CR, LF or NUL (that would allow request smuggling)"
+                    'header ' . self::headerLabel($name) . ' refused: its name or value contains NUL'
                 );
             }
             $result = $ffi->wsc_client_set_header($client, $name, $value);
             if ($result === Abi::RESULT_INVALID_HEADER || $result === Abi::RESULT_INVALID_UTF8) {
-                throw new \InvalidArgumentException("header '{$name}' refused: " . Result::describe($result));
+                throw new \InvalidArgumentException(
+                    'header ' . self::headerLabel($name) . ' refused: ' . Result::describe($result)
+                );
             }
             Result::check($result, 'wsc_client_set_header');
         }
+    }
+
+    /**
+     * A header name for a message: in single quotes when printable
+     * (`'Bad Name'`), else JSON-encoded (`""`, `"X-Ev\rl"`).
+     */
+    private static function headerLabel(string $name): string
+    {
+        if (preg_match('/^[\x20-\x7e]+$/', $name) === 1) {
+            return "'{$name}'";
+        }
+        return (string) json_encode($name, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);
     }
 
     /**
@@ -184,7 +193,8 @@ final class NativeOptions
                     break;
                 case 'client_max_window_bits':
                 case 'server_max_window_bits':
-                    if (!is_int($value) || $value < 9 || $value > 15) {
+                    // A uint8_t in C, where 0 means "not set": libwsc checks the range (9..15).
+                    if (!is_int($value) || $value < 1 || $value > 255) {
                         throw new \InvalidArgumentException(
                             "websocketCompression['{$key}'] must be an int 9..15 (a window of 2^N bytes)"
                         );
@@ -192,8 +202,11 @@ final class NativeOptions
                     $o->{$key} = $value;
                     break;
                 case 'level':
-                    if (!is_int($value) || $value < 1 || $value > 9) {
-                        throw new \InvalidArgumentException("websocketCompression['level'] must be an int 1..9");
+                    // A uint8_t in C: libwsc checks the range (0 = the default, 6; 1..9 zlib's levels).
+                    if (!is_int($value) || $value < 0 || $value > 255) {
+                        throw new \InvalidArgumentException(
+                            "websocketCompression['level'] must be an int 0..9 (0: the default, 6)"
+                        );
                     }
                     $o->level = $value;
                     break;
@@ -315,10 +328,9 @@ final class NativeOptions
         if ($value === '') {
             return null;
         }
-        if (strpbrk($value, "\r\n\0") !== false) {
-            throw new \InvalidArgumentException(
-                'proxyAuthorization refused: it contains CR, LF or NUL (that would allow request smuggling)'
-            );
+        if (str_contains($value, "\0")) {
+            // A C string ends at NUL; libwsc refuses CR and LF itself.
+            throw new \InvalidArgumentException('proxyAuthorization refused: it contains CR, LF or NUL');
         }
         // A header value: an auth-scheme token, a space, credentials (RFC 9110 section 11.4).
         if (preg_match('/^[!#$%&\'*+.^_`|~0-9A-Za-z-]+ +\S/', $value) === 1) {
@@ -398,7 +410,8 @@ final class NativeOptions
         self::checkTls('capath', $ffi->wsc_client_set_tls_ca_path($client, $strings['capath']));
         self::checkTls('ciphers', $ffi->wsc_client_set_tls_ciphers($client, $strings['ciphers']));
         $level = $ssl['security_level'] ?? -1;
-        if (!is_int($level) || $level < -1 || $level > 5) {
+        // A C int; libwsc checks the range (0..5, -1: OpenSSL's default).
+        if (!is_int($level) || $level < -0x80000000 || $level > 0x7fffffff) {
             throw new \InvalidArgumentException(
                 'the socket context option ssl.security_level must be an integer from 0 to 5'
             );
