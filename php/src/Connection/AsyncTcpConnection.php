@@ -9,9 +9,8 @@ use FFI\CData;
 use Wsc\EventLoop\Registry;
 use Wsc\Exception\NativeException;
 use Wsc\Ffi\Abi;
-use Wsc\Ffi\Context;
+use Wsc\Ffi\Client;
 use Wsc\Ffi\Library;
-use Wsc\Ffi\NativeHandle;
 use Wsc\Ffi\Result;
 use Wsc\Protocols\Http\Response;
 use Wsc\Protocols\Ws;
@@ -394,7 +393,7 @@ class AsyncTcpConnection
      */
     private static bool $statusWithoutFull = false;
 
-    private NativeHandle $client;
+    private Client $client;
 
     /** onBufferFull was called and onBufferDrain has not followed yet. */
     private bool $bufferFullReported = false;
@@ -484,21 +483,8 @@ class AsyncTcpConnection
      */
     private function createClient(): void
     {
-        $ffi = Library::get()->ffi;
-        $out = $ffi->new('wsc_client*');
-        $result = $ffi->wsc_client_new(Context::pointer(), $this->remoteAddress, FFI::addr($out));
-        if ($result === Abi::RESULT_INVALID_URL || $result === Abi::RESULT_INVALID_UTF8) {
-            throw new \InvalidArgumentException(
-                "invalid remote address '{$this->remoteAddress}': " . Result::describe($result)
-            );
-        }
-        Result::check($result, 'wsc_client_new');
-        $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
-            $ffi->wsc_client_free($p);
-        }, 'wsc_client');
-        $id = $ffi->new('uint64_t');
-        Result::check($ffi->wsc_client_id($out, FFI::addr($id)), 'wsc_client_id');
-        $this->id = (int) $id->cdata;
+        $this->client = new Client($this->remoteAddress);
+        $this->id = $this->client->id;
         $this->clientPid = getmypid();
     }
 
@@ -592,7 +578,7 @@ class AsyncTcpConnection
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();
-        Result::check(Library::get()->ffi->wsc_client_connect($this->client->pointer()), 'wsc_client_connect');
+        $this->client->connect();
     }
 
     /**
@@ -629,7 +615,7 @@ class AsyncTcpConnection
         } else {
             $type = $this->messageType(); // throws
         }
-        $client = $this->client->pointer;
+        $client = $this->client->handle->pointer;
         if ($client === null) {
             return false;
         }
@@ -706,8 +692,7 @@ class AsyncTcpConnection
         if ($data !== null) {
             $this->send((string) $data, $raw);
         }
-        $ffi = Library::get()->ffi;
-        Result::check($ffi->wsc_client_close($this->client->pointer(), 1000, null, 0), 'wsc_client_close');
+        $this->client->close(1000);
     }
 
     /**
@@ -733,7 +718,7 @@ class AsyncTcpConnection
             // Waiting for a reConnect($after): the connection is already
             // gone (its onClose came), only the timer is left, and no
             // CLOSED event will come to release it from the registry.
-            $this->callIfAlive('wsc_client_cancel_reconnect');
+            $this->client->cancelReconnect();
             if ($this->getStatus() === self::STATUS_CLOSED) {
                 Connections::release($this->id);
                 return;
@@ -741,7 +726,7 @@ class AsyncTcpConnection
         }
         // An attempt or an open connection: onClose follows from the loop,
         // and the registry keeps the connection until then.
-        $this->callIfAlive('wsc_client_abort');
+        $this->client->abort();
     }
 
     /**
@@ -767,10 +752,7 @@ class AsyncTcpConnection
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();
-        Result::check(
-            Library::get()->ffi->wsc_client_reconnect($this->client->pointer(), $ms),
-            'wsc_client_reconnect',
-        );
+        $this->client->reconnect($ms);
     }
 
     /**
@@ -784,11 +766,7 @@ class AsyncTcpConnection
         if ($this->client->isFreed()) {
             return;
         }
-        $ffi = Library::get()->ffi;
-        $result = $ffi->wsc_client_cancel_reconnect($this->client->pointer());
-        if ($result !== Abi::RESULT_CONTEXT_CLOSED) {
-            Result::check($result, 'wsc_client_cancel_reconnect');
-        }
+        $this->client->cancelReconnect();
         $this->releaseIfIdle();
     }
 
@@ -802,7 +780,7 @@ class AsyncTcpConnection
      */
     public function pauseRecv(): void
     {
-        $this->callIfAlive('wsc_client_pause_recv');
+        $this->client->pauseRecv();
     }
 
     /**
@@ -811,7 +789,7 @@ class AsyncTcpConnection
      */
     public function resumeRecv(): void
     {
-        $this->callIfAlive('wsc_client_resume_recv');
+        $this->client->resumeRecv();
     }
 
     /**
@@ -822,17 +800,7 @@ class AsyncTcpConnection
      */
     public function getStatus(bool $raw = true): int|string
     {
-        $status = self::STATUS_CLOSED;
-        if (!$this->client->isFreed()) {
-            $ffi = Library::get()->ffi;
-            $out = $ffi->new('wsc_status');
-            $result = $ffi->wsc_client_status($this->client->pointer(), FFI::addr($out));
-            if ($result === Abi::RESULT_OK) {
-                $status = (int) $out->cdata;
-            } elseif ($result !== Abi::RESULT_CONTEXT_CLOSED) {
-                Result::check($result, 'wsc_client_status');
-            }
-        }
+        $status = $this->client->status();
         return $raw ? $status : (self::STATUS_NAMES[$status] ?? 'UNKNOWN');
     }
 
@@ -864,7 +832,7 @@ class AsyncTcpConnection
      */
     public function getRemotePort(): int
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         if ($address !== null) {
             return $address[1];
         }
@@ -881,7 +849,7 @@ class AsyncTcpConnection
      */
     public function getRemoteAddress(): string
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         if ($address !== null) {
             return self::joinAddress($address[0], $address[1]);
         }
@@ -895,7 +863,7 @@ class AsyncTcpConnection
      */
     public function getRemoteIp(): string
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         return $address !== null ? $address[0] : trim($this->url['host'], '[]');
     }
 
@@ -905,7 +873,7 @@ class AsyncTcpConnection
      */
     public function getLocalIp(): string
     {
-        return $this->socketAddress(true)[0] ?? '';
+        return $this->client->address(true)[0] ?? '';
     }
 
     /**
@@ -913,7 +881,7 @@ class AsyncTcpConnection
      */
     public function getLocalPort(): int
     {
-        return $this->socketAddress(true)[1] ?? 0;
+        return $this->client->address(true)[1] ?? 0;
     }
 
     /**
@@ -921,7 +889,7 @@ class AsyncTcpConnection
      */
     public function getLocalAddress(): string
     {
-        $address = $this->socketAddress(true);
+        $address = $this->client->address(true);
         return $address === null ? '' : self::joinAddress($address[0], $address[1]);
     }
 
@@ -947,17 +915,7 @@ class AsyncTcpConnection
      */
     public function getSendBufferQueueSize(): int
     {
-        if ($this->client->isFreed()) {
-            return 0;
-        }
-        $ffi = Library::get()->ffi;
-        $out = $ffi->new('size_t');
-        $result = $ffi->wsc_client_bytes($this->client->pointer(), null, null, FFI::addr($out));
-        if ($result === Abi::RESULT_CONTEXT_CLOSED) {
-            return 0;
-        }
-        Result::check($result, 'wsc_client_bytes');
-        return (int) $out->cdata;
+        return $this->client->queuedBytes();
     }
 
     /**
@@ -970,18 +928,7 @@ class AsyncTcpConnection
      */
     public function getWebSocketExtensions(): string
     {
-        if ($this->client->isFreed()) {
-            return '';
-        }
-        $ffi = Library::get()->ffi;
-        $buf = $ffi->new('char[512]');
-        $len = $ffi->new('size_t');
-        $result = $ffi->wsc_client_extensions($this->client->pointer(), $buf, 512, FFI::addr($len));
-        if ($result === Abi::RESULT_CONTEXT_CLOSED) {
-            return '';
-        }
-        Result::check($result, 'wsc_client_extensions');
-        return FFI::string($buf, (int) $len->cdata);
+        return $this->client->extensions();
     }
 
     /**
@@ -995,17 +942,7 @@ class AsyncTcpConnection
      */
     public function isTlsSessionResumed(): bool
     {
-        if ($this->client->isFreed()) {
-            return false;
-        }
-        $ffi = Library::get()->ffi;
-        $out = $ffi->new('bool');
-        $result = $ffi->wsc_client_tls_session_resumed($this->client->pointer(), FFI::addr($out));
-        if ($result === Abi::RESULT_CONTEXT_CLOSED) {
-            return false;
-        }
-        Result::check($result, 'wsc_client_tls_session_resumed');
-        return (bool) $out->cdata;
+        return $this->client->tlsSessionResumed();
     }
 
     /**
@@ -1066,18 +1003,18 @@ class AsyncTcpConnection
      */
     public function closeForShutdown(): bool
     {
-        $client = $this->client->pointer;
-        if ($client === null) {
+        if ($this->client->isFreed()) {
             return false;
         }
         $status = $this->getStatus();
         if ($status !== self::STATUS_ESTABLISHED && $status !== self::STATUS_CLOSING) {
             return false;
         }
-        $reason = 'going away';
-        $buffer = Library::get()->ffi->new('uint8_t[' . strlen($reason) . ']');
-        FFI::memcpy($buffer, $reason, strlen($reason));
-        Library::get()->ffi->wsc_client_close($client, 1001, $buffer, strlen($reason));
+        try {
+            $this->client->close(1001, 'going away');
+        } catch (NativeException) {
+            return false; // gone meanwhile (e.g. the context was freed): nothing to wait for
+        }
         return true;
     }
 
@@ -1311,22 +1248,6 @@ class AsyncTcpConnection
     }
 
     /**
-     * Calls a `wsc_client_*(client)` function unless the client was freed
-     * or its context closed.
-     */
-    private function callIfAlive(string $function): void
-    {
-        if ($this->client->isFreed()) {
-            return;
-        }
-        $ffi = Library::get()->ffi;
-        $result = $ffi->{$function}($this->client->pointer());
-        if ($result !== Abi::RESULT_CONTEXT_CLOSED) {
-            Result::check($result, $function);
-        }
-    }
-
-    /**
      * Lets the registry go of a connection that is closed (or never
      * connected) and has nothing pending; its remaining events still reach
      * it while the user holds it.
@@ -1346,57 +1267,14 @@ class AsyncTcpConnection
      */
     private function byteCount(string $name): int
     {
-        if (!$this->client->isFreed()) {
-            $ffi = Library::get()->ffi;
-            $read = $ffi->new('uint64_t');
-            $written = $ffi->new('uint64_t');
-            $result = $ffi->wsc_client_bytes(
-                $this->client->pointer(),
-                FFI::addr($read),
-                FFI::addr($written),
-                null,
-            );
-            if ($result === Abi::RESULT_OK) {
-                $this->bytesLast = [
-                    'bytesRead' => (int) $read->cdata - $this->bytesOffset['bytesRead'],
-                    'bytesWritten' => (int) $written->cdata - $this->bytesOffset['bytesWritten'],
-                ];
-            } elseif ($result !== Abi::RESULT_CONTEXT_CLOSED) {
-                Result::check($result, 'wsc_client_bytes');
-            }
+        $counts = $this->client->byteCounts();
+        if ($counts !== null) {
+            $this->bytesLast = [
+                'bytesRead' => $counts[0] - $this->bytesOffset['bytesRead'],
+                'bytesWritten' => $counts[1] - $this->bytesOffset['bytesWritten'],
+            ];
         }
         return $this->bytesLast[$name];
-    }
-
-    /**
-     * One end of the current or last TCP connection: [ip (IPv6 without
-     * brackets), port]; null before any.
-     *
-     * @return array{0: string, 1: int}|null
-     */
-    private function socketAddress(bool $local): ?array
-    {
-        if ($this->client->isFreed()) {
-            return null;
-        }
-        $ffi = Library::get()->ffi;
-        $buffer = $ffi->new('char[64]');
-        $result = $ffi->wsc_client_address($this->client->pointer(), $local, $buffer, 64);
-        if ($result !== Abi::RESULT_OK) {
-            if (
-                $result !== Abi::RESULT_NOT_CONNECTED
-                && $result !== Abi::RESULT_CONTEXT_CLOSED
-            ) {
-                Result::check($result, 'wsc_client_address');
-            }
-            return null;
-        }
-        $text = FFI::string($buffer);
-        $colon = strrpos($text, ':');
-        if ($colon === false) {
-            return null;
-        }
-        return [trim(substr($text, 0, $colon), '[]'), (int) substr($text, $colon + 1)];
     }
 
     /**
