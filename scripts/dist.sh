@@ -116,7 +116,7 @@ tar -C "$stage/tar" --owner=0 --group=0 --numeric-owner -czf "dist/$name.tar.gz"
 # "version" field (artifact repositories read it from the zip).
 pkg=$stage/composer
 mkdir -p "$pkg/lib/$ARCH_DIR" "$pkg/include" "$pkg/php"
-cp -r php/src php/autoload.php php/preload.php php/ffi-header.php php/README.md "$pkg/php/"
+cp -r php/src php/resources php/autoload.php php/preload.php php/ffi-header.php php/README.md "$pkg/php/"
 cp include/wsc.h include/wsc_php.h "$pkg/include/"
 cp LICENSE README.md CHANGELOG.md "$pkg/"
 cp "$openssl_license" "$pkg/lib/$ARCH_DIR/LICENSE-OpenSSL.txt"
