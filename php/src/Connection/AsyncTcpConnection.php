@@ -304,7 +304,7 @@ class AsyncTcpConnection extends TcpConnection
         }
         $this->maxSendBufferSize = AsyncTcpConnection::$defaultMaxSendBufferSize;
         $this->maxPackageSize = AsyncTcpConnection::$defaultMaxPackageSize;
-        Connections::add($this);
+        Connections::add($this->id, $this);
         self::init();
     }
 
@@ -335,7 +335,7 @@ class AsyncTcpConnection extends TcpConnection
         $this->client->free();
         $this->appliedLimits = [-1, -1];
         $this->createClient();
-        Connections::add($this);
+        Connections::add($this->id, $this);
     }
 
     /**
@@ -369,7 +369,7 @@ class AsyncTcpConnection extends TcpConnection
     {
         $this->adoptAfterFork();
         $this->applyOptions();
-        Connections::keep($this);
+        Connections::keep($this->id, $this);
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();
@@ -395,7 +395,7 @@ class AsyncTcpConnection extends TcpConnection
         $ms = min($ms, 0xffffffff);
         $this->adoptAfterFork();
         $this->applyOptions();
-        Connections::keep($this);
+        Connections::keep($this->id, $this);
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();

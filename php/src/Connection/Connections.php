@@ -20,28 +20,30 @@ namespace Wsc\Connection;
  *
  * The event pump reads both maps directly in its hot loop (get() inlined).
  *
- * @internal used by AsyncTcpConnection and EventPump; not part of the Workerman API.
+ * It knows the connections as EventTarget only.
+ *
+ * @internal used by the connections and EventPump; not part of the Workerman API.
  */
 final class Connections
 {
     /**
      * @internal read by EventPump's hot loop; written only by this class
      *
-     * @var array<int, AsyncTcpConnection> kept alive, by id
+     * @var array<int, EventTarget> kept alive, by id
      */
     public static array $alive = [];
 
     /**
      * @internal read by EventPump's hot loop; written only by this class
      *
-     * @var array<int, \WeakReference<AsyncTcpConnection>> every live object, by id
+     * @var array<int, \WeakReference<EventTarget>> every live object, by id
      */
     public static array $known = [];
 
     /** Records a new connection object under its id (weakly). */
-    public static function add(AsyncTcpConnection $connection): void
+    public static function add(int $id, EventTarget $connection): void
     {
-        Connections::$known[$connection->id] = \WeakReference::create($connection);
+        Connections::$known[$id] = \WeakReference::create($connection);
     }
 
     /** Forgets the id altogether (the object is destroyed, or got a new id after fork()). */
@@ -51,9 +53,9 @@ final class Connections
     }
 
     /** Keeps the connection alive until release(). */
-    public static function keep(AsyncTcpConnection $connection): void
+    public static function keep(int $id, EventTarget $connection): void
     {
-        Connections::$alive[$connection->id] = $connection;
+        Connections::$alive[$id] = $connection;
     }
 
     /** Lets go of a connection kept by keep(); it stays known while referenced. */
@@ -63,7 +65,7 @@ final class Connections
     }
 
     /** The connection with this id, kept alive or still referenced; null when none. */
-    public static function get(int $id): ?AsyncTcpConnection
+    public static function get(int $id): ?EventTarget
     {
         return Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
     }
@@ -77,7 +79,7 @@ final class Connections
     /**
      * Empties the alive map and returns what it held (for shutdown).
      *
-     * @return array<int, AsyncTcpConnection>
+     * @return array<int, EventTarget>
      */
     public static function releaseAll(): array
     {

@@ -32,7 +32,7 @@ use Wsc\Worker;
  *                             TLS encryption); bytes still in the send buffer are not counted.
  */
 #[\AllowDynamicProperties]
-abstract class TcpConnection
+abstract class TcpConnection implements EventTarget
 {
     /** onError code: the connection attempt failed (Workerman's value). */
     public const CONNECT_FAIL = 1;
