@@ -16,8 +16,8 @@ use Wsc\Exception\NativeException;
  * Calls on a client whose context was freed answer as a closed client
  * (the queries) or do nothing (abort(), cancelReconnect(), pauseRecv(),
  * resumeRecv()); the same holds once free() ran. Every other failure
- * throws a NativeException. The settings (`wsc_client_set_*`) are made by
- * `Connection\NativeOptions` on pointer().
+ * throws a NativeException. The settings (`wsc_client_set_*`) are made on
+ * pointer() by the layer above.
  *
  * @internal used by AsyncTcpConnection; not part of the Workerman API.
  */
