@@ -3,7 +3,7 @@
 /**
  * opcache.preload script for wsc: preloads the package's classes and, unless
  * `ffi.preload` declared it already, the FFI scope `WSC`, so that
- * `Wsc\Library::get()` uses `FFI::scope('WSC')` instead of parsing the
+ * `Wsc\Ffi\Library::get()` uses `FFI::scope('WSC')` instead of parsing the
  * header in every request. With `ffi.enable=preload` (PHP's default), the
  * only way to use wsc outside the CLI (php-fpm, ...): PHP then allows FFI
  * calls only from preloaded code, which is why every class is preloaded.
@@ -19,7 +19,7 @@
  * that `php ffi-header.php FILE` writes; this script sees the scope and
  * only preloads the classes. The library is found as at run time (WSC_LIB,
  * the package's prebuilt library, the system's libwsc.so.0, the build
- * outputs); the headers as well (WSC_INCLUDE_DIR, then ../include).
+ * outputs); the declarations are resources/wsc.ffi.h of this package.
  */
 
 declare(strict_types=1);
@@ -27,9 +27,9 @@ declare(strict_types=1);
 require_once __DIR__ . '/autoload.php';
 
 try {
-    FFI::scope(\Wsc\Library::SCOPE);
+    FFI::scope(\Wsc\Ffi\Library::SCOPE);
 } catch (\FFI\Exception) {
-    \Wsc\Library::preload();
+    \Wsc\Ffi\Library::preload();
 }
 
 // Every class of the package, through the autoloader (parents first).

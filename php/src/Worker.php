@@ -4,8 +4,9 @@ declare(strict_types=1);
 
 namespace Wsc;
 
-use Wsc\Connection\AsyncTcpConnection;
+use Wsc\Connection\EventPump;
 use Wsc\Exception\NativeException;
+use Wsc\Ffi\Context;
 
 /**
  * Workerman's `Worker`, for clients only: `new Worker()` plus
@@ -173,7 +174,7 @@ class Worker
                     self::safeCall("onWorkerStop of worker '{$worker->name}'", $worker->onWorkerStop, $worker);
                 }
             }
-            AsyncTcpConnection::closeAllForShutdown(self::STOP_GRACE_SECONDS);
+            EventPump::closeAllForShutdown(self::STOP_GRACE_SECONDS);
             Timer::delAll();
         } finally {
             if ($signals) {
@@ -233,7 +234,7 @@ class Worker
      */
     public static function loopOnce(int $timeoutMs): int
     {
-        $count = AsyncTcpConnection::dispatchEvents($timeoutMs, self::DRAIN_LIMIT, Worker::$stopRequested);
+        $count = EventPump::dispatch($timeoutMs, self::DRAIN_LIMIT, Worker::$stopRequested);
         Timer::runDue();
         if (Worker::$signalDispatch ??= function_exists('pcntl_signal_dispatch')) {
             pcntl_signal_dispatch();
@@ -246,7 +247,7 @@ class Worker
      * addition, for other event loops): takes them with one
      * `wsc_context_poll_events` call with timeout 0, at most `$limit`
      * events, and hands each to its connection's callbacks. Call it when the
-     * context stream (`Library::get()->contextStream()`) turns readable;
+     * context stream (`Wsc\Ffi\Context::stream()`) turns readable;
      * the adapters of `Wsc\EventLoop` do. When it stops at `$limit`, the
      * stream stays readable, so a level-triggered loop calls it again.
      * Does not run `Wsc\Timer` timers or signal handlers (loopOnce() does).
@@ -260,11 +261,11 @@ class Worker
      */
     public static function pollPending(int $limit = self::DRAIN_LIMIT): int
     {
-        if ($limit < 1 || !Library::get()->hasContext()) {
+        if ($limit < 1 || !Context::exists()) {
             return 0;
         }
         $never = false;
-        return AsyncTcpConnection::dispatchEvents(0, $limit, $never);
+        return EventPump::dispatch(0, $limit, $never);
     }
 
     /**
@@ -328,7 +329,7 @@ class Worker
      */
     public static function pollEvent(int $timeoutMs): ?array
     {
-        return AsyncTcpConnection::takeEvent($timeoutMs);
+        return EventPump::take($timeoutMs);
     }
 
     /**

@@ -126,6 +126,18 @@ final class CompressionTest extends WscTestCase
         self::assertLessThan(30000, $stats['wire_in']);
     }
 
+    public function testLevelZeroMeansTheDefaultLevel(): void
+    {
+        $rec = new Recorder();
+        $con = $rec->attach(new AsyncTcpConnection(self::deflateUrl()));
+        $con->websocketCompression = ['level' => 0];
+        $this->open($rec, $con);
+        self::assertStringStartsWith('permessage-deflate', $con->getWebSocketExtensions());
+        $stats = $this->echoAndStats($rec, $con, self::jsonLike(50000), 2);
+        self::assertSame(3, $stats['rsv1_in'], 'every message reached the server compressed');
+        self::assertLessThan(30000, $stats['wire_in'], 'compressed, not stored blocks');
+    }
+
     public function testOffByDefault(): void
     {
         $rec = new Recorder();
@@ -168,8 +180,8 @@ final class CompressionTest extends WscTestCase
      */
     public static function badSettings(): iterable
     {
-        yield 'level 0' => [['level' => 0]];
         yield 'level 10' => [['level' => 10]];
+        yield 'level -1' => [['level' => -1]];
         yield 'window bits 8' => [['client_max_window_bits' => 8]];
         yield 'window bits as string' => [['server_max_window_bits' => '12']];
         yield 'flag as int' => [['server_no_context_takeover' => 1]];

@@ -14,7 +14,7 @@ use Wsc\Tests\Support\Process;
  * the dynamic linker, then a development build; the error when none is
  * there; and the errors when PHP's FFI is off or limited to preloading.
  * Each case runs a PHP process on a copy of the package laid out as
- * Composer installs it (php/src, include/, lib/linux-<machine>/) in a
+ * Composer installs it (php/src, php/resources, lib/linux-<machine>/) in a
  * temporary directory, with WSC_LIB unset.
  */
 final class LibrarySearchTest extends TestCase
@@ -29,14 +29,11 @@ final class LibrarySearchTest extends TestCase
         self::assertIsString($lib, 'tests/bootstrap.php sets WSC_LIB to the library under test');
         $this->lib = (string) realpath($lib);
         $this->dir = sys_get_temp_dir() . '/wsc-search-' . getmypid() . '-' . bin2hex(random_bytes(4));
-        mkdir($this->dir . '/pkg/include', 0o777, true);
-        $src = dirname(__DIR__) . '/src';
-        exec('cp -r ' . escapeshellarg($src) . ' ' . escapeshellarg($this->dir . '/pkg/php-src'), $out, $rc);
-        self::assertSame(0, $rc);
-        mkdir($this->dir . '/pkg/php');
-        rename($this->dir . '/pkg/php-src', $this->dir . '/pkg/php/src');
-        foreach (['wsc.h', 'wsc_php.h'] as $h) {
-            copy(dirname(__DIR__, 2) . '/include/' . $h, $this->dir . '/pkg/include/' . $h);
+        mkdir($this->dir . '/pkg/php', 0o777, true);
+        foreach (['src', 'resources'] as $part) {
+            $from = dirname(__DIR__) . '/' . $part;
+            exec('cp -r ' . escapeshellarg($from) . ' ' . escapeshellarg($this->dir . '/pkg/php/' . $part), $out, $rc);
+            self::assertSame(0, $rc);
         }
     }
 
@@ -120,6 +117,18 @@ final class LibrarySearchTest extends TestCase
         ) {
             self::assertStringContainsString($needle, $out);
         }
+    }
+
+    public function testAMissingDeclarationsFileSaysHowToGenerateIt(): void
+    {
+        exec('rm -rf ' . escapeshellarg($this->dir . '/pkg/php/resources'));
+        [$rc, $out] = $this->runPhp(
+            'try { Wsc\\Ffi\\Library::get(); } catch (Throwable $e) { echo $e->getMessage(); }',
+            ['WSC_LIB' => $this->lib],
+        );
+        self::assertSame(0, $rc, $out);
+        self::assertStringContainsString('php/resources/wsc.ffi.h', $out);
+        self::assertStringContainsString('cargo build --release', $out);
     }
 
     public function testWithFfiDisabledTheErrorSaysSoAndHowToEnableIt(): void

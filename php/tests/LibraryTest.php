@@ -8,12 +8,15 @@ use FFI;
 use PHPUnit\Framework\TestCase;
 use Wsc\Connection\AsyncTcpConnection;
 use Wsc\Exception\LibraryException;
+use Wsc\Ffi\Abi;
+use Wsc\Ffi\Library as Loader;
 use Wsc\Library;
 use Wsc\Tests\Support\Process;
 
 /**
- * Loading libwsc: the exact PHP header, the constants from wsc.h, the
- * search order, the error messages, and preloading.
+ * Loading libwsc: the exact PHP declarations, the generated constants and
+ * wsc.h, the search order, the error messages, and preloading; the
+ * deprecated `Wsc\Library` still answers as before.
  */
 final class LibraryTest extends TestCase
 {
@@ -21,7 +24,7 @@ final class LibraryTest extends TestCase
 
     public function testLoadingExactlyTheCommittedPhpHeaderWorks(): void
     {
-        $header = (string) file_get_contents(self::INCLUDE_DIR . '/wsc_php.h');
+        $header = (string) file_get_contents(__DIR__ . '/../resources/wsc.ffi.h');
         $ffi = FFI::cdef($header, Library::findLibrary());
         self::assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', (string) $ffi->wsc_version());
         $context = $ffi->new('wsc_context*');
@@ -33,7 +36,7 @@ final class LibraryTest extends TestCase
     public function testConstantsComeFromWscH(): void
     {
         $lib = Library::get();
-        $constants = Library::parseConstants(self::INCLUDE_DIR . '/wsc.h');
+        $constants = self::enumConstants(self::INCLUDE_DIR . '/wsc.h');
         self::assertSame($constants, $lib->constants());
         self::assertSame(0, $lib->constant('WSC_RESULT_OK'));
         $prefixes = ['WSC_RESULT_', 'WSC_EVENT_TYPE_', 'WSC_MESSAGE_TYPE_', 'WSC_SEND_STATUS_', 'WSC_STATUS_'];
@@ -52,6 +55,26 @@ final class LibraryTest extends TestCase
         }
         self::assertSame(1, $lib->constant('WSC_MESSAGE_TYPE_TEXT'));
         self::assertSame(2, $lib->constant('WSC_MESSAGE_TYPE_BINARY'));
+    }
+
+    public function testAbiIsWscHsEnumsAndVersion(): void
+    {
+        $abi = (new \ReflectionClass(Abi::class))->getConstants();
+        $expected = [];
+        foreach (self::enumConstants(self::INCLUDE_DIR . '/wsc.h') as $name => $value) {
+            $expected[substr($name, 4)] = $value;
+        }
+        $header = (string) file_get_contents(self::INCLUDE_DIR . '/wsc.h');
+        foreach (['MAJOR', 'MINOR', 'PATCH'] as $part) {
+            self::assertSame(1, preg_match("/#define WSC_VERSION_{$part} (\\d+)/", $header, $m));
+            $expected["VERSION_{$part}"] = (int) $m[1];
+        }
+        self::assertSame(1, preg_match('/#define WSC_VERSION_STRING "([^"]+)"/', $header, $m));
+        $expected['VERSION_STRING'] = $m[1];
+        ksort($abi);
+        ksort($expected);
+        self::assertSame($expected, $abi, 'php/src/Ffi/Abi.php is stale: rebuild (cargo build --release)');
+        self::assertSame(Abi::VERSION_STRING, Loader::get()->version(), 'the loaded libwsc is of another version');
     }
 
     public function testAnUnknownConstantIsRefused(): void
@@ -81,11 +104,11 @@ final class LibraryTest extends TestCase
         }
     }
 
-    public function testAMissingHeaderSaysHowToGenerateIt(): void
+    public function testAnIncludeDirectoryIsRefusedNotIgnored(): void
     {
         $this->expectException(LibraryException::class);
-        $this->expectExceptionMessage('cargo build --release');
-        Library::findIncludeDir(sys_get_temp_dir());
+        $this->expectExceptionMessage('php/resources/wsc.ffi.h');
+        Library::scopeHeader(null, sys_get_temp_dir());
     }
 
     public function testWithoutTheLibraryAClearErrorIsThrown(): void
@@ -143,6 +166,23 @@ final class LibraryTest extends TestCase
         } finally {
             $p->stop();
         }
+    }
+
+    /**
+     * The `WSC_*` enum constants of a C header, from its `NAME = N,` lines.
+     *
+     * @return array<string, int>
+     */
+    private static function enumConstants(string $headerFile): array
+    {
+        $text = (string) file_get_contents($headerFile);
+        preg_match_all('/^\s*(WSC_[A-Z0-9_]+)\s*=\s*(-?\d+)\s*,?\s*$/m', $text, $m, PREG_SET_ORDER);
+        $constants = [];
+        foreach ($m as [, $name, $value]) {
+            $constants[$name] = (int) $value;
+        }
+        self::assertNotEmpty($constants, "{$headerFile} declares no WSC_* enum constants");
+        return $constants;
     }
 
     /** PHP code printing how the library was loaded and its version. */

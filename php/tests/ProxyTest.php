@@ -206,7 +206,7 @@ final class ProxyTest extends WscTestCase
             $this->expectEcho($socks, 'TLS inside the SOCKS5 tunnel');
             self::assertTrue(self::proxy('socks5-auth')->waitForLog("connected to 127.0.0.1:{$server->port}"));
         } finally {
-            \Wsc\Connection\AsyncTcpConnection::closeAllForShutdown(0.5);
+            \Wsc\Connection\EventPump::closeAllForShutdown(0.5);
             $server->stop();
             $pki->remove();
         }

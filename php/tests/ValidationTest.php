@@ -5,6 +5,8 @@ declare(strict_types=1);
 namespace Wsc\Tests;
 
 use Wsc\Connection\AsyncTcpConnection;
+use Wsc\Ffi\Abi;
+use Wsc\Ffi\Result;
 use Wsc\Worker;
 
 /**
@@ -92,6 +94,47 @@ final class ValidationTest extends WscTestCase
             self::assertStringContainsString($message, $e->getMessage());
         }
         self::assertSame(AsyncTcpConnection::STATUS_INITIAL, $con->getStatus(), 'nothing was started');
+    }
+
+    /**
+     * @return array<string, array{0: string, 1: string}>
+     */
+    public static function headersLibwscRefuses(): array
+    {
+        return [
+            'CRLF in a value' => ['X-Evil', "a\r\nHost: evil"],
+            'a control character in a value' => ['X-Bell', "a\x07b"],
+            'space in a name' => ['Bad Name', 'a'],
+            'set by the handshake' => ['Upgrade', 'h2c'],
+        ];
+    }
+
+    /**
+     * Header rules live in libwsc only: PHP passes the header on and maps
+     * libwsc's refusal, with its reason, to the exception.
+     *
+     * @dataProvider headersLibwscRefuses
+     */
+    public function testAHeaderIsRefusedByLibwscWithItsReason(string $name, string $value): void
+    {
+        $con = new AsyncTcpConnection(self::url('/'));
+        $con->headers = [$name => $value];
+        try {
+            $con->connect();
+            self::fail('connect() accepted the header');
+        } catch (\InvalidArgumentException $e) {
+            self::assertStringContainsString("header '{$name}' refused: ", $e->getMessage());
+            self::assertStringContainsString(Result::text(Abi::RESULT_INVALID_HEADER), $e->getMessage());
+        }
+    }
+
+    public function testANulByteInAHeaderIsRefusedNotCut(): void
+    {
+        $con = new AsyncTcpConnection(self::url('/'));
+        $con->headers = ['X-Nul' => "a\0b"];
+        $this->expectException(\InvalidArgumentException::class);
+        $this->expectExceptionMessage("header 'X-Nul' refused: its name or value contains NUL");
+        $con->connect();
     }
 
     public function testABadOriginIsRefusedLikeAHeader(): void

@@ -80,7 +80,7 @@ final class WorkermanApiConstructionTest extends WorkermanApiTestCase
                 self::closeAndWait($con, $rec);
             }
         } finally {
-            AsyncTcpConnection::closeAllForShutdown(0.5);
+            \Wsc\Connection\EventPump::closeAllForShutdown(0.5);
             $server->stop();
             $pki->remove();
         }

@@ -33,7 +33,7 @@ abstract class WscTestCase extends TestCase
 
     protected function tearDown(): void
     {
-        AsyncTcpConnection::closeAllForShutdown(0.5);
+        \Wsc\Connection\EventPump::closeAllForShutdown(0.5);
         Timer::delAll();
         Worker::$onException = null;
     }

@@ -4,15 +4,13 @@ declare(strict_types=1);
 
 namespace Wsc\Connection;
 
-use FFI;
-use FFI\CData;
 use Wsc\EventLoop\Registry;
 use Wsc\Exception\NativeException;
-use Wsc\Library;
-use Wsc\NativeHandle;
+use Wsc\Ffi\Abi;
+use Wsc\Ffi\Client;
+use Wsc\Ffi\Result;
 use Wsc\Protocols\Http\Response;
 use Wsc\Protocols\Ws;
-use Wsc\Worker;
 
 /**
  * Workerman's `AsyncTcpConnection` for `ws://` and `wss://` addresses: one
@@ -54,84 +52,28 @@ use Wsc\Worker;
  * Like Workerman's connections, it accepts properties of the user's own
  * (`$connection->userId = 42`).
  *
- * @property int $bytesRead    Bytes received over all connections of this object, the
- *                             handshakes included (after TLS decryption), read live from
- *                             libwsc (`wsc_client_bytes`) at each access; assigning a value
- *                             (e.g. 0) makes the count go on from it.
- * @property int $bytesWritten Bytes written to the socket, counted like $bytesRead (before
- *                             TLS encryption); bytes still in the send buffer are not counted.
+ * As in Workerman, the members that Workerman's `TcpConnection` defines
+ * (send(), close(), destroy(), the limits, onMessage, onError, onClose,
+ * onBufferFull, onBufferDrain, $bytesRead/$bytesWritten...) come from
+ * TcpConnection, which this class extends.
  */
 #[\AllowDynamicProperties]
-class AsyncTcpConnection
+class AsyncTcpConnection extends TcpConnection
 {
-    /** onError code: the connection attempt failed (Workerman's value). */
-    public const CONNECT_FAIL = 1;
-
-    /** onError code: a message was not sent (Workerman's value). */
-    public const SEND_FAIL = 2;
-
-    /**
-     * onError code, a wsc addition: an open connection failed (protocol
-     * violation by the server, an incoming message over maxPackageSize,
-     * a timeout, or the connection broke). onClose follows.
-     */
-    public const PROTOCOL_FAIL = 3;
-
-    /** getStatus(): created, connect() not called yet. */
-    public const STATUS_INITIAL = 0;
-
-    /** getStatus(): resolving, connecting, in the handshake, or waiting to reconnect. */
-    public const STATUS_CONNECTING = 1;
-
-    /** getStatus(): open, messages flow both ways. */
-    public const STATUS_ESTABLISHED = 2;
-
-    /** getStatus(): the closing handshake is under way. */
-    public const STATUS_CLOSING = 8;
-
-    /** getStatus(): closed. */
-    public const STATUS_CLOSED = 16;
-
-    private const STATUS_NAMES = [
-        self::STATUS_INITIAL => 'INITIAL',
-        self::STATUS_CONNECTING => 'CONNECTING',
-        self::STATUS_ESTABLISHED => 'ESTABLISHED',
-        self::STATUS_CLOSING => 'CLOSING',
-        self::STATUS_CLOSED => 'CLOSED',
-    ];
-
-    // Static properties are written `AsyncTcpConnection::$name`, not `self::$name`: PHP 8.2
-    // looks `self` up again at every access (zend_fetch_class), while the
-    // class name is resolved once per opcode; that is ~90 instructions less
-    // per access (callgrind: 1,450 instructions, ~9%, per sequential round trip).
-
-    /** Default of $maxSendBufferSize for new connections, in bytes (1 MiB). */
-    public static int $defaultMaxSendBufferSize = 1048576;
-
-    /** Default of $maxPackageSize for new connections, in bytes (10 MiB). */
-    public static int $defaultMaxPackageSize = 10485760;
-
-    /**
-     * The connection's id, unique in the process and never reused (libwsc's
-     * `wsc_client_id`, also the `client_id` of its events). Read-only by
-     * contract; a connection created before fork() gets a new id in the
-     * child when it connects there.
-     */
-    public int $id;
-
     /** The process whose context the native client belongs to. */
     private int $clientPid;
 
     /**
      * Extra HTTP headers of the opening handshake, name => value (e.g.
-     * `['Cookie' => 'a=b']`). Applied by connect() and reConnect(). A name
-     * that is empty or not an HTTP token, a value with CR, LF or NUL, or a
-     * header the handshake sets itself (Upgrade, Connection,
+     * `['Cookie' => 'a=b']`). Applied by connect() and reConnect(). A
+     * header libwsc refuses (a name that is empty or not an HTTP token, a
+     * value with CR, LF, NUL or another control character, or a header the
+     * handshake sets itself: Upgrade, Connection,
      * Sec-WebSocket-Key/-Version/-Extensions) makes connect() throw
-     * \InvalidArgumentException naming it. `Host` may be set: it replaces
-     * the URL's host:port in the request (TCP still goes to the URL's
-     * host). Removing a header after a connect does not remove it from
-     * later handshakes.
+     * \InvalidArgumentException naming it, with libwsc's reason. `Host`
+     * may be set: it replaces the URL's host:port in the request (TCP
+     * still goes to the URL's host). Removing a header after a connect
+     * does not remove it from later handshakes.
      *
      * @var array<string, string|int|float|\Stringable>
      */
@@ -143,13 +85,6 @@ class AsyncTcpConnection
      * by connect() and reConnect().
      */
     public int|float $websocketPingInterval = 0;
-
-    /**
-     * The type of the messages send() makes: Ws::BINARY_TYPE_BLOB (text,
-     * the default; the data must be valid UTF-8) or
-     * Ws::BINARY_TYPE_ARRAYBUFFER (binary).
-     */
-    public string $websocketType = Ws::BINARY_TYPE_BLOB;
 
     /** The `Origin` request header of the handshake; null: none. */
     public ?string $websocketOrigin = null;
@@ -170,23 +105,6 @@ class AsyncTcpConnection
      * (UNSAFE). Applied by connect() and reConnect().
      */
     public string $transport = 'tcp';
-
-    /**
-     * The send buffer limit, in bytes (default 1 MiB,
-     * `$defaultMaxSendBufferSize`): the send() that makes the bytes
-     * waiting to be written reach it calls onBufferFull; while they are
-     * at or above it, send() refuses messages (returns false and calls
-     * onError SEND_FAIL, as Workerman does), also before the handshake.
-     * Takes effect at the next send(), connect() or reConnect().
-     */
-    public int $maxSendBufferSize;
-
-    /**
-     * The largest incoming message accepted, in bytes (fragments joined);
-     * a larger one closes the connection with 1009 (onError PROTOCOL_FAIL,
-     * then onClose). Applied by connect() and reConnect().
-     */
-    public int $maxPackageSize;
 
     /**
      * Connect through this SOCKS5 proxy (RFC 1928), 'host:port' (an IPv6
@@ -249,57 +167,6 @@ class AsyncTcpConnection
     public $onWebSocketConnect = null;
 
     /**
-     * Emitted when a whole message arrived (fragments joined), text or
-     * binary: `function (AsyncTcpConnection $connection, string $data)`;
-     * getLastMessageType() tells which.
-     *
-     * @var callable|null
-     */
-    public $onMessage = null;
-
-    /**
-     * Emitted on a failure: `function (AsyncTcpConnection $connection, int $code, string $msg)`;
-     * `$code` is CONNECT_FAIL (the attempt failed before the handshake
-     * completed: refused, DNS, TLS, a non-101 answer such as
-     * "HTTP 403 Forbidden", timeout), SEND_FAIL (a message was refused or
-     * will not be delivered) or PROTOCOL_FAIL (an open connection failed).
-     * After CONNECT_FAIL and PROTOCOL_FAIL, onClose follows.
-     *
-     * @var callable|null
-     */
-    public $onError = null;
-
-    /**
-     * Emitted when the connection is gone, whatever the reason, also after
-     * a failed attempt: `function (AsyncTcpConnection $connection)`;
-     * getCloseCode()/getCloseReason() tell how. Calling reConnect() here
-     * connects again.
-     *
-     * @var callable|null
-     */
-    public $onClose = null;
-
-    /**
-     * Emitted when the send buffer reached $maxSendBufferSize:
-     * `function (AsyncTcpConnection $connection)`; from now on send()
-     * refuses messages (false, onError SEND_FAIL) until onBufferDrain.
-     * Called from inside the send() that filled it, as in Workerman (or
-     * from the loop, when libwsc noticed it first). Once per filling.
-     *
-     * @var callable|null
-     */
-    public $onBufferFull = null;
-
-    /**
-     * Emitted when everything queued has been written to the socket again,
-     * after a send() that had to queue (returned null) on an open
-     * connection or after onBufferFull: `function (AsyncTcpConnection $connection)`.
-     *
-     * @var callable|null
-     */
-    public $onBufferDrain = null;
-
-    /**
      * Emitted when a ping arrived: `function (AsyncTcpConnection $connection, string $payload)`.
      * libwsc has already answered it with a pong carrying the same payload
      * (Workerman leaves the pong to this callback when it is set; wsc
@@ -353,7 +220,8 @@ class AsyncTcpConnection
      *   decompressor kept while idle; both true = the low-memory mode),
      *   `'client_max_window_bits' => int` 9..15 (this client's window is
      *   at most 2^N bytes), `'server_max_window_bits' => int` 9..15 (ask
-     *   the server for at most 2^N bytes), `'level' => int` 1..9.
+     *   the server for at most 2^N bytes), `'level' => int` 0..9 (zlib's
+     *   level; 0, as when not given, is the default, 6).
      *
      * When the server accepts, messages go compressed both ways (send()
      * and onMessage are unchanged; maxPackageSize applies to the inflated
@@ -375,91 +243,6 @@ class AsyncTcpConnection
      */
     public $onUndelivered = null;
 
-    /** @var array<int, AsyncTcpConnection> connections that must stay alive, by id */
-    private static array $registry = [];
-
-    /**
-     * Every connection object still referenced somewhere, by id: events of
-     * a connection the registry let go (e.g. the undelivered messages after
-     * cancelReconnect()) still reach it while the user holds it.
-     *
-     * @var array<int, \WeakReference<AsyncTcpConnection>>
-     */
-    private static array $all = [];
-
-    /** The most events taken from libwsc in one `wsc_context_poll_events` call. */
-    private const BATCH = 1024;
-
-    /** libwsc, cached for the hot paths by init(); null until the first use. */
-    private static ?FFI $ffi = null;
-
-    /**
-     * The events taken from libwsc by the last poll (`const wsc_event
-     * *[BATCH]`), owned by this class: [$eventsNext, $eventsEnd) wait to
-     * be dispatched. Every dispatch loop, also one nested in a callback,
-     * takes the next event from here before polling again, so the events
-     * of a connection keep their order. All of them are freed in one
-     * `wsc_events_free` call as soon as the last one was taken (its data
-     * copied), so $eventsEnd is 0 or above $eventsNext.
-     */
-    private static ?CData $events = null;
-
-    private static int $eventsNext = 0;
-
-    private static int $eventsEnd = 0;
-
-    /** `size_t`: the number of events the last poll returned. */
-    private static ?CData $pollCount = null;
-
-    /** FFI::addr($pollCount), made once. */
-    private static ?CData $pollCountAddress = null;
-
-    /** libwsc has wsc_context_poll_events and wsc_events_free. */
-    private static bool $pollMany = false;
-
-    /** `wsc_send_status`, the out parameter of every send(), and its address. */
-    private static ?CData $sendStatus = null;
-
-    private static ?CData $sendStatusAddress = null;
-
-    /** wsc_client_send takes a PHP string (see Library::phpHeader()). */
-    private static bool $sendTakesString = false;
-
-    // wsc.h's values, read once by init() (Library::constant()).
-    private static int $resultNotConnected = -1;
-    private static int $resultContextClosed = -1;
-    private static int $resultBufferFull = -1;
-    private static int $resultInvalidUtf8 = -1;
-    private static int $sendWritten = -1;
-    private static int $messageText = -1;
-    private static int $messageBinary = -1;
-    private static int $eventConnected = -1;
-    private static int $eventOpen = -1;
-    private static int $eventText = -1;
-    private static int $eventBinary = -1;
-    private static int $eventPing = -1;
-    private static int $eventPong = -1;
-    private static int $eventCloseFrame = -1;
-    private static int $eventBufferFull = -1;
-    private static int $eventBufferDrain = -1;
-    private static int $eventError = -1;
-    private static int $eventUndelivered = -1;
-    private static int $eventClosed = -1;
-
-    private NativeHandle $client;
-
-    /** onBufferFull was called and onBufferDrain has not followed yet. */
-    private bool $bufferFullReported = false;
-
-    /** @var array{0: int, 1: int} the limits last given to libwsc: [maxPackageSize, maxSendBufferSize] */
-    private array $appliedLimits = [0, 0];
-
-    /** @var array{bytesRead: int, bytesWritten: int} subtracted from libwsc's counts (assignments) */
-    private array $bytesOffset = ['bytesRead' => 0, 'bytesWritten' => 0];
-
-    /** @var array{bytesRead: int, bytesWritten: int} the last counts read, kept after the client is freed */
-    private array $bytesLast = ['bytesRead' => 0, 'bytesWritten' => 0];
-
     /** The proxy of the current attempt, for error messages ('' for none). */
     private string $proxyInUse = '';
 
@@ -467,8 +250,6 @@ class AsyncTcpConnection
     private array $url;
 
     private bool $openedInAttempt = false;
-
-    private ?string $lastMessageType = null;
 
     private ?int $closeCode = null;
 
@@ -498,8 +279,9 @@ class AsyncTcpConnection
      *                                   (tcp://, http://...), no host, or a fragment
      * @throws \Wsc\Exception\LibraryException when libwsc cannot be loaded
      */
-    public function __construct(private readonly string $remoteAddress, private readonly array $socketContext = [])
+    public function __construct(string $remoteAddress, private readonly array $socketContext = [])
     {
+        parent::__construct($remoteAddress);
         self::defineWorkerman4Constants();
         $url = str_contains($remoteAddress, "\0") ? false : parse_url($remoteAddress);
         if ($url === false || !isset($url['scheme'], $url['host'])) {
@@ -522,10 +304,8 @@ class AsyncTcpConnection
         }
         $this->maxSendBufferSize = AsyncTcpConnection::$defaultMaxSendBufferSize;
         $this->maxPackageSize = AsyncTcpConnection::$defaultMaxPackageSize;
-        AsyncTcpConnection::$all[$this->id] = \WeakReference::create($this);
-        if (AsyncTcpConnection::$ffi === null) {
-            self::init();
-        }
+        Connections::add($this->id, $this);
+        self::init();
     }
 
     /**
@@ -536,25 +316,8 @@ class AsyncTcpConnection
      */
     private function createClient(): void
     {
-        $lib = Library::get();
-        $ffi = $lib->ffi;
-        $out = $ffi->new('wsc_client*');
-        $result = $ffi->wsc_client_new($lib->context(), $this->remoteAddress, FFI::addr($out));
-        if (
-            $result === $lib->constant('WSC_RESULT_INVALID_URL')
-            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
-        ) {
-            throw new \InvalidArgumentException(
-                "invalid remote address '{$this->remoteAddress}': " . $lib->describe($result)
-            );
-        }
-        $lib->check($result, 'wsc_client_new');
-        $this->client = new NativeHandle($out, static function (CData $p) use ($ffi): void {
-            $ffi->wsc_client_free($p);
-        }, 'wsc_client');
-        $id = $ffi->new('uint64_t');
-        $lib->check($ffi->wsc_client_id($out, FFI::addr($id)), 'wsc_client_id');
-        $this->id = (int) $id->cdata;
+        $this->client = new Client($this->remoteAddress);
+        $this->id = $this->client->id;
         $this->clientPid = getmypid();
     }
 
@@ -568,12 +331,11 @@ class AsyncTcpConnection
         if ($this->clientPid === getmypid()) {
             return;
         }
-        $old = $this->id;
-        unset(AsyncTcpConnection::$registry[$old], AsyncTcpConnection::$all[$old]);
+        Connections::remove($this->id);
         $this->client->free();
         $this->appliedLimits = [-1, -1];
         $this->createClient();
-        AsyncTcpConnection::$all[$this->id] = \WeakReference::create($this);
+        Connections::add($this->id, $this);
     }
 
     /**
@@ -583,46 +345,8 @@ class AsyncTcpConnection
     public function __destruct()
     {
         if (isset($this->id)) {
-            unset(AsyncTcpConnection::$all[$this->id]);
+            Connections::remove($this->id);
         }
-    }
-
-    /**
-     * Reads $bytesRead and $bytesWritten (live from libwsc); any other
-     * undefined property gives PHP's usual warning and null.
-     */
-    public function __get(string $name): mixed
-    {
-        if ($name === 'bytesRead' || $name === 'bytesWritten') {
-            return $this->byteCount($name);
-        }
-        trigger_error('Undefined property: ' . self::class . '::$' . $name, E_USER_WARNING);
-        return null;
-    }
-
-    /**
-     * Assigning $bytesRead or $bytesWritten makes the count go on from
-     * that value; any other name becomes a property of the user's own.
-     */
-    public function __set(string $name, mixed $value): void
-    {
-        if ($name === 'bytesRead' || $name === 'bytesWritten') {
-            if (!is_int($value)) {
-                throw new \TypeError("{$name} must be an int, got " . get_debug_type($value));
-            }
-            $this->bytesOffset[$name] += $this->byteCount($name) - $value;
-            $this->bytesLast[$name] = $value;
-            return;
-        }
-        $this->{$name} = $value;
-    }
-
-    /**
-     * True for $bytesRead and $bytesWritten, false for other undefined names.
-     */
-    public function __isset(string $name): bool
-    {
-        return $name === 'bytesRead' || $name === 'bytesWritten';
     }
 
     /**
@@ -645,169 +369,11 @@ class AsyncTcpConnection
     {
         $this->adoptAfterFork();
         $this->applyOptions();
-        AsyncTcpConnection::$registry[$this->id] = $this;
+        Connections::keep($this->id, $this);
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();
-        $lib = Library::get();
-        $lib->check($lib->ffi->wsc_client_connect($this->client->pointer()), 'wsc_client_connect');
-    }
-
-    /**
-     * Sends one message of type $websocketType. When it had to queue and
-     * the send buffer reached $maxSendBufferSize, onBufferFull is called
-     * before send() returns (as in Workerman); onBufferDrain follows once
-     * everything queued is written.
-     *
-     * @param string $data the payload, in bytes (text must be valid UTF-8)
-     * @param bool   $raw  Workerman writes raw bytes to the socket when true; wsc
-     *                     owns the socket, so true is refused
-     *
-     * @return bool|null true: written to the socket; null: queued (before the
-     *                   handshake completed, written right after it in the
-     *                   order of the calls, or the socket is full); false:
-     *                   refused: closing or closed, the send buffer is full
-     *                   (onError SEND_FAIL), or text that is not UTF-8
-     *                   (onError SEND_FAIL)
-     *
-     * @throws \InvalidArgumentException when $raw is true or $websocketType is not a Ws::BINARY_TYPE_*
-     */
-    public function send(string $data, bool $raw = false): ?bool
-    {
-        if ($raw) {
-            throw new \InvalidArgumentException(
-                'send($data, true): raw sends are not supported, libwsc owns the socket and frames every message'
-            );
-        }
-        $websocketType = $this->websocketType;
-        if ($websocketType === Ws::BINARY_TYPE_ARRAYBUFFER) {
-            $type = AsyncTcpConnection::$messageBinary;
-        } elseif ($websocketType === Ws::BINARY_TYPE_BLOB) {
-            $type = AsyncTcpConnection::$messageText;
-        } else {
-            $type = $this->messageType(); // throws
-        }
-        $client = $this->client->pointer;
-        if ($client === null) {
-            return false;
-        }
-        if ($this->maxPackageSize !== $this->appliedLimits[0] || $this->maxSendBufferSize !== $this->appliedLimits[1]) {
-            $this->applyLimits();
-        }
-        $len = strlen($data);
-        if (AsyncTcpConnection::$sendTakesString) {
-            // The string's own bytes, no copy (Library::phpHeader()).
-            $result = AsyncTcpConnection::$ffi->wsc_client_send(
-                $client,
-                $type,
-                $data,
-                $len,
-                AsyncTcpConnection::$sendStatusAddress,
-            );
-        } else {
-            $buffer = null;
-            if ($len > 0) {
-                $buffer = AsyncTcpConnection::$ffi->new("uint8_t[{$len}]");
-                FFI::memcpy($buffer, $data, $len);
-            }
-            $result = AsyncTcpConnection::$ffi->wsc_client_send(
-                $client,
-                $type,
-                $buffer,
-                $len,
-                AsyncTcpConnection::$sendStatusAddress,
-            );
-        }
-        if ($result === 0) { // WSC_RESULT_OK, as in Library::check()
-            if (AsyncTcpConnection::$sendStatus->cdata === AsyncTcpConnection::$sendWritten) {
-                return true;
-            }
-            // Workerman calls onBufferFull from inside the send() that
-            // filled the buffer; libwsc's BUFFER_FULL event comes later
-            // and is then ignored (handleEvent).
-            if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
-                $this->bufferFullReported = true;
-                $this->emit('onBufferFull');
-            }
-            return null;
-        }
-        switch ($result) {
-            case AsyncTcpConnection::$resultNotConnected:
-            case AsyncTcpConnection::$resultContextClosed:
-                return false;
-            case AsyncTcpConnection::$resultBufferFull:
-                $this->emit('onError', self::SEND_FAIL, "send buffer full and drop package ({$len} bytes; "
-                    . "maxSendBufferSize is {$this->maxSendBufferSize} bytes)");
-                return false;
-            case AsyncTcpConnection::$resultInvalidUtf8:
-                $this->emit('onError', self::SEND_FAIL, "message of {$len} bytes not sent: it is not valid UTF-8, "
-                    . 'which a text message (websocketType = Ws::BINARY_TYPE_BLOB) must be; '
-                    . 'set $connection->websocketType = Ws::BINARY_TYPE_ARRAYBUFFER to send binary data');
-                return false;
-            default:
-                Library::get()->check($result, 'wsc_client_send');
-                return false;
-        }
-    }
-
-    /**
-     * Closes the connection: sends `$data` first when given, then starts
-     * the closing handshake (close frame 1000, RFC 6455 section 7.1.2); onClose
-     * follows when it completed (at most 5 s). Messages already accepted
-     * by send() are written before the close frame. Before the handshake
-     * completed it ends the attempt at once (messages queued by send()
-     * come back through onUndelivered or onError SEND_FAIL). Cancels a
-     * pending reConnect(). Ignored when already closing or closed.
-     *
-     * @param mixed $data a last message to send first (null: none)
-     * @param bool  $raw  Workerman's raw flag; true is refused, as by send()
-     *
-     * @throws \InvalidArgumentException when $raw is true
-     */
-    public function close(mixed $data = null, bool $raw = false): void
-    {
-        if ($this->client->isFreed()) {
-            return;
-        }
-        if ($data !== null) {
-            $this->send((string) $data, $raw);
-        }
-        $lib = Library::get();
-        $lib->check($lib->ffi->wsc_client_close($this->client->pointer(), 1000, null, 0), 'wsc_client_close');
-    }
-
-    /**
-     * Closes the connection at once, without the closing handshake and
-     * without writing what is still in the send buffer (Workerman's
-     * destroy()); onClose follows from the loop (close code 1006). Each
-     * message not written comes back through onUndelivered (or onError
-     * SEND_FAIL when onUndelivered is not set): Workerman drops them
-     * silently. During a reConnect($after) delay it cancels the reconnect
-     * (the connection is already closed: no second onClose). Ignored
-     * before connect() and when closed.
-     */
-    public function destroy(): void
-    {
-        if ($this->client->isFreed()) {
-            return;
-        }
-        $status = $this->getStatus();
-        if ($status === self::STATUS_INITIAL || $status === self::STATUS_CLOSED) {
-            return;
-        }
-        if ($status === self::STATUS_CONNECTING) {
-            // Waiting for a reConnect($after): the connection is already
-            // gone (its onClose came), only the timer is left, and no
-            // CLOSED event will come to release it from the registry.
-            $this->callIfAlive('wsc_client_cancel_reconnect');
-            if ($this->getStatus() === self::STATUS_CLOSED) {
-                unset(AsyncTcpConnection::$registry[$this->id]);
-                return;
-            }
-        }
-        // An attempt or an open connection: onClose follows from the loop,
-        // and the registry keeps the connection until then.
-        $this->callIfAlive('wsc_client_abort');
+        $this->client->connect();
     }
 
     /**
@@ -829,12 +395,11 @@ class AsyncTcpConnection
         $ms = min($ms, 0xffffffff);
         $this->adoptAfterFork();
         $this->applyOptions();
-        AsyncTcpConnection::$registry[$this->id] = $this;
+        Connections::keep($this->id, $this);
         // Inside a Workerman worker, or with a ReactPHP/Revolt loop attached:
         // make that loop watch the context (again).
         Registry::connecting();
-        $lib = Library::get();
-        $lib->check($lib->ffi->wsc_client_reconnect($this->client->pointer(), $ms), 'wsc_client_reconnect');
+        $this->client->reconnect($ms);
     }
 
     /**
@@ -848,56 +413,8 @@ class AsyncTcpConnection
         if ($this->client->isFreed()) {
             return;
         }
-        $lib = Library::get();
-        $result = $lib->ffi->wsc_client_cancel_reconnect($this->client->pointer());
-        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            $lib->check($result, 'wsc_client_cancel_reconnect');
-        }
+        $this->client->cancelReconnect();
         $this->releaseIfIdle();
-    }
-
-    /**
-     * Stops reading from the socket (Workerman's pauseRecv()): no onMessage
-     * (nor ping, pong or close frame callbacks) until resumeRecv(); what the
-     * server sends waits in the kernel's buffers, and once they are full
-     * the server feels it through TCP flow control. Sending goes on. Lasts
-     * until resumeRecv() or the end of the current connection (a reconnect
-     * reads again).
-     */
-    public function pauseRecv(): void
-    {
-        $this->callIfAlive('wsc_client_pause_recv');
-    }
-
-    /**
-     * Reads again after pauseRecv() (Workerman's resumeRecv()): the messages
-     * that waited arrive at once, in order, none lost.
-     */
-    public function resumeRecv(): void
-    {
-        $this->callIfAlive('wsc_client_resume_recv');
-    }
-
-    /**
-     * The connection state.
-     *
-     * @param bool $raw true: one of the STATUS_* numbers; false: its name
-     *                  ('INITIAL', 'CONNECTING', 'ESTABLISHED', 'CLOSING', 'CLOSED')
-     */
-    public function getStatus(bool $raw = true): int|string
-    {
-        $status = self::STATUS_CLOSED;
-        if (!$this->client->isFreed()) {
-            $lib = Library::get();
-            $out = $lib->ffi->new('wsc_status');
-            $result = $lib->ffi->wsc_client_status($this->client->pointer(), FFI::addr($out));
-            if ($result === $lib->constant('WSC_RESULT_OK')) {
-                $status = (int) $out->cdata;
-            } elseif ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-                $lib->check($result, 'wsc_client_status');
-            }
-        }
-        return $raw ? $status : (self::STATUS_NAMES[$status] ?? 'UNKNOWN');
     }
 
     /**
@@ -928,7 +445,7 @@ class AsyncTcpConnection
      */
     public function getRemotePort(): int
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         if ($address !== null) {
             return $address[1];
         }
@@ -945,7 +462,7 @@ class AsyncTcpConnection
      */
     public function getRemoteAddress(): string
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         if ($address !== null) {
             return self::joinAddress($address[0], $address[1]);
         }
@@ -959,34 +476,8 @@ class AsyncTcpConnection
      */
     public function getRemoteIp(): string
     {
-        $address = $this->socketAddress(false);
+        $address = $this->client->address(false);
         return $address !== null ? $address[0] : trim($this->url['host'], '[]');
-    }
-
-    /**
-     * Our IP address of the current or last TCP connection (IPv6 without
-     * brackets); '' before any.
-     */
-    public function getLocalIp(): string
-    {
-        return $this->socketAddress(true)[0] ?? '';
-    }
-
-    /**
-     * Our port of the current or last TCP connection; 0 before any.
-     */
-    public function getLocalPort(): int
-    {
-        return $this->socketAddress(true)[1] ?? 0;
-    }
-
-    /**
-     * "ip:port" of our end of the current or last TCP connection; '' before any.
-     */
-    public function getLocalAddress(): string
-    {
-        $address = $this->socketAddress(true);
-        return $address === null ? '' : self::joinAddress($address[0], $address[1]);
     }
 
     /**
@@ -1006,25 +497,6 @@ class AsyncTcpConnection
     }
 
     /**
-     * The bytes accepted by send() and not yet written to the socket (queued
-     * before the handshake, or waiting for the socket); 0 once freed.
-     */
-    public function getSendBufferQueueSize(): int
-    {
-        if ($this->client->isFreed()) {
-            return 0;
-        }
-        $lib = Library::get();
-        $out = $lib->ffi->new('size_t');
-        $result = $lib->ffi->wsc_client_bytes($this->client->pointer(), null, null, FFI::addr($out));
-        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            return 0;
-        }
-        $lib->check($result, 'wsc_client_bytes');
-        return (int) $out->cdata;
-    }
-
-    /**
      * A wsc addition: the WebSocket extensions in force on the last
      * connection that opened, as the server answered them
      * (`Sec-WebSocket-Extensions`, RFC 6455 section 9.1), e.g.
@@ -1034,18 +506,7 @@ class AsyncTcpConnection
      */
     public function getWebSocketExtensions(): string
     {
-        if ($this->client->isFreed()) {
-            return '';
-        }
-        $lib = Library::get();
-        $buf = $lib->ffi->new('char[512]');
-        $len = $lib->ffi->new('size_t');
-        $result = $lib->ffi->wsc_client_extensions($this->client->pointer(), $buf, 512, FFI::addr($len));
-        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            return '';
-        }
-        $lib->check($result, 'wsc_client_extensions');
-        return FFI::string($buf, (int) $len->cdata);
+        return $this->client->extensions();
     }
 
     /**
@@ -1059,35 +520,7 @@ class AsyncTcpConnection
      */
     public function isTlsSessionResumed(): bool
     {
-        if ($this->client->isFreed()) {
-            return false;
-        }
-        $lib = Library::get();
-        $out = $lib->ffi->new('bool');
-        $result = $lib->ffi->wsc_client_tls_session_resumed($this->client->pointer(), FFI::addr($out));
-        if ($result === $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            return false;
-        }
-        $lib->check($result, 'wsc_client_tls_session_resumed');
-        return (bool) $out->cdata;
-    }
-
-    /**
-     * True when nothing accepted by send() waits to be written.
-     */
-    public function bufferIsEmpty(): bool
-    {
-        return $this->getSendBufferQueueSize() === 0;
-    }
-
-    /**
-     * A wsc addition: the type of the last message given to onMessage,
-     * Ws::BINARY_TYPE_BLOB (text) or Ws::BINARY_TYPE_ARRAYBUFFER (binary);
-     * null before the first message. Workerman cannot tell them apart.
-     */
-    public function getLastMessageType(): ?string
-    {
-        return $this->lastMessageType;
+        return $this->client->tlsSessionResumed();
     }
 
     /**
@@ -1111,166 +544,6 @@ class AsyncTcpConnection
     }
 
     /**
-     * The dispatch loop: takes the events left from the last poll, or, when
-     * none is left, waits up to `$timeoutMs` and takes the first event and
-     * every other one already queued in one `wsc_context_poll_events` call,
-     * then hands them to their connections' callbacks in order, until none
-     * is left, `$limit` were dispatched, or `$stop` turned true (checked
-     * after each event). Events left over stay for the next call (of any
-     * dispatch loop, also one nested in a callback).
-     *
-     * @internal the loop of Worker::loopOnce() and Worker::pollPending()
-     *
-     * @param int  $timeoutMs milliseconds to wait when nothing is left; 0: do not
-     *                        wait; negative: until an event arrives
-     * @param int  $limit     the most events to dispatch, >= 1
-     * @param bool $stop      read after each event (a reference: a callback may set it)
-     *
-     * @return int the number of events dispatched
-     *
-     * @throws NativeException when polling fails
-     */
-    public static function dispatchEvents(int $timeoutMs, int $limit, bool &$stop): int
-    {
-        if (AsyncTcpConnection::$eventsEnd === 0 && !self::fetchEvents($timeoutMs, $limit)) {
-            return 0;
-        }
-        $events = AsyncTcpConnection::$events;
-        $binary = AsyncTcpConnection::$eventBinary;
-        $text = AsyncTcpConnection::$eventText;
-        $count = 0;
-        do {
-            // Read again after every callback: a loop nested in it takes events too.
-            $next = AsyncTcpConnection::$eventsNext;
-            $native = $events[$next];
-            $type = $native->event_type;
-            $id = $native->client_id;
-            if ($type === $binary || $type === $text) {
-                $len = $native->data_len;
-                $data = $len > 0 ? FFI::string($native->data, $len) : '';
-                $event = null;
-            } else {
-                $data = '';
-                $event = self::eventArray($native);
-            }
-            if (++$next < AsyncTcpConnection::$eventsEnd) {
-                AsyncTcpConnection::$eventsNext = $next;
-            } else {
-                self::freeEvents();
-            }
-            $connection = AsyncTcpConnection::$registry[$id] ?? (AsyncTcpConnection::$all[$id] ?? null)?->get();
-            if ($connection !== null) {
-                if ($event === null) {
-                    // A message: handleEvent() and emit() inlined, the hot path.
-                    $connection->lastMessageType = $type === $binary
-                        ? Ws::BINARY_TYPE_ARRAYBUFFER
-                        : Ws::BINARY_TYPE_BLOB;
-                    $fn = $connection->onMessage;
-                    if ($fn !== null) {
-                        try {
-                            $fn($connection, $data);
-                        } catch (\Throwable $e) {
-                            $connection->reportCallbackException($e, 'onMessage');
-                        }
-                    }
-                } else {
-                    $connection->handleEvent($event);
-                }
-            }
-            $count++;
-        } while ($count < $limit && !$stop && AsyncTcpConnection::$eventsEnd !== 0);
-        return $count;
-    }
-
-    /**
-     * The next event, taken from those left from the last poll or polled
-     * (waiting up to `$timeoutMs`), as an array; not dispatched.
-     *
-     * @internal Worker::pollEvent()
-     *
-     * @return array<string, int|string|bool>|null the event (keys type, client, data,
-     *         messageType, error, closeCode, clean); null when the timeout passed
-     *         or a signal interrupted the wait
-     *
-     * @throws NativeException when polling fails
-     */
-    public static function takeEvent(int $timeoutMs): ?array
-    {
-        if (AsyncTcpConnection::$eventsEnd === 0 && !self::fetchEvents($timeoutMs, self::BATCH)) {
-            return null;
-        }
-        $event = self::eventArray(AsyncTcpConnection::$events[AsyncTcpConnection::$eventsNext]);
-        if (++AsyncTcpConnection::$eventsNext >= AsyncTcpConnection::$eventsEnd) {
-            self::freeEvents();
-        }
-        return $event;
-    }
-
-    /**
-     * Frees the events taken from libwsc, the dispatched ones and those
-     * not dispatched yet (the context is being freed: its queued events
-     * are dropped too).
-     *
-     * @internal called by Library::freeContext()
-     */
-    public static function dropPendingEvents(): void
-    {
-        self::freeEvents();
-    }
-
-    /**
-     * Closes every registered connection for Worker shutdown: sends close
-     * frames 1001 on the open ones, waits at most `$graceSeconds` for the
-     * closing handshakes (their events are dropped, no callback runs), then
-     * frees every native client.
-     *
-     * @internal called by Worker::runAll()
-     */
-    public static function closeAllForShutdown(float $graceSeconds): void
-    {
-        $lib = Library::get();
-        $reason = 'going away';
-        $reasonBuffer = $lib->ffi->new('uint8_t[' . strlen($reason) . ']');
-        FFI::memcpy($reasonBuffer, $reason, strlen($reason));
-        $closing = [];
-        foreach (AsyncTcpConnection::$registry as $id => $connection) {
-            if ($connection->client->isFreed()) {
-                continue;
-            }
-            $status = $connection->getStatus();
-            if ($status === self::STATUS_ESTABLISHED || $status === self::STATUS_CLOSING) {
-                $lib->ffi->wsc_client_close($connection->client->pointer(), 1001, $reasonBuffer, strlen($reason));
-                $closing[$id] = $connection;
-            }
-        }
-        $deadline = hrtime(true) + (int) ($graceSeconds * 1e9);
-        while ($closing !== []) {
-            $left = (int) (($deadline - hrtime(true)) / 1e6);
-            if ($left <= 0) {
-                break;
-            }
-            $event = Worker::pollEvent($left);
-            if ($event !== null && $event['type'] === $lib->constant('WSC_EVENT_TYPE_CLOSED')) {
-                unset($closing[$event['client']]);
-            }
-        }
-        $registry = AsyncTcpConnection::$registry;
-        AsyncTcpConnection::$registry = [];
-        foreach ($registry as $connection) {
-            $connection->client->free();
-        }
-    }
-
-    /**
-     * The number of connections the registry keeps alive (connecting, open,
-     * closing or waiting to reconnect).
-     */
-    public static function countAlive(): int
-    {
-        return count(AsyncTcpConnection::$registry);
-    }
-
-    /**
      * Defines Workerman 4's global onError constants WORKERMAN_CONNECT_FAIL
      * (1) and WORKERMAN_SEND_FAIL (2) unless they exist, at the first
      * construction rather than at autoload: inside a Workerman 4 process
@@ -1289,190 +562,55 @@ class AsyncTcpConnection
     }
 
     /**
-     * Caches libwsc, wsc.h's values and the C buffers of the hot paths.
-     */
-    private static function init(): void
-    {
-        $lib = Library::get();
-        $ffi = $lib->ffi;
-        AsyncTcpConnection::$events = $ffi->new('const wsc_event *[' . self::BATCH . ']');
-        AsyncTcpConnection::$pollCount = $ffi->new('size_t');
-        AsyncTcpConnection::$pollCountAddress = FFI::addr(AsyncTcpConnection::$pollCount);
-        AsyncTcpConnection::$sendStatus = $ffi->new('wsc_send_status');
-        AsyncTcpConnection::$sendStatusAddress = FFI::addr(AsyncTcpConnection::$sendStatus);
-        AsyncTcpConnection::$pollMany = $lib->hasFunction('wsc_context_poll_events')
-            && $lib->hasFunction('wsc_events_free');
-        AsyncTcpConnection::$sendTakesString = $lib->sendTakesString;
-        AsyncTcpConnection::$resultNotConnected = $lib->constant('WSC_RESULT_NOT_CONNECTED');
-        AsyncTcpConnection::$resultContextClosed = $lib->constant('WSC_RESULT_CONTEXT_CLOSED');
-        AsyncTcpConnection::$resultBufferFull = $lib->constant('WSC_RESULT_BUFFER_FULL');
-        AsyncTcpConnection::$resultInvalidUtf8 = $lib->constant('WSC_RESULT_INVALID_UTF8');
-        AsyncTcpConnection::$sendWritten = $lib->constant('WSC_SEND_STATUS_WRITTEN');
-        AsyncTcpConnection::$messageText = $lib->constant('WSC_MESSAGE_TYPE_TEXT');
-        AsyncTcpConnection::$messageBinary = $lib->constant('WSC_MESSAGE_TYPE_BINARY');
-        AsyncTcpConnection::$eventConnected = $lib->constant('WSC_EVENT_TYPE_CONNECTED');
-        AsyncTcpConnection::$eventOpen = $lib->constant('WSC_EVENT_TYPE_OPEN');
-        AsyncTcpConnection::$eventText = $lib->constant('WSC_EVENT_TYPE_TEXT');
-        AsyncTcpConnection::$eventBinary = $lib->constant('WSC_EVENT_TYPE_BINARY');
-        AsyncTcpConnection::$eventPing = $lib->constant('WSC_EVENT_TYPE_PING');
-        AsyncTcpConnection::$eventPong = $lib->constant('WSC_EVENT_TYPE_PONG');
-        AsyncTcpConnection::$eventCloseFrame = $lib->constant('WSC_EVENT_TYPE_CLOSE_FRAME');
-        AsyncTcpConnection::$eventBufferFull = $lib->constant('WSC_EVENT_TYPE_BUFFER_FULL');
-        AsyncTcpConnection::$eventBufferDrain = $lib->constant('WSC_EVENT_TYPE_BUFFER_DRAIN');
-        AsyncTcpConnection::$eventError = $lib->constant('WSC_EVENT_TYPE_ERROR');
-        AsyncTcpConnection::$eventUndelivered = $lib->constant('WSC_EVENT_TYPE_UNDELIVERED');
-        AsyncTcpConnection::$eventClosed = $lib->constant('WSC_EVENT_TYPE_CLOSED');
-        AsyncTcpConnection::$ffi = $ffi;
-    }
-
-    /**
-     * Polls the shared context once into $events (empty): waits up to
-     * `$timeoutMs` for the first event, takes the others already queued,
-     * at most `$limit` (and BATCH) in all.
+     * Runs the callbacks of one event of this connection.
      *
-     * @return bool false when no event came (timeout, or a signal)
+     * @internal called by EventPump
      *
-     * @throws NativeException when polling fails
+     * @param array<string, int|string|bool> $event an event of EventPump::take()
      */
-    private static function fetchEvents(int $timeoutMs, int $limit): bool
-    {
-        if (AsyncTcpConnection::$ffi === null) {
-            self::init();
-        }
-        $ffi = AsyncTcpConnection::$ffi;
-        $lib = Library::get();
-        $context = $lib->context();
-        if ($timeoutMs < -1) {
-            $timeoutMs = -1;
-        } elseif ($timeoutMs > 0x7fffffff) {
-            $timeoutMs = 0x7fffffff;
-        }
-        if (AsyncTcpConnection::$pollMany) {
-            $result = $ffi->wsc_context_poll_events(
-                $context,
-                $timeoutMs,
-                AsyncTcpConnection::$events,
-                $limit < self::BATCH ? $limit : self::BATCH,
-                AsyncTcpConnection::$pollCountAddress,
-            );
-            if ($result !== 0) {
-                $lib->check($result, 'wsc_context_poll_events');
-            }
-            $count = AsyncTcpConnection::$pollCount->cdata;
-        } else {
-            // A libwsc without batches: one event per call.
-            $out = $ffi->new('wsc_event*');
-            $lib->check($ffi->wsc_context_poll_event($context, $timeoutMs, FFI::addr($out)), 'wsc_context_poll_event');
-            if (FFI::isNull($out)) {
-                return false;
-            }
-            AsyncTcpConnection::$events[0] = $out;
-            $count = 1;
-        }
-        AsyncTcpConnection::$eventsNext = 0;
-        AsyncTcpConnection::$eventsEnd = $count;
-        return $count > 0;
-    }
-
-    /**
-     * Frees every event in $events, dispatched or not, in one call.
-     */
-    private static function freeEvents(): void
-    {
-        $count = AsyncTcpConnection::$eventsEnd;
-        AsyncTcpConnection::$eventsEnd = 0;
-        AsyncTcpConnection::$eventsNext = 0;
-        if ($count === 0) {
-            return;
-        }
-        if (AsyncTcpConnection::$pollMany) {
-            AsyncTcpConnection::$ffi->wsc_events_free(AsyncTcpConnection::$events, $count);
-        } else {
-            for ($i = 0; $i < $count; $i++) {
-                AsyncTcpConnection::$ffi->wsc_event_free(AsyncTcpConnection::$events[$i]);
-            }
-        }
-    }
-
-    /**
-     * A native event as an array, its data copied.
-     *
-     * @return array<string, int|string|bool>
-     */
-    private static function eventArray(CData $native): array
-    {
-        $len = (int) $native->data_len;
-        return [
-            'type' => (int) $native->event_type,
-            'client' => (int) $native->client_id,
-            'data' => $len > 0 ? FFI::string($native->data, $len) : '',
-            'messageType' => (int) $native->message_type,
-            'error' => (int) $native->error,
-            'closeCode' => (int) $native->close_code,
-            'clean' => (bool) $native->clean,
-        ];
-    }
-
-    /**
-     * Reports an exception thrown by one of this connection's callbacks
-     * (the report names it: "onMessage of connection #3 (ws://...)").
-     */
-    private function reportCallbackException(\Throwable $e, string $callback): void
-    {
-        Worker::reportException($e, "{$callback} of connection #{$this->id} ({$this->remoteAddress})");
-    }
-
-    /**
-     * @param array<string, int|string|bool> $event an event of Worker::pollEvent()
-     */
-    private function handleEvent(array $event): void
+    public function handleEvent(array $event): void
     {
         $type = $event['type'];
         switch ($type) {
-            case AsyncTcpConnection::$eventConnected:
+            case Abi::EVENT_TYPE_CONNECTED:
                 $this->emit('onConnect');
                 break;
-            case AsyncTcpConnection::$eventOpen:
+            case Abi::EVENT_TYPE_OPEN:
                 $this->openedInAttempt = true;
                 $this->emit('onWebSocketConnect', new Response($event['data']));
                 break;
-            case AsyncTcpConnection::$eventText:
+            case Abi::EVENT_TYPE_TEXT:
                 $this->lastMessageType = Ws::BINARY_TYPE_BLOB;
                 $this->emit('onMessage', $event['data']);
                 break;
-            case AsyncTcpConnection::$eventBinary:
+            case Abi::EVENT_TYPE_BINARY:
                 $this->lastMessageType = Ws::BINARY_TYPE_ARRAYBUFFER;
                 $this->emit('onMessage', $event['data']);
                 break;
-            case AsyncTcpConnection::$eventPing:
+            case Abi::EVENT_TYPE_PING:
                 $this->emit('onWebSocketPing', $event['data']);
                 break;
-            case AsyncTcpConnection::$eventPong:
+            case Abi::EVENT_TYPE_PONG:
                 $this->emit('onWebSocketPong', $event['data']);
                 break;
-            case AsyncTcpConnection::$eventCloseFrame:
+            case Abi::EVENT_TYPE_CLOSE_FRAME:
                 $code = (int) $event['closeCode'];
                 $this->emit('onWebSocketClose', $code === 1005 ? '' : pack('n', $code) . $event['data']);
                 break;
-            case AsyncTcpConnection::$eventBufferFull:
+            case Abi::EVENT_TYPE_BUFFER_FULL:
                 if (!$this->bufferFullReported) {
                     $this->bufferFullReported = true;
                     $this->emit('onBufferFull');
                 }
                 break;
-            case AsyncTcpConnection::$eventBufferDrain:
+            case Abi::EVENT_TYPE_BUFFER_DRAIN:
                 $this->bufferFullReported = false;
                 $this->emit('onBufferDrain');
                 break;
-            case AsyncTcpConnection::$eventError:
-                $lib = Library::get();
+            case Abi::EVENT_TYPE_ERROR:
                 $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
-                $message = $event['data'] !== '' ? $event['data'] : $lib->resultText($event['error']);
-                $toProxy = [
-                    $lib->constant('WSC_RESULT_CONNECT'),
-                    $lib->constant('WSC_RESULT_DNS'),
-                    $lib->constant('WSC_RESULT_TIMEOUT'),
-                ];
+                $message = $event['data'] !== '' ? $event['data'] : Result::text($event['error']);
+                $toProxy = [Abi::RESULT_CONNECT, Abi::RESULT_DNS, Abi::RESULT_TIMEOUT];
                 if (
                     $code === self::CONNECT_FAIL && $this->proxyInUse !== ''
                     && in_array($event['error'], $toProxy, true)
@@ -1481,7 +619,7 @@ class AsyncTcpConnection
                 }
                 $this->emit('onError', $code, $message);
                 break;
-            case AsyncTcpConnection::$eventUndelivered:
+            case Abi::EVENT_TYPE_UNDELIVERED:
                 if ($this->onUndelivered !== null) {
                     $this->emit('onUndelivered', $event['data']);
                 } else {
@@ -1491,7 +629,7 @@ class AsyncTcpConnection
                     ));
                 }
                 break;
-            case AsyncTcpConnection::$eventClosed:
+            case Abi::EVENT_TYPE_CLOSED:
                 $this->openedInAttempt = false;
                 $this->bufferFullReported = false;
                 $this->closeCode = $event['closeCode'];
@@ -1499,51 +637,20 @@ class AsyncTcpConnection
                 $this->emit('onClose');
                 $status = $this->getStatus();
                 if ($status !== self::STATUS_CONNECTING && $status !== self::STATUS_ESTABLISHED) {
-                    unset(AsyncTcpConnection::$registry[$this->id]);
+                    Connections::release($this->id);
                 }
                 break;
         }
     }
 
     /**
-     * Calls one callback property, if set, inside try/catch.
-     */
-    private function emit(string $callback, mixed ...$args): void
-    {
-        $fn = $this->{$callback};
-        if ($fn !== null) {
-            try {
-                $fn($this, ...$args);
-            } catch (\Throwable $e) {
-                // The name is built only here, not for every call.
-                $this->reportCallbackException($e, $callback);
-            }
-        }
-    }
-
-    private function messageType(): int
-    {
-        $lib = Library::get();
-        return match ($this->websocketType) {
-            Ws::BINARY_TYPE_BLOB => $lib->constant('WSC_MESSAGE_TYPE_TEXT'),
-            Ws::BINARY_TYPE_ARRAYBUFFER => $lib->constant('WSC_MESSAGE_TYPE_BINARY'),
-            default => throw new \InvalidArgumentException(
-                'websocketType must be Ws::BINARY_TYPE_BLOB ("\x81", text) or '
-                . 'Ws::BINARY_TYPE_ARRAYBUFFER ("\x82", binary), got '
-                . json_encode(bin2hex($this->websocketType))
-            ),
-        };
-    }
-
-    /**
-     * Gives libwsc the current properties before a connect.
+     * Gives libwsc the current properties before a connect (NativeOptions).
+     *
+     * @throws \InvalidArgumentException naming the property or option that is refused
      */
     private function applyOptions(): void
     {
-        $lib = Library::get();
-        $ffi = $lib->ffi;
         $client = $this->client->pointer();
-
         $headers = $this->headers;
         if ($this->websocketOrigin !== null) {
             $headers['Origin'] = $this->websocketOrigin;
@@ -1551,594 +658,20 @@ class AsyncTcpConnection
         if ($this->websocketClientProtocol !== null) {
             $headers['Sec-WebSocket-Protocol'] = $this->websocketClientProtocol;
         }
-        foreach ($headers as $name => $value) {
-            $name = (string) $name;
-            if (!is_scalar($value) && !$value instanceof \Stringable) {
-                throw new \InvalidArgumentException(
-                    "header '{$name}': the value must be a string, got " . get_debug_type($value)
-                );
-            }
-            $value = (string) $value;
-            if ($name === '' || strpbrk($name, "\r\n\0:") !== false) {
-                throw new \InvalidArgumentException(sprintf(
-                    'header %s refused: a header name must be a non-empty HTTP token (no CR, LF, NUL or colon)',
-                    json_encode($name),
-                ));
-            }
-            if (strpbrk($value, "\r\n\0") !== false) {
-                throw new \InvalidArgumentException(
-                    "header '{$name}' refused: its value contains CR, LF or NUL (that would allow request smuggling)"
-                );
-            }
-            $result = $ffi->wsc_client_set_header($client, $name, $value);
-            if (
-                $result === $lib->constant('WSC_RESULT_INVALID_HEADER')
-                || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
-            ) {
-                throw new \InvalidArgumentException("header '{$name}' refused: " . $lib->describe($result));
-            }
-            $lib->check($result, 'wsc_client_set_header');
-        }
-
-        if (!is_finite((float) $this->websocketPingInterval) || $this->websocketPingInterval < 0) {
-            throw new \InvalidArgumentException('websocketPingInterval must be a number of seconds >= 0');
-        }
-        $pingMs = min((int) round($this->websocketPingInterval * 1000), 0xffffffff);
-        $lib->check($ffi->wsc_client_set_ping_interval($client, $pingMs), 'wsc_client_set_ping_interval');
-        if (!is_finite((float) $this->websocketPongTimeout) || $this->websocketPongTimeout < 0) {
-            throw new \InvalidArgumentException('websocketPongTimeout must be a number of seconds >= 0');
-        }
-        $pongMs = min((int) round($this->websocketPongTimeout * 1000), 0xffffffff);
-        $lib->check($ffi->wsc_client_set_pong_timeout($client, $pongMs), 'wsc_client_set_pong_timeout');
-
-        $this->applyCompression($lib, $client);
-
-        $bindto = $this->socketContext['socket']['bindto'] ?? null;
-        if ($bindto !== null && !in_array($bindto, ['0:0', '0.0.0.0:0', '[::]:0'], true)) {
-            throw new \InvalidArgumentException(sprintf(
-                "the socket context option socket.bindto (%s) is not supported by wsc: libwsc chooses the "
-                . "local address and port itself; remove the option (or use '0:0')",
-                json_encode($bindto),
-            ));
-        }
-        $this->applyTls($lib, $client);
-        $this->applyProxy($lib, $client);
+        NativeOptions::headers($client, $headers);
+        NativeOptions::timers($client, $this->websocketPingInterval, $this->websocketPongTimeout);
+        NativeOptions::compression($client, $this->websocketCompression);
+        NativeOptions::socket($this->socketContext);
+        NativeOptions::tls($client, $this->transport, $this->socketContext);
+        $this->proxyInUse = NativeOptions::proxy(
+            $client,
+            $this->proxySocks5,
+            $this->proxySocks5Username,
+            $this->proxySocks5Password,
+            $this->proxyHttp,
+            $this->proxyAuthorization,
+        );
         $this->appliedLimits = [0, 0];
         $this->applyLimits();
-    }
-
-    /**
-     * Gives libwsc the websocketCompression property
-     * (`wsc_client_set_compression`).
-     */
-    private function applyCompression(Library $lib, CData $client): void
-    {
-        $c = $this->websocketCompression;
-        if ($c === false) {
-            $lib->check($lib->ffi->wsc_client_set_compression($client, null), 'wsc_client_set_compression');
-            return;
-        }
-        $params = $c === true ? [] : $c;
-        $o = $lib->ffi->new('wsc_compression_options');
-        foreach ($params as $key => $value) {
-            switch ($key) {
-                case 'client_no_context_takeover':
-                case 'server_no_context_takeover':
-                    if (!is_bool($value)) {
-                        throw new \InvalidArgumentException("websocketCompression['{$key}'] must be a bool");
-                    }
-                    $o->{$key} = $value;
-                    break;
-                case 'client_max_window_bits':
-                case 'server_max_window_bits':
-                    if (!is_int($value) || $value < 9 || $value > 15) {
-                        throw new \InvalidArgumentException(
-                            "websocketCompression['{$key}'] must be an int 9..15 (a window of 2^N bytes)"
-                        );
-                    }
-                    $o->{$key} = $value;
-                    break;
-                case 'level':
-                    if (!is_int($value) || $value < 1 || $value > 9) {
-                        throw new \InvalidArgumentException("websocketCompression['level'] must be an int 1..9");
-                    }
-                    $o->level = $value;
-                    break;
-                default:
-                    throw new \InvalidArgumentException(sprintf(
-                        'websocketCompression: unknown parameter %s (known: client_no_context_takeover, '
-                        . 'server_no_context_takeover, client_max_window_bits, server_max_window_bits, level)',
-                        json_encode($key),
-                    ));
-            }
-        }
-        $lib->check($lib->ffi->wsc_client_set_compression($client, FFI::addr($o)), 'wsc_client_set_compression');
-    }
-
-    /**
-     * Gives libwsc maxPackageSize and maxSendBufferSize when they changed
-     * since the last time (libwsc applies them at once).
-     *
-     * @throws \InvalidArgumentException when one is below 1
-     */
-    private function applyLimits(): void
-    {
-        $limits = [$this->maxPackageSize, $this->maxSendBufferSize];
-        if ($limits === $this->appliedLimits) {
-            return;
-        }
-        if ($this->maxPackageSize < 1 || $this->maxSendBufferSize < 1) {
-            throw new \InvalidArgumentException('maxPackageSize and maxSendBufferSize must be at least 1 byte');
-        }
-        $lib = Library::get();
-        $lib->check(
-            $lib->ffi->wsc_client_set_limits($this->client->pointer(), $limits[0], $limits[1]),
-            'wsc_client_set_limits',
-        );
-        $this->appliedLimits = $limits;
-    }
-
-    /**
-     * Gives libwsc the proxy of proxySocks5 or proxyHttp (or none).
-     *
-     * @throws \InvalidArgumentException for a malformed proxy address or authorization
-     */
-    private function applyProxy(Library $lib, CData $client): void
-    {
-        $socks = trim($this->proxySocks5);
-        $http = trim($this->proxyHttp);
-        $url = null;
-        $authorization = null;
-        if ($socks !== '' && $http !== '') {
-            throw new \InvalidArgumentException(
-                'proxySocks5 and proxyHttp are both set: a connection goes through one proxy, set only one of them'
-            );
-        }
-        if ($socks !== '') {
-            $hostPort = self::proxyHostPort($socks, 'socks5', 'proxySocks5');
-            $credentials = '';
-            if ($this->proxySocks5Username !== '' || $this->proxySocks5Password !== '') {
-                $credentials = rawurlencode($this->proxySocks5Username) . ':'
-                    . rawurlencode($this->proxySocks5Password) . '@';
-            }
-            $url = "socks5://{$credentials}{$hostPort}";
-            $this->proxyInUse = "proxySocks5 = '{$socks}'";
-        } elseif ($http !== '') {
-            $hostPort = self::proxyHostPort($http, 'http', 'proxyHttp');
-            $url = "http://{$hostPort}";
-            $authorization = $this->proxyAuthorizationHeader();
-            $this->proxyInUse = "proxyHttp = '{$http}'";
-        } else {
-            $this->proxyInUse = '';
-        }
-        if (!$lib->hasFunction('wsc_client_set_proxy')) {
-            if ($url !== null) {
-                throw new \InvalidArgumentException(
-                    'proxies need wsc_client_set_proxy(), which this libwsc build lacks: '
-                    . 'rebuild it with `cargo build --release`'
-                );
-            }
-            return;
-        }
-        $result = $lib->ffi->wsc_client_set_proxy($client, $url, $authorization);
-        if (
-            $result === $lib->constant('WSC_RESULT_INVALID_ARGUMENT')
-            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
-        ) {
-            throw new \InvalidArgumentException(
-                "the proxy ({$this->proxyInUse}) was refused: " . $lib->describe($result)
-            );
-        }
-        $lib->check($result, 'wsc_client_set_proxy');
-    }
-
-    /**
-     * 'host:port' of a proxy property ('host:port', '[ip6]:port', or the
-     * same after `$scheme://`).
-     *
-     * @throws \InvalidArgumentException naming the property when it is malformed
-     */
-    private static function proxyHostPort(string $value, string $scheme, string $property): string
-    {
-        $prefix = $scheme . '://';
-        $rest = strncasecmp($value, $prefix, strlen($prefix)) === 0 ? substr($value, strlen($prefix)) : $value;
-        $parts = str_contains($rest, '://') || str_contains($rest, "\0") ? false : parse_url($prefix . $rest);
-        if (
-            $parts === false || !isset($parts['host'], $parts['port']) || isset($parts['user'])
-            || isset($parts['query']) || isset($parts['fragment']) || rtrim($parts['path'] ?? '', '/') !== ''
-        ) {
-            $hint = $scheme === 'socks5'
-                ? 'the credentials go in proxySocks5Username and proxySocks5Password'
-                : 'the credentials go in proxyAuthorization';
-            throw new \InvalidArgumentException(
-                "{$property} '{$value}' is not 'host:port' (e.g. '127.0.0.1:1080', '[::1]:1080'); {$hint}"
-            );
-        }
-        return $parts['host'] . ':' . $parts['port'];
-    }
-
-    /**
-     * The `Proxy-Authorization` value of proxyAuthorization, null for none.
-     *
-     * @throws \InvalidArgumentException when it is in neither accepted form
-     */
-    private function proxyAuthorizationHeader(): ?string
-    {
-        $value = $this->proxyAuthorization;
-        if ($value === '') {
-            return null;
-        }
-        if (strpbrk($value, "\r\n\0") !== false) {
-            throw new \InvalidArgumentException(
-                'proxyAuthorization refused: it contains CR, LF or NUL (that would allow request smuggling)'
-            );
-        }
-        // A header value: an auth-scheme token, a space, credentials (RFC 9110 section 11.4).
-        if (preg_match('/^[!#$%&\'*+.^_`|~0-9A-Za-z-]+ +\S/', $value) === 1) {
-            return $value;
-        }
-        if (str_contains($value, ':')) {
-            return 'Basic ' . base64_encode($value);
-        }
-        throw new \InvalidArgumentException(
-            "proxyAuthorization must be 'user:password' or a whole Proxy-Authorization value "
-            . "such as 'Basic dXNlcjpwYXNz'"
-        );
-    }
-
-    /**
-     * Calls a `wsc_client_*(client)` function unless the client was freed
-     * or its context closed.
-     */
-    private function callIfAlive(string $function): void
-    {
-        if ($this->client->isFreed()) {
-            return;
-        }
-        $lib = Library::get();
-        $result = $lib->ffi->{$function}($this->client->pointer());
-        if ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-            $lib->check($result, $function);
-        }
-    }
-
-    /**
-     * Lets the registry go of a connection that is closed (or never
-     * connected) and has nothing pending; its remaining events still reach
-     * it while the user holds it.
-     */
-    private function releaseIfIdle(): void
-    {
-        $status = $this->getStatus();
-        if ($status === self::STATUS_CLOSED || $status === self::STATUS_INITIAL) {
-            unset(AsyncTcpConnection::$registry[$this->id]);
-        }
-    }
-
-    /**
-     * libwsc's count of bytes read or written, minus what assignments took off.
-     *
-     * @param 'bytesRead'|'bytesWritten' $name
-     */
-    private function byteCount(string $name): int
-    {
-        if (!$this->client->isFreed()) {
-            $lib = Library::get();
-            $read = $lib->ffi->new('uint64_t');
-            $written = $lib->ffi->new('uint64_t');
-            $result = $lib->ffi->wsc_client_bytes(
-                $this->client->pointer(),
-                FFI::addr($read),
-                FFI::addr($written),
-                null,
-            );
-            if ($result === $lib->constant('WSC_RESULT_OK')) {
-                $this->bytesLast = [
-                    'bytesRead' => (int) $read->cdata - $this->bytesOffset['bytesRead'],
-                    'bytesWritten' => (int) $written->cdata - $this->bytesOffset['bytesWritten'],
-                ];
-            } elseif ($result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')) {
-                $lib->check($result, 'wsc_client_bytes');
-            }
-        }
-        return $this->bytesLast[$name];
-    }
-
-    /**
-     * One end of the current or last TCP connection: [ip (IPv6 without
-     * brackets), port]; null before any.
-     *
-     * @return array{0: string, 1: int}|null
-     */
-    private function socketAddress(bool $local): ?array
-    {
-        if ($this->client->isFreed()) {
-            return null;
-        }
-        $lib = Library::get();
-        $buffer = $lib->ffi->new('char[64]');
-        $result = $lib->ffi->wsc_client_address($this->client->pointer(), $local, $buffer, 64);
-        if ($result !== $lib->constant('WSC_RESULT_OK')) {
-            if (
-                $result !== $lib->constant('WSC_RESULT_NOT_CONNECTED')
-                && $result !== $lib->constant('WSC_RESULT_CONTEXT_CLOSED')
-            ) {
-                $lib->check($result, 'wsc_client_address');
-            }
-            return null;
-        }
-        $text = FFI::string($buffer);
-        $colon = strrpos($text, ':');
-        if ($colon === false) {
-            return null;
-        }
-        return [trim(substr($text, 0, $colon), '[]'), (int) substr($text, $colon + 1)];
-    }
-
-    /**
-     * "ip:port", with brackets around an IPv6 address.
-     */
-    private static function joinAddress(string $ip, int $port): string
-    {
-        return (str_contains($ip, ':') ? "[{$ip}]" : $ip) . ':' . $port;
-    }
-
-    /**
-     * The `ssl` context options a client reads in PHP (ext/openssl), each
-     * with the libwsc function that applies it; `null`: accepted, nothing
-     * to apply (see the option's note in applyTls()).
-     */
-    private const TLS_OPTIONS = [
-        'verify_peer' => 'wsc_client_set_tls_verify',
-        'verify_peer_name' => 'wsc_client_set_tls_verify',
-        'allow_self_signed' => 'wsc_client_set_tls_allow_self_signed',
-        'peer_name' => 'wsc_client_set_tls_peer_name',
-        'cafile' => 'wsc_client_set_tls_ca_file',
-        'capath' => 'wsc_client_set_tls_ca_path',
-        'local_cert' => 'wsc_client_set_tls_client_cert',
-        'local_pk' => 'wsc_client_set_tls_client_cert',
-        'passphrase' => 'wsc_client_set_tls_client_cert',
-        'peer_fingerprint' => 'wsc_client_add_tls_peer_fingerprint',
-        'ciphers' => 'wsc_client_set_tls_ciphers',
-        'security_level' => 'wsc_client_set_tls_security_level',
-        'SNI_enabled' => 'wsc_client_set_tls_sni',
-        'crypto_method' => 'wsc_client_set_tls_versions',
-        'disable_compression' => null,
-    ];
-
-    /**
-     * Options of PHP's servers only: a PHP client ignores them, so does wsc.
-     */
-    private const TLS_SERVER_OPTIONS = [
-        'honor_cipher_order', 'single_dh_use', 'single_ecdh_use', 'ecdh_curve', 'dh_param',
-        'rsa_key_size', 'SNI_server_certs', 'reneg_limit', 'reneg_window', 'reneg_limit_callback',
-    ];
-
-    /**
-     * STREAM_CRYPTO_METHOD_TLSv1_x bits and the matching wsc_tls_version.
-     */
-    private const CRYPTO_METHOD_VERSIONS = [8 => 10, 16 => 11, 32 => 12, 64 => 13];
-
-    /**
-     * Gives libwsc the transport and the `ssl` socket context options, with
-     * PHP's meaning. An option wsc cannot honour (capture_peer_cert,
-     * verify_depth, ...) or does not know is refused with an
-     * \InvalidArgumentException naming it, never ignored.
-     */
-    private function applyTls(Library $lib, CData $client): void
-    {
-        $ffi = $lib->ffi;
-        $transport = strtolower($this->transport);
-        if ($transport !== 'tcp' && $transport !== 'ssl') {
-            throw new \InvalidArgumentException("transport must be 'tcp' or 'ssl', got '{$this->transport}'");
-        }
-        $ssl = $this->socketContext['ssl'] ?? [];
-        if (!is_array($ssl)) {
-            throw new \InvalidArgumentException("the socket context option 'ssl' must be an array of options");
-        }
-        foreach ($ssl as $option => $value) {
-            $option = (string) $option;
-            if (in_array($option, self::TLS_SERVER_OPTIONS, true)) {
-                continue;
-            }
-            if (!array_key_exists($option, self::TLS_OPTIONS)) {
-                // capture_peer_cert(_chain) and capture_session_meta false ask for nothing.
-                if (str_starts_with($option, 'capture_') && !$value) {
-                    continue;
-                }
-                throw new \InvalidArgumentException(
-                    "the socket context option ssl.{$option} is not supported by wsc (supported: "
-                    . implode(', ', array_keys(self::TLS_OPTIONS)) . ')'
-                );
-            }
-            $function = self::TLS_OPTIONS[$option];
-            if ($function !== null && !$lib->hasFunction($function)) {
-                throw new \InvalidArgumentException(
-                    "the socket context option ssl.{$option} needs {$function}(), which this libwsc build lacks: "
-                    . 'rebuild it with `cargo build --release`'
-                );
-            }
-        }
-        $verifyPeer = (bool) ($ssl['verify_peer'] ?? true);
-        $verifyPeerName = (bool) ($ssl['verify_peer_name'] ?? true);
-        $lib->check($ffi->wsc_client_set_tls($client, $transport === 'ssl', $verifyPeer), 'wsc_client_set_tls');
-        $optional = static fn (string $function): bool => $lib->hasFunction($function);
-        if ($optional('wsc_client_set_tls_verify')) {
-            $lib->check(
-                $ffi->wsc_client_set_tls_verify($client, $verifyPeer, $verifyPeerName),
-                'wsc_client_set_tls_verify',
-            );
-        }
-        if ($optional('wsc_client_set_tls_allow_self_signed')) {
-            $lib->check(
-                $ffi->wsc_client_set_tls_allow_self_signed($client, (bool) ($ssl['allow_self_signed'] ?? false)),
-                'wsc_client_set_tls_allow_self_signed',
-            );
-        }
-        $strings = [];
-        foreach (['peer_name', 'cafile', 'capath', 'local_cert', 'local_pk', 'passphrase', 'ciphers'] as $option) {
-            $value = $ssl[$option] ?? null;
-            if ($value !== null && (!is_string($value) || $value === '' || str_contains($value, "\0"))) {
-                throw new \InvalidArgumentException(
-                    "the socket context option ssl.{$option} must be a non-empty string"
-                );
-            }
-            $strings[$option] = $value;
-        }
-        if ($optional('wsc_client_set_tls_peer_name')) {
-            $result = $ffi->wsc_client_set_tls_peer_name($client, $strings['peer_name']);
-            $this->checkTlsOption($lib, 'peer_name', $result);
-        }
-        if ($optional('wsc_client_set_tls_ca_file')) {
-            $this->checkTlsOption($lib, 'cafile', $ffi->wsc_client_set_tls_ca_file($client, $strings['cafile']));
-        }
-        if ($optional('wsc_client_set_tls_ca_path')) {
-            $this->checkTlsOption($lib, 'capath', $ffi->wsc_client_set_tls_ca_path($client, $strings['capath']));
-        }
-        if ($optional('wsc_client_set_tls_ciphers')) {
-            $this->checkTlsOption($lib, 'ciphers', $ffi->wsc_client_set_tls_ciphers($client, $strings['ciphers']));
-        }
-        if ($optional('wsc_client_set_tls_security_level')) {
-            $level = $ssl['security_level'] ?? -1;
-            if (!is_int($level) || $level < -1 || $level > 5) {
-                throw new \InvalidArgumentException(
-                    'the socket context option ssl.security_level must be an integer from 0 to 5'
-                );
-            }
-            $this->checkTlsOption(
-                $lib,
-                'security_level',
-                $ffi->wsc_client_set_tls_security_level($client, $level),
-            );
-        }
-        if ($optional('wsc_client_set_tls_sni')) {
-            $this->checkTlsOption(
-                $lib,
-                'SNI_enabled',
-                $ffi->wsc_client_set_tls_sni($client, (bool) ($ssl['SNI_enabled'] ?? true)),
-            );
-        }
-        if ($optional('wsc_client_set_tls_versions')) {
-            [$min, $max] = self::tlsVersions($ssl['crypto_method'] ?? null);
-            $this->checkTlsOption(
-                $lib,
-                'crypto_method',
-                $ffi->wsc_client_set_tls_versions($client, $min, $max),
-            );
-        }
-        if ($optional('wsc_client_clear_tls_peer_fingerprints')) {
-            $lib->check(
-                $ffi->wsc_client_clear_tls_peer_fingerprints($client),
-                'wsc_client_clear_tls_peer_fingerprints',
-            );
-            foreach (self::fingerprints($ssl['peer_fingerprint'] ?? null) as [$algorithm, $hash]) {
-                $this->checkTlsOption(
-                    $lib,
-                    'peer_fingerprint',
-                    $ffi->wsc_client_add_tls_peer_fingerprint($client, $algorithm, $hash),
-                );
-            }
-        }
-        if ($strings['local_cert'] !== null) {
-            $this->checkTlsOption($lib, 'local_cert', $ffi->wsc_client_set_tls_client_cert(
-                $client,
-                $strings['local_cert'],
-                $strings['local_pk'],
-                $strings['passphrase'],
-            ));
-        } elseif ($strings['local_pk'] !== null) {
-            throw new \InvalidArgumentException('the socket context option ssl.local_pk needs ssl.local_cert');
-        }
-    }
-
-    /**
-     * PHP's `crypto_method` (STREAM_CRYPTO_METHOD_* flags) as the lowest and
-     * highest wsc_tls_version: PHP allows every version from the lowest
-     * TLS bit set to the highest; the client bit (1) and the SSLv2/SSLv3
-     * bits (2, 4: not supported by OpenSSL 3, ignored by PHP when TLS bits
-     * are set) do not count. Not given: OpenSSL's configured range.
-     *
-     * @return array{0: int, 1: int}
-     */
-    private static function tlsVersions(mixed $method): array
-    {
-        if ($method === null) {
-            return [0, 0];
-        }
-        if (!is_int($method) || $method < 0 || $method > 127) {
-            throw new \InvalidArgumentException(
-                'the socket context option ssl.crypto_method must be STREAM_CRYPTO_METHOD_* flags'
-                . ' (an integer from 0 to 127), got ' . var_export($method, true)
-            );
-        }
-        $versions = [];
-        foreach (self::CRYPTO_METHOD_VERSIONS as $bit => $version) {
-            if (($method & $bit) !== 0) {
-                $versions[] = $version;
-            }
-        }
-        if ($versions === []) {
-            throw new \InvalidArgumentException(
-                "the socket context option ssl.crypto_method ({$method}) allows no TLS version:"
-                . ' SSLv2 and SSLv3 are not supported; use STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT and the like'
-            );
-        }
-        return [min($versions), max($versions)];
-    }
-
-    /**
-     * PHP's `peer_fingerprint` as (algorithm, hex) pins: a string (md5 for
-     * 32 hex digits, sha1 for 40: algorithm null) or an array
-     * `algo => fingerprint`, all of which must match.
-     *
-     * @return list<array{0: ?string, 1: string}>
-     */
-    private static function fingerprints(mixed $value): array
-    {
-        if ($value === null) {
-            return [];
-        }
-        // PHP compares the hex digits as they are (no ':' separators).
-        $hex = static function (string $hash): string {
-            if (!ctype_xdigit($hash)) {
-                throw new \InvalidArgumentException(
-                    'the socket context option ssl.peer_fingerprint must be hex digits without separators, got '
-                    . var_export($hash, true)
-                );
-            }
-            return $hash;
-        };
-        if (is_string($value)) {
-            return [[null, $hex($value)]];
-        }
-        $form = 'the socket context option ssl.peer_fingerprint must be a fingerprint string'
-            . " or a non-empty array ['sha256' => fingerprint, ...]";
-        if (!is_array($value) || $value === []) {
-            throw new \InvalidArgumentException($form);
-        }
-        $pins = [];
-        foreach ($value as $algorithm => $hash) {
-            if (!is_string($algorithm) || !is_string($hash) || str_contains($algorithm . $hash, "\0")) {
-                throw new \InvalidArgumentException($form);
-            }
-            $pins[] = [$algorithm, $hex($hash)];
-        }
-        return $pins;
-    }
-
-    /**
-     * Turns a refused TLS option into an exception naming it.
-     */
-    private function checkTlsOption(Library $lib, string $option, int $result): void
-    {
-        if (
-            $result === $lib->constant('WSC_RESULT_INVALID_ARGUMENT')
-            || $result === $lib->constant('WSC_RESULT_INVALID_UTF8')
-        ) {
-            throw new \InvalidArgumentException(
-                "the socket context option ssl.{$option} was refused: " . $lib->describe($result)
-            );
-        }
-        $lib->check($result, "wsc_client_set_tls ({$option})");
     }
 }

@@ -4,13 +4,13 @@ declare(strict_types=1);
 
 namespace Wsc\EventLoop;
 
-use Wsc\Connection\AsyncTcpConnection;
-use Wsc\Library;
+use Wsc\Connection\Connections;
+use Wsc\Ffi\Context;
 use Wsc\Worker;
 
 /**
  * The common part of the adapters that let another event loop drive
- * libwsc: the loop watches the context stream (`Library::contextStream()`,
+ * libwsc: the loop watches the context stream (`Ffi\Context::stream()`,
  * readable whenever events are waiting) and, when it turns readable, the
  * adapter drains the events (`Worker::pollPending()`), which runs the
  * connections' callbacks on the loop's thread.
@@ -70,7 +70,7 @@ abstract class Adapter
     final public function drain(): int
     {
         $count = Worker::pollPending();
-        if ($this->releaseWhenIdle() && AsyncTcpConnection::countAlive() === 0) {
+        if ($this->releaseWhenIdle() && Connections::countAlive() === 0) {
             $this->release();
         }
         return $count;
@@ -83,7 +83,7 @@ abstract class Adapter
      */
     final public function ensureWatching(): void
     {
-        $stream = Library::get()->contextStream();
+        $stream = Context::stream();
         if ($this->watched === $stream) {
             return;
         }

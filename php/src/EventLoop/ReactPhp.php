@@ -18,7 +18,7 @@ namespace Wsc\EventLoop;
  * // Loop::run() runs by itself at the end of the script
  * ```
  *
- * It is `$loop->addReadStream(Library::get()->contextStream(), fn () =>
+ * It is `$loop->addReadStream(Wsc\Ffi\Context::stream(), fn () =>
  * Worker::pollPending())`, plus: the stream is removed while no connection
  * is alive, so the loop can end, and added again at the next connect().
  * Use ReactPHP's timers (`Loop::addTimer()`), not `Wsc\Timer`, on this

@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Wsc\EventLoop;
 
+use Wsc\Ffi\Context;
+
 /**
  * The adapters attached to other event loops, and the hooks that keep
  * them watching the context stream.
@@ -26,6 +28,7 @@ final class Registry
      */
     public static function connecting(): void
     {
+        self::listen();
         Workerman::attachIfRunning();
         foreach (self::$adapters as $adapter) {
             $adapter->ensureWatching();
@@ -44,6 +47,7 @@ final class Registry
      */
     public static function add(Adapter $adapter): Adapter
     {
+        self::listen();
         $adapter = self::$adapters[$adapter->key()] ??= $adapter;
         $adapter->ensureWatching();
         return $adapter;
@@ -70,17 +74,27 @@ final class Registry
     }
 
     /**
-     * The context is being freed (`Library::freeContext()`, before it
+     * The context is being freed (`Ffi\Context::free()`, before it
      * closes the context stream): every loop stops watching that stream.
      * The adapters stay attached and watch the next context's stream at
      * the next connect().
      *
-     * @internal called by Library::freeContext()
+     * @internal run by Ffi\Context::free(), as a listener registered by listen()
      */
     public static function contextFreed(): void
     {
         foreach (self::$adapters as $adapter) {
             $adapter->release();
         }
+    }
+
+    /**
+     * Has contextFreed() run when the context is freed (Context::onFree()).
+     */
+    private static function listen(): void
+    {
+        Context::onFree(self::class, static function (): void {
+            self::contextFreed();
+        });
     }
 }

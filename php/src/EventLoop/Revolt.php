@@ -18,7 +18,7 @@ namespace Wsc\EventLoop;
  * EventLoop::run();
  * ```
  *
- * It is `EventLoop::onReadable(Library::get()->contextStream(), fn () =>
+ * It is `EventLoop::onReadable(Wsc\Ffi\Context::stream(), fn () =>
  * Worker::pollPending())`, plus: the callback is cancelled while no
  * connection is alive, so that `EventLoop::run()` can return, and
  * registered again at the next connect(). Use Revolt's timers

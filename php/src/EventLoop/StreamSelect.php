@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace Wsc\EventLoop;
 
-use Wsc\Library;
+use Wsc\Ffi\Context;
 use Wsc\Timer;
 use Wsc\Worker;
 
@@ -12,7 +12,7 @@ use Wsc\Worker;
  * wsc in a loop of PHP's own `stream_select()`. Either by hand:
  *
  * ```php
- * $wsc = Wsc\Library::get()->contextStream();
+ * $wsc = Wsc\Ffi\Context::stream();
  * while ($running) {
  *     $read = [$wsc, $mySocket]; $write = $except = [];
  *     if (stream_select($read, $write, $except, 1) > 0) {
@@ -32,13 +32,13 @@ final class StreamSelect
 {
     /**
      * The context stream to put in stream_select()'s read set
-     * (`Library::get()->contextStream()`); never read from it.
+     * (`Ffi\Context::stream()`); never read from it.
      *
      * @return resource
      */
     public static function stream()
     {
-        return Library::get()->contextStream();
+        return Context::stream();
     }
 
     /**

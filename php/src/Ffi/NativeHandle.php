@@ -2,7 +2,7 @@
 
 declare(strict_types=1);
 
-namespace Wsc;
+namespace Wsc\Ffi;
 
 use FFI\CData;
 
@@ -13,7 +13,7 @@ use FFI\CData;
  * this object is destroyed (RAII). Memory that Rust allocated is never
  * given to `FFI::free`.
  *
- * @internal used by Library and AsyncTcpConnection; not part of the
+ * @internal used by Context and AsyncTcpConnection; not part of the
  *           Workerman API.
  */
 final class NativeHandle
