@@ -120,11 +120,11 @@ clean:
 
 ## test-fuzz: the hostile-server fuzz targets (libFuzzer via cargo-fuzz,
 ## installed from crates.io when missing), plain and with permessage-deflate,
-## for a bounded 60 s each in CI
+## and the sans-I/O protocol layer, for a bounded 60 s each in CI
 test-fuzz:
-	scripts/fuzz.sh 60 server_bytes deflate_bytes
+	scripts/fuzz.sh 60 server_bytes deflate_bytes protocol_bytes
 
-## fuzz: the three fuzz targets, FUZZ_SECONDS each (default 600)
+## fuzz: the four fuzz targets, FUZZ_SECONDS each (default 600)
 fuzz:
 	scripts/fuzz.sh $${FUZZ_SECONDS:-600} all
 

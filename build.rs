@@ -50,7 +50,6 @@ fn main() {
     write_if_changed(&out_dir.join("wsc.h"), &c_header);
     write_if_changed(&out_dir.join("wsc.ffi.h"), &php_ffi_header(&c_header));
     write_if_changed(&out_dir.join("Abi.php"), &abi_php(&c_header));
-    write_if_changed(&out_dir.join("wsc_php.h"), &legacy_php_header(&c_header));
 }
 
 /// Makes `<profile dir>/NAME -> libwsc.so` (OUT_DIR is
@@ -112,16 +111,6 @@ fn php_ffi_header(c_header: &str) -> String {
             .expect("wsc_client_send takes `const uint8_t *data`");
     out.replace_range(at..at + param.len(), "const char *data");
     out
-}
-
-/// `include/wsc_php.h`, the header PHP's `Wsc\Library` read before
-/// `php/resources/wsc.ffi.h` existed (it patches `wsc_client_send` itself
-/// at run time). TRANSITIONAL: generated only until the PHP package reads
-/// `wsc.ffi.h`; then it goes, with its line in `tests/header_fresh.rs`.
-fn legacy_php_header(c_header: &str) -> String {
-    String::from(
-        "/* Generated from wsc.h for PHP's FFI::cdef (no preprocessor lines) — do not edit. */\n",
-    ) + &without_preprocessor(c_header)
 }
 
 /// The header's lines without the preprocessor's: `#ifdef __cplusplus`

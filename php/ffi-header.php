@@ -2,7 +2,7 @@
 
 /**
  * Writes the header that declares the FFI scope `WSC` (the package's FFI
- * declarations, as \Wsc\Library::scopeHeader() gives them, with FFI_SCOPE
+ * declarations, as \Wsc\Ffi\Library::scopeHeader() gives them, with FFI_SCOPE
  * and FFI_LIB lines, the library's absolute path included), for php.ini's
  * `ffi.preload`:
  *
@@ -11,7 +11,7 @@
  *     ffi.preload=/etc/php/wsc-ffi.h
  *
  * Without a file argument it prints the header. The library is found as by
- * Wsc\Library::findLibrary() (WSC_LIB, the package's prebuilt library, the
+ * Wsc\Ffi\Library::findLibrary() (WSC_LIB, the package's prebuilt library, the
  * system's libwsc.so.0, then target/release and target/debug); rerun
  * after moving it.
  */
@@ -20,7 +20,7 @@ declare(strict_types=1);
 
 require_once __DIR__ . '/autoload.php';
 
-$text = \Wsc\Library::scopeHeader();
+$text = \Wsc\Ffi\Library::scopeHeader();
 $file = $argv[1] ?? null;
 if ($file === null) {
     echo $text;

@@ -111,15 +111,15 @@ cp LICENSE README.md CHANGELOG.md "$stage/tar/$name/"
 cp "$openssl_license" "$stage/tar/$name/LICENSE-OpenSSL.txt"
 tar -C "$stage/tar" --owner=0 --group=0 --numeric-owner -czf "dist/$name.tar.gz" "$name"
 
-# The Composer package: what composer.json's autoload and Wsc\Library need,
-# with the library where Wsc\Library looks for a prebuilt one, and a
+# The Composer package: what composer.json's autoload and Wsc\Ffi\Library need,
+# with the library where Wsc\Ffi\Library looks for a prebuilt one, and a
 # "version" field (artifact repositories read it from the zip).
 pkg=$stage/composer
 mkdir -p "$pkg/lib/$ARCH_DIR" "$pkg/include" "$pkg/php"
 # php/resources/wsc.ffi.h: the declarations PHP's FFI reads (generated with
-# include/wsc.h); include/wsc_php.h only until Wsc\Library reads wsc.ffi.h.
+# include/wsc.h, which comes along for C readers).
 cp -r php/src php/resources php/autoload.php php/preload.php php/ffi-header.php php/README.md "$pkg/php/"
-cp include/wsc.h include/wsc_php.h "$pkg/include/"
+cp include/wsc.h "$pkg/include/"
 cp LICENSE README.md CHANGELOG.md "$pkg/"
 cp "$openssl_license" "$pkg/lib/$ARCH_DIR/LICENSE-OpenSSL.txt"
 cp "$so" "$pkg/lib/$ARCH_DIR/libwsc.so.$major"
@@ -203,9 +203,9 @@ control "$d" libwsc-dev "$DEB_ARCH" "$lib_pkg (= $debver)" \
 deb "$d"
 
 d=$stage/deb-php
-# The Composer package's own layout (php/src, include/), so that Wsc\Library
-# finds the declarations as in every other install; Wsc/autoload.php is the
-# entry point Debian's PHP packages have.
+# The Composer package's own layout (php/src, php/resources, include/), so
+# that Wsc\Ffi\Library finds the declarations as in every other install;
+# Wsc/autoload.php is the entry point Debian's PHP packages have.
 mkdir -p "$d/usr/share/php/Wsc"
 cp -r "$pkg/php" "$pkg/include" "$d/usr/share/php/Wsc/"
 cat >"$d/usr/share/php/Wsc/autoload.php" <<'PHP'

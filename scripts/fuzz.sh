@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs a cargo-fuzz (libFuzzer) target of wsc for a bounded time and prints
 # the executions and the corpus size. Not part of `make test`'s Rust suite:
-# `make test` runs server_bytes and deflate_bytes for 60 s each in its long
-# stage (`make test-fuzz`); `make fuzz` runs all three for FUZZ_SECONDS
-# (default 600) each.
+# `make test` runs server_bytes, deflate_bytes and protocol_bytes for 60 s
+# each in its long stage (`make test-fuzz`); `make fuzz` runs all four for
+# FUZZ_SECONDS (default 600) each.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  how long each target runs (default 60)
-#   TARGET   server_bytes (default), proxy_bytes and/or deflate_bytes; "all" for the three
+#   TARGET   server_bytes (default), proxy_bytes, deflate_bytes and/or
+#            protocol_bytes (the sans-I/O protocol layer); "all" for the four
 # Environment:
 #   FUZZ_JOBS=N     libFuzzer -fork=N workers (default 1: one process)
 #   FUZZ_ARGS="..." extra libFuzzer flags (e.g. -max_len=65536)
@@ -29,7 +30,7 @@ targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
     targets=(server_bytes)
 elif [ "${targets[0]}" = all ]; then
-    targets=(server_bytes proxy_bytes deflate_bytes)
+    targets=(server_bytes proxy_bytes deflate_bytes protocol_bytes)
 fi
 case "$seconds" in
 '' | *[!0-9]*)

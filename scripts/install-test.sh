@@ -126,7 +126,7 @@ composer require --quiet "wsc/wsc:^$VERSION" || fail "composer require wsc/wsc:^
 ok "composer require wsc/wsc:^$VERSION from the artifact repository"
 sed "s#ws://127.0.0.1:1234#ws://$addr#" "$T/src/seed.php" >examples/seed.php
 unset WSC_LIB WSC_INCLUDE_DIR
-lib=$(php -r 'require "vendor/autoload.php"; echo Wsc\Library::get()->libraryPath;')
+lib=$(php -r 'require "vendor/autoload.php"; echo Wsc\Ffi\Library::get()->libraryPath;')
 [ "$lib" = "$PWD/vendor/wsc/wsc/lib/linux-x86_64/libwsc.so.0" ] || fail "PHP loaded $lib, not the package's library"
 ok "PHP loads the library shipped in the package: $lib"
 : >seed.out
@@ -170,7 +170,7 @@ if [ "$DEBIAN" = 1 ]; then
     grep -Eq "libwsc.so.$MAJOR => (/usr)?/lib/x86_64-linux-gnu/libwsc.so.$MAJOR" <<<"$deps" \
         || fail "deb-client does not load the system library: $deps"
     run_echo "Debian packages, pkg-config ($flags)" ./deb-client
-    lib=$(cd / && php -r 'require_once "Wsc/autoload.php"; echo Wsc\Library::get()->libraryPath, " ", Wsc\Library::get()->version();')
+    lib=$(cd / && php -r 'require_once "Wsc/autoload.php"; echo Wsc\Ffi\Library::get()->libraryPath, " ", Wsc\Ffi\Library::get()->version();')
     [ "$lib" = "/usr/lib/x86_64-linux-gnu/libwsc.so.$VERSION $VERSION" ] || fail "php-wsc loaded: $lib"
     ok "php-wsc: require_once 'Wsc/autoload.php' loads the system library ($lib)"
 fi

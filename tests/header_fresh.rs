@@ -22,12 +22,10 @@ use std::path::{Path, PathBuf};
 const OUT_DIR: &str = env!("OUT_DIR");
 
 /// Each generated file: its name in `OUT_DIR`, its committed path.
-const GENERATED: [(&str, &str); 4] = [
+const GENERATED: [(&str, &str); 3] = [
     ("wsc.h", "include/wsc.h"),
     ("wsc.ffi.h", "php/resources/wsc.ffi.h"),
     ("Abi.php", "php/src/Ffi/Abi.php"),
-    // TRANSITIONAL (see build.rs): until the PHP package reads wsc.ffi.h.
-    ("wsc_php.h", "include/wsc_php.h"),
 ];
 
 /// Where the two texts first differ, for the failure message.

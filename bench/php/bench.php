@@ -172,7 +172,7 @@ function loadApi(?string $workermanDir): array
     class_alias("{$ns}\\Protocols\\Ws", Ws::class);
     class_alias($timer, Timer::class);
     if ($ns === 'Wsc') {
-        return ['php-wsc', \Wsc\Library::get()->version()];
+        return ['php-wsc', \Wsc\Ffi\Library::get()->version()];
     }
     $tmp = sys_get_temp_dir() . '/wsc-bench-workerman-' . getmypid();
     @mkdir($tmp, 0700, true);

@@ -24,9 +24,6 @@ mod timers;
 mod tls;
 mod tunnel;
 
-/// The id map moved to [`crate::id_map`]; this path is kept for `src/ffi/`.
-pub(crate) use crate::id_map as id_hash;
-
 pub use crate::event::{SendStatus, Status};
 pub use crate::options::{DeflateOptions, TlsVersion};
 pub use client::Client;

@@ -62,9 +62,7 @@ impl From<SendStatus> for wsc_send_status {
         match s {
             SendStatus::Written => wsc_send_status::Written,
             SendStatus::Queued => wsc_send_status::Queued,
-            // With `SendStatus::QueuedBufferFull` (the engine's part of
-            // issue 13), its arm goes here:
-            // SendStatus::QueuedBufferFull => wsc_send_status::QueuedBufferFull,
+            SendStatus::QueuedBufferFull => wsc_send_status::QueuedBufferFull,
         }
     }
 }

@@ -537,7 +537,7 @@ pub extern "C" fn wsc_client_set_compression(
                     .then_some(o.client_max_window_bits),
                 server_max_window_bits: (o.server_max_window_bits != 0)
                     .then_some(o.server_max_window_bits),
-                level: if o.level == 0 { 6 } else { o.level },
+                level: o.level,
             })
         };
         result(c.set_compression(opts))

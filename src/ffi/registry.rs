@@ -9,8 +9,8 @@
 //! names that object, which is memory-safe.)
 
 use super::event::{EventBox, wsc_event};
-use crate::engine::id_hash::IdHasher;
 use crate::engine::{Client, Context};
+use crate::id_map::IdHasher;
 use parking_lot::{RwLock, RwLockWriteGuard};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;

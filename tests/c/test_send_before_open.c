@@ -4,7 +4,8 @@
  * calls; a send on a closing or closed client is NOT_CONNECTED; messages
  * queued for an attempt that fails (connection refused, or close() before
  * OPEN) come back as UNDELIVERED with their payload and type, before
- * CLOSED.
+ * CLOSED; the send that fills the send buffer returns QUEUED_BUFFER_FULL
+ * and the next one BUFFER_FULL.
  */
 #include "common.h"
 
@@ -183,6 +184,58 @@ int main(void)
     expect_undelivered_then_closed(ctx, id, 4, WSC_RESULT_OK, 3000);
     CHECK_RC(wsc_client_status(c, &status), WSC_RESULT_OK);
     CHECK(status == WSC_STATUS_CLOSED);
+    CHECK_RC(wsc_client_free(c), WSC_RESULT_OK);
+
+    /* 5. The send that fills the send buffer (100 bytes here) says so,
+     *    QUEUED_BUFFER_FULL; the next send is refused, BUFFER_FULL; the
+     *    BUFFER_FULL event still comes, once; what was queued is delivered
+     *    after OPEN. */
+    echo_url(url, sizeof url, &srv, "/opcode");
+    REQUIRE_RC(wsc_client_new(ctx, url, &c), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_set_limits(c, 0, 100), WSC_RESULT_OK);
+    {
+        char big[60], want[80];
+        wsc_send_status st = (wsc_send_status)99;
+        memset(big, 'a', sizeof big);
+        CHECK_RC(wsc_client_send(c, WSC_MESSAGE_TYPE_TEXT, (const uint8_t *)big, sizeof big, &st),
+                 WSC_RESULT_OK);
+        CHECK_MSG(st == WSC_SEND_STATUS_QUEUED, "60 of 100 bytes: status %d, expected QUEUED",
+                  (int)st);
+        st = (wsc_send_status)99;
+        CHECK_RC(wsc_client_send(c, WSC_MESSAGE_TYPE_TEXT, (const uint8_t *)big, sizeof big, &st),
+                 WSC_RESULT_OK);
+        CHECK_MSG(st == WSC_SEND_STATUS_QUEUED_BUFFER_FULL,
+                  "120 of 100 bytes: status %d, expected QUEUED_BUFFER_FULL", (int)st);
+        CHECK_RC(wsc_client_send(c, WSC_MESSAGE_TYPE_TEXT, (const uint8_t *)big, sizeof big, NULL),
+                 WSC_RESULT_BUFFER_FULL);
+        ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_BUFFER_FULL, 1000);
+        if (ev) FREE_EVENT(ev);
+        ev = next_event(ctx, 100);
+        CHECK_MSG(ev == NULL, "a second event after BUFFER_FULL before connect");
+        if (ev) {
+            event_print("  ", ev);
+            wsc_event_free(ev);
+        }
+        CHECK_RC(wsc_client_connect(c), WSC_RESULT_OK);
+        ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CONNECTED, 5000);
+        if (ev) FREE_EVENT(ev);
+        ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_OPEN, 5000);
+        if (ev) FREE_EVENT(ev);
+        ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_BUFFER_DRAIN, 5000);
+        if (ev) FREE_EVENT(ev);
+        snprintf(want, sizeof want, "text:%.*s", (int)sizeof big, big);
+        for (i = 0; i < 2; i++) {
+            ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_TEXT, 5000);
+            if (ev == NULL) {
+                break;
+            }
+            CHECK_MSG(data_is(ev, want, strlen(want)), "queued message %d came back changed", i);
+            FREE_EVENT(ev);
+        }
+    }
+    CHECK_RC(wsc_client_close(c, 1000, NULL, 0), WSC_RESULT_OK);
+    ev = EXPECT_CLOSE(ctx, 1000, 7000);
+    if (ev) FREE_EVENT(ev);
     CHECK_RC(wsc_client_free(c), WSC_RESULT_OK);
 
     CHECK_RC(wsc_context_free(ctx), WSC_RESULT_OK);

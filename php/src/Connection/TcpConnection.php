@@ -170,14 +170,6 @@ abstract class TcpConnection implements EventTarget
 
     private static ?CData $sendStatusAddress = null;
 
-    /**
-     * True while the ABI has no `SEND_STATUS_QUEUED_BUFFER_FULL` (a libwsc
-     * from before it): send() then asks for the queued bytes
-     * (getSendBufferQueueSize()) to decide onBufferFull. Goes once the
-     * library that reports it is merged.
-     */
-    private static bool $statusWithoutFull = false;
-
     protected Client $client;
 
     /** onBufferFull was called and onBufferDrain has not followed yet. */
@@ -304,12 +296,7 @@ abstract class TcpConnection implements EventTarget
             // filled the buffer: libwsc says so in the send's status, and
             // its BUFFER_FULL event, which comes later, is then ignored
             // (handleEvent).
-            if (TcpConnection::$statusWithoutFull) {
-                if (!$this->bufferFullReported && $this->getSendBufferQueueSize() >= $this->appliedLimits[1]) {
-                    $this->bufferFullReported = true;
-                    $this->emit('onBufferFull');
-                }
-            } elseif ($status === Abi::SEND_STATUS_QUEUED_BUFFER_FULL && !$this->bufferFullReported) {
+            if ($status === Abi::SEND_STATUS_QUEUED_BUFFER_FULL && !$this->bufferFullReported) {
                 $this->bufferFullReported = true;
                 $this->emit('onBufferFull');
             }
@@ -537,7 +524,6 @@ abstract class TcpConnection implements EventTarget
         $ffi = Library::get()->ffi;
         TcpConnection::$sendStatus = $ffi->new('wsc_send_status');
         TcpConnection::$sendStatusAddress = FFI::addr(TcpConnection::$sendStatus);
-        TcpConnection::$statusWithoutFull = !defined(Abi::class . '::SEND_STATUS_QUEUED_BUFFER_FULL');
         TcpConnection::$ffi = $ffi;
     }
 
