@@ -2,7 +2,7 @@
 //! takes the context lock and acts on the client's connection.
 
 use super::conn::{Conn, Env};
-use super::context::Shared;
+use super::shared::Shared;
 use crate::error::{Error, Result};
 use crate::event::{MessageType, SendStatus, Status};
 use crate::options::{DeflateOptions, Fingerprint, Proxy, TlsVersion};

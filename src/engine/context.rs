@@ -1,146 +1,31 @@
-//! A context: its shared state and lock protocol ([`Shared`]), and the
-//! public [`Context`] (create clients, poll events, shut down).
+//! The public [`Context`]: create clients, poll events, shut down. Its
+//! state and lock protocol, shared with the clients and the fallback
+//! thread, are in `shared.rs`.
 
 use super::client::Client;
 use super::conn::Conn;
 use super::reactor::{Reactor, WAKE};
+use super::shared::{Presence, Shared};
 use super::{fallback, fork};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::options::Target;
-use crossbeam_channel::{Receiver, unbounded};
+use crossbeam_channel::unbounded;
 use mio::{Poll, Waker};
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long the caller may stay away from `poll_event` before the fallback
-/// thread takes over the I/O.
-pub(crate) const GRACE: Duration = Duration::from_millis(10);
 /// Longest a poller with a deadline waits for the fallback thread's turn
 /// beyond that deadline (see `Context::poll_event`); a turn never waits on
 /// I/O, so this bound is only reached on a machine too busy to run it.
 const FALLBACK_TURN_WAIT: Duration = Duration::from_millis(100);
 
-/// The default event queue limit of a context, in bytes (see
-/// [`Context::set_event_queue_limit`]).
-pub const DEFAULT_EVENT_QUEUE_LIMIT: usize = 16 << 20;
-
 /// Ids of clients: unique in the process, never reused.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// The state shared by a context, its clients and its fallback thread.
-pub(crate) struct Shared {
-    pub(super) reactor: Mutex<Reactor>,
-    pub(super) rx: Receiver<Event>,
-    /// The engine's count of queued event bytes.
-    pub(super) queued: Arc<AtomicUsize>,
-    pub(super) waker: Arc<Waker>,
-    pub(super) poll_fd: RawFd,
-    /// Threads waiting for the lock while a poller may sit in epoll_wait.
-    pub(super) lock_wanted: AtomicUsize,
-    /// Callers inside `poll_event` now.
-    pub(super) in_poll: AtomicUsize,
-    /// When a caller last left `poll_event`, in ms since `epoch`.
-    pub(super) last_exit_ms: AtomicU64,
-    pub(super) epoch: Instant,
-    pub(super) shutdown: AtomicBool,
-    /// The fallback thread sleeps until a caller leaves `poll_event`.
-    pub(super) fallback_parked: AtomicBool,
-    /// The fallback thread holds the engine lock for one turn that does not
-    /// wait (set after it took the lock, cleared before it lets go).
-    pub(super) fallback_turning: AtomicBool,
-    pub(super) fallback: Mutex<Option<std::thread::Thread>>,
-    /// `fork::generation()` when the context was made.
-    pub(super) fork_generation: u64,
-}
-
-impl Shared {
-    pub(super) fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-
-    /// Takes the engine lock; if a poller holds it (maybe inside
-    /// epoll_wait), wakes it so it hands the lock over. The wake is repeated
-    /// every 2 ms while the lock stays taken: a wake can be consumed by a
-    /// poller that then returns an event instead of handing over.
-    pub(super) fn lock(&self) -> MutexGuard<'_, Reactor> {
-        if let Some(g) = self.reactor.try_lock() {
-            return g;
-        }
-        self.lock_wanted.fetch_add(1, Ordering::SeqCst);
-        let g = loop {
-            let _ = self.waker.wake();
-            if let Some(g) = self.reactor.try_lock_for(Duration::from_millis(2)) {
-                break g;
-            }
-        };
-        self.lock_wanted.fetch_sub(1, Ordering::SeqCst);
-        g
-    }
-
-    /// Lets every thread waiting in [`Shared::lock`] have the lock, then
-    /// takes it back. Stays unlocked until they are all through: a waiter
-    /// still spinning (not yet parked) would otherwise lose the race and
-    /// wait out a poller's timeout.
-    pub(super) fn hand_over(&self, g: &mut MutexGuard<'_, Reactor>) {
-        if self.lock_wanted.load(Ordering::SeqCst) > 0 {
-            MutexGuard::unlocked_fair(g, || {
-                while self.lock_wanted.load(Ordering::SeqCst) > 0 {
-                    std::thread::yield_now();
-                }
-            });
-        }
-    }
-
-    /// Takes the next queued event, if any, and counts it off the queue.
-    pub(super) fn pop(&self) -> Option<Event> {
-        let ev = self.rx.try_recv().ok()?;
-        self.queued.fetch_sub(ev.queued_size(), Ordering::SeqCst);
-        Some(ev)
-    }
-
-    /// True in a `fork()` child of the process that made the context.
-    pub(super) fn forked(&self) -> bool {
-        fork::generation() != self.fork_generation
-    }
-
-    pub(super) fn check_open(&self) -> Result<()> {
-        if self.forked() {
-            Err(Error::Forked)
-        } else if self.shutdown.load(Ordering::Acquire) {
-            Err(Error::ContextClosed)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-/// Marks a caller as inside `poll_event` for its lifetime.
-struct Presence<'a>(&'a Shared);
-
-impl<'a> Presence<'a> {
-    fn enter(s: &'a Shared) -> Self {
-        s.in_poll.fetch_add(1, Ordering::SeqCst);
-        Presence(s)
-    }
-}
-
-impl Drop for Presence<'_> {
-    fn drop(&mut self) {
-        let s = self.0;
-        s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
-        s.in_poll.fetch_sub(1, Ordering::SeqCst);
-        if s.fallback_parked.load(Ordering::SeqCst)
-            && let Some(t) = s.fallback.lock().as_ref()
-        {
-            t.unpark();
-        }
-    }
-}
 
 /// A context: the event loop that owns a poller, its clients, their timers
 /// and the event queue, and one fallback thread. Thread-safe (`Send +
@@ -304,7 +189,7 @@ impl Context {
     }
 
     /// Sets the event queue limit, in bytes (default
-    /// [`DEFAULT_EVENT_QUEUE_LIMIT`], 16 MiB): once the events waiting for
+    /// [`DEFAULT_EVENT_QUEUE_LIMIT`](crate::DEFAULT_EVENT_QUEUE_LIMIT), 16 MiB): once the events waiting for
     /// the caller (payloads plus 64 bytes each) exceed it, the context stops
     /// reading its sockets, so a server that sends faster than the caller
     /// takes events is held back by TCP flow control instead of filling

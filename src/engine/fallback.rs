@@ -3,7 +3,7 @@
 //! makes the context fd readable when it queued events. It never runs
 //! foreign code and never holds the lock while it waits.
 
-use super::context::{GRACE, Shared};
+use super::shared::{GRACE, Shared};
 use crate::error::{Error, Result};
 use crate::sys::EpollWatch;
 use std::sync::Arc;

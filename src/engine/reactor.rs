@@ -3,7 +3,6 @@
 //! ready connections, within a CPU budget for handshakes.
 
 use super::conn::{Conn, Env};
-use super::context::DEFAULT_EVENT_QUEUE_LIMIT;
 use super::resolver::{self, Resolver};
 use super::timers::Timers;
 use super::tls;
@@ -15,6 +14,10 @@ use mio::{Events, Poll, Token, Waker};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// The default event queue limit of a context, in bytes (see
+/// [`Context::set_event_queue_limit`](crate::Context::set_event_queue_limit)).
+pub const DEFAULT_EVENT_QUEUE_LIMIT: usize = 16 << 20;
 
 pub(super) const WAKE: Token = Token(usize::MAX);
 
@@ -51,7 +54,7 @@ pub(crate) struct Reactor {
     pub(super) resolver: Resolver,
     pub(super) tx: Sender<Event>,
     /// Bytes of the events queued and not yet taken by the caller
-    /// ([`Event::queued_size`]), shared with [`super::context::Shared`].
+    /// ([`Event::queued_size`]), shared with [`super::shared::Shared`].
     pub(super) queued: Arc<AtomicUsize>,
     /// Past this many queued bytes, clients stop reading their sockets.
     pub(super) queue_limit: usize,
