@@ -6,7 +6,6 @@ namespace Wsc;
 
 use Wsc\Connection\EventPump;
 use Wsc\Exception\NativeException;
-use Wsc\Ffi\Context;
 
 /**
  * Workerman's `Worker`, for clients only: `new Worker()` plus
@@ -256,11 +255,7 @@ class Worker extends Callbacks
      */
     public static function pollPending(int $limit = self::DRAIN_LIMIT): int
     {
-        if ($limit < 1 || !Context::exists()) {
-            return 0;
-        }
-        $never = false;
-        return EventPump::dispatch(0, $limit, $never);
+        return EventPump::dispatchReady($limit);
     }
 
     /**
