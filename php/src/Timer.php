@@ -11,8 +11,8 @@ namespace Wsc;
  * resolution) on a monotonic clock.
  *
  * An exception thrown by a timer callback is reported like one of a
- * connection callback (see `Worker::$onException`); a persistent timer
- * keeps running.
+ * connection callback (`Callbacks::safeCall()`, see `Worker::$onException`);
+ * a persistent timer keeps running.
  *
  * Inside a running Workerman worker process (Workerman's own
  * `Worker::runAll()` forked it; see `Wsc\EventLoop\Workerman`), wsc's
@@ -192,7 +192,7 @@ final class Timer
                 unset(Timer::$timers[$id]);
             }
             $ran++;
-            Worker::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
+            Callbacks::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
             Timer::$earliestKnown = false;
         }
         return $ran;
@@ -260,7 +260,7 @@ final class Timer
         if (!$timer['persistent']) {
             unset(Timer::$timers[$id]);
         }
-        Worker::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
+        Callbacks::safeCall('Timer callback #' . $id, $timer['fn'], ...$timer['args']);
     }
 
     private static function delFromWorkerman(int $workermanId): void

@@ -6,7 +6,6 @@ namespace Wsc;
 
 use Wsc\Connection\EventPump;
 use Wsc\Exception\NativeException;
-use Wsc\Ffi\Context;
 
 /**
  * Workerman's `Worker`, for clients only: `new Worker()` plus
@@ -18,8 +17,14 @@ use Wsc\Ffi\Context;
  * only, so a listen address is refused; there is no master process, no
  * forking (`$count` above 1 runs one process) and no daemon mode (`-d`):
  * use a service manager (systemd, supervisord) to run it in the background.
+ *
+ * `Worker::$onException` (declared by `Callbacks`: the same property)
+ * receives the exceptions of every user callback; `safeCall()` and
+ * `reportException()` come from there too. Do not declare `$onException`
+ * in this class: that would make it a second property, which the
+ * connections and timers do not read.
  */
-class Worker
+class Worker extends Callbacks
 {
     /**
      * Emitted once when runAll() starts, before the loop: `function (Worker $worker)`.
@@ -45,17 +50,6 @@ class Worker
      * runs one process (a value above 1 is reported on STDERR once).
      */
     public int $count = 1;
-
-    /**
-     * Receives an exception thrown by a user callback (connection callbacks,
-     * timers, onWorkerStart/onWorkerStop): `function (\Throwable $e, string $callback)`,
-     * where `$callback` names it (e.g. "onMessage of connection #3").
-     * Null (the default) writes the exception, its callback and its trace to
-     * STDERR. Either way the loop goes on.
-     *
-     * @var callable|null
-     */
-    public static $onException = null;
 
     /**
      * How often, in milliseconds, the loop wakes up at the latest while
@@ -261,11 +255,7 @@ class Worker
      */
     public static function pollPending(int $limit = self::DRAIN_LIMIT): int
     {
-        if ($limit < 1 || !Context::exists()) {
-            return 0;
-        }
-        $never = false;
-        return EventPump::dispatch(0, $limit, $never);
+        return EventPump::dispatchReady($limit);
     }
 
     /**
@@ -291,27 +281,6 @@ class Worker
             $left = (int) ceil($leftNs / 1e6);
             $next = Timer::msUntilNext();
             self::loopOnce($next === null ? $left : min($left, $next));
-        }
-    }
-
-    /**
-     * Calls a user callback inside try/catch: an exception is given to
-     * `$onException` (default: written to STDERR) and the loop goes on.
-     *
-     * @param string   $name what to call it in the report, e.g. "onMessage of connection #3"
-     * @param callable $fn   the callback
-     * @param mixed    ...$args its arguments
-     *
-     * @return bool false when it threw
-     */
-    public static function safeCall(string $name, callable $fn, mixed ...$args): bool
-    {
-        try {
-            $fn(...$args);
-            return true;
-        } catch (\Throwable $e) {
-            self::reportException($e, $name);
-            return false;
         }
     }
 
@@ -366,48 +335,5 @@ class Worker
         pcntl_signal(SIGINT, $handler);
         pcntl_signal(SIGTERM, $handler);
         return true;
-    }
-
-    /**
-     * Reports an exception thrown by a user callback: to `$onException`,
-     * else to STDERR.
-     *
-     * @internal used by safeCall() and by the connections' callbacks
-     *
-     * @param string $where what to call the callback, e.g. "onMessage of connection #3"
-     */
-    public static function reportException(\Throwable $e, string $where): void
-    {
-        $handler = Worker::$onException;
-        if ($handler !== null) {
-            try {
-                $handler($e, $where);
-                return;
-            } catch (\Throwable $inner) {
-                self::stderr(sprintf(
-                    "wsc: Worker::\$onException threw %s: %s\n",
-                    get_class($inner),
-                    $inner->getMessage(),
-                ));
-            }
-        }
-        self::stderr(sprintf(
-            "wsc: uncaught %s in %s: %s in %s:%d\nStack trace:\n%s\n",
-            get_class($e),
-            $where,
-            $e->getMessage(),
-            $e->getFile(),
-            $e->getLine(),
-            $e->getTraceAsString(),
-        ));
-    }
-
-    private static function stderr(string $text): void
-    {
-        if (defined('STDERR')) {
-            fwrite(STDERR, $text);
-        } else {
-            error_log(rtrim($text, "\n"));
-        }
     }
 }

@@ -115,6 +115,28 @@ final class EventPump
     }
 
     /**
+     * Dispatches the events that are ready now, without waiting: dispatch()
+     * with timeout 0, at most `$limit` events. Without a context (no
+     * connection yet, or freed) it returns 0 without creating one.
+     * `Worker::pollPending()` and the event-loop adapters call it when
+     * the context stream is readable.
+     *
+     * @param int $limit the most events to dispatch; below 1: none
+     *
+     * @return int the number of events dispatched
+     *
+     * @throws NativeException when polling fails
+     */
+    public static function dispatchReady(int $limit = self::BATCH): int
+    {
+        if ($limit < 1 || !Context::exists()) {
+            return 0;
+        }
+        $never = false;
+        return self::dispatch(0, $limit, $never);
+    }
+
+    /**
      * The next event, taken from those left from the last poll or polled
      * (waiting up to `$timeoutMs`), as an array; not dispatched.
      *

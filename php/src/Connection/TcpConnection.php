@@ -12,7 +12,7 @@ use Wsc\Ffi\Client;
 use Wsc\Ffi\Library;
 use Wsc\Ffi\Result;
 use Wsc\Protocols\Ws;
-use Wsc\Worker;
+use Wsc\Callbacks;
 
 /**
  * The part of a wsc connection that Workerman's `TcpConnection` defines:
@@ -533,7 +533,7 @@ abstract class TcpConnection implements EventTarget
      */
     protected function reportCallbackException(\Throwable $e, string $callback): void
     {
-        Worker::reportException($e, "{$callback} of connection #{$this->id} ({$this->remoteAddress})");
+        Callbacks::reportException($e, "{$callback} of connection #{$this->id} ({$this->remoteAddress})");
     }
 
     /**

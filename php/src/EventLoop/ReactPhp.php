@@ -49,7 +49,7 @@ final class ReactPhp extends Adapter
             }
             $loop = \React\EventLoop\Loop::get();
         }
-        return Registry::add(new self($loop));
+        return self::attachOnce(new self($loop));
     }
 
     public function key(): string

@@ -4,23 +4,22 @@ declare(strict_types=1);
 
 namespace Wsc\EventLoop;
 
-use Wsc\Ffi\Context;
-
 /**
- * The adapters attached to other event loops, and the hooks that keep
- * them watching the context stream.
+ * The event loops wsc's connections are attached to, seen from a
+ * connection: `AsyncTcpConnection::connect()` and `reConnect()` call
+ * connecting(), which, inside a running Workerman worker process,
+ * attaches the connections to Workerman's loop on its own (see
+ * `Workerman`), and makes every attached adapter watch the current
+ * context stream again (an adapter stops watching while no connection is
+ * alive).
  *
- * `AsyncTcpConnection::connect()` and `reConnect()` call connecting():
- * inside a running Workerman worker process that attaches the
- * connections to Workerman's loop on its own (see `Workerman`), and every
- * attached adapter watches the current context stream again (an adapter
- * stops watching while no connection is alive).
+ * The attached adapters are kept by `Adapter` (each `attach()` adds its
+ * adapter there, `Adapter::detach()` removes it); add(), remove() and
+ * adapters() here forward to it. Calls go one way: this class -> `Workerman` and the other
+ * adapters -> `Adapter`; no adapter calls this class.
  */
 final class Registry
 {
-    /** @var array<string, Adapter> by Adapter::key() */
-    private static array $adapters = [];
-
     /**
      * A connection starts connecting: attach to Workerman's loop when this
      * process is a running Workerman worker, and make every attached
@@ -28,16 +27,14 @@ final class Registry
      */
     public static function connecting(): void
     {
-        self::listen();
         Workerman::attachIfRunning();
-        foreach (self::$adapters as $adapter) {
-            $adapter->ensureWatching();
-        }
+        Adapter::watchAll();
     }
 
     /**
-     * The adapter attached under `$adapter->key()`, or `$adapter` itself
-     * after attaching it; it then watches the context stream.
+     * Attaches an adapter: the adapter attached under `$adapter->key()`, or
+     * `$adapter` itself after attaching it; it then watches the context
+     * stream (`Adapter::attachOnce()`, what the adapters' attach() do).
      *
      * @template T of Adapter
      *
@@ -47,54 +44,27 @@ final class Registry
      */
     public static function add(Adapter $adapter): Adapter
     {
-        self::listen();
-        $adapter = self::$adapters[$adapter->key()] ??= $adapter;
-        $adapter->ensureWatching();
-        return $adapter;
+        return Adapter::attachOnce($adapter);
     }
 
     /**
-     * Forgets an adapter (Adapter::detach() calls it).
+     * Detaches an adapter: it stops watching and is forgotten
+     * (`$adapter->detach()`); nothing when it is not attached.
      */
     public static function remove(Adapter $adapter): void
     {
-        if ((self::$adapters[$adapter->key()] ?? null) === $adapter) {
-            unset(self::$adapters[$adapter->key()]);
+        if (in_array($adapter, Adapter::attached(), true)) {
+            $adapter->detach();
         }
     }
 
     /**
-     * The attached adapters.
+     * The attached adapters, in the order they were attached.
      *
      * @return list<Adapter>
      */
     public static function adapters(): array
     {
-        return array_values(self::$adapters);
-    }
-
-    /**
-     * The context is being freed (`Ffi\Context::free()`, before it
-     * closes the context stream): every loop stops watching that stream.
-     * The adapters stay attached and watch the next context's stream at
-     * the next connect().
-     *
-     * @internal run by Ffi\Context::free(), as a listener registered by listen()
-     */
-    public static function contextFreed(): void
-    {
-        foreach (self::$adapters as $adapter) {
-            $adapter->release();
-        }
-    }
-
-    /**
-     * Has contextFreed() run when the context is freed (Context::onFree()).
-     */
-    private static function listen(): void
-    {
-        Context::onFree(self::class, static function (): void {
-            self::contextFreed();
-        });
+        return Adapter::attached();
     }
 }

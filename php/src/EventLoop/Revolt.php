@@ -51,7 +51,7 @@ final class Revolt extends Adapter
             }
             $driver = \Revolt\EventLoop::getDriver();
         }
-        return Registry::add(new self($driver));
+        return self::attachOnce(new self($driver));
     }
 
     public function key(): string

@@ -75,7 +75,7 @@ final class Workerman extends Adapter
                 . '(after Workerman\\Worker::runAll()), or pass the loop'
             );
         }
-        return Registry::add(new self($loop));
+        return self::attachOnce(new self($loop));
     }
 
     /**
