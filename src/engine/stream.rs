@@ -5,6 +5,7 @@
 
 use super::read_ahead::ReadAhead;
 use crate::error::Utf8Violation;
+use crate::event::MessageType;
 use crate::protocol::deflate::Inflater;
 use crate::protocol::handshake::{head_end, normalize_head};
 use crate::protocol::utf8::Utf8Watch;
@@ -40,8 +41,9 @@ pub(crate) struct Stream {
     pub(crate) bytes_read: u64,
     /// Bytes accepted by the connection for writing (before TLS encryption).
     pub(crate) bytes_written: u64,
-    /// After the handshake: the early UTF-8 check of text messages.
-    pub(crate) watch: Option<Utf8Watch>,
+    /// After the handshake: the UTF-8 check of text messages (the only
+    /// one: text goes up to tungstenite marked binary, see `Utf8Watch`).
+    watch: Option<Utf8Watch>,
     /// The watch found invalid UTF-8: the next read fails (so that the
     /// messages before the bad bytes are still parsed and delivered).
     poisoned: bool,
@@ -177,6 +179,14 @@ impl Stream {
         Ok(())
     }
 
+    /// The kind of the next data message tungstenite returns (it returns
+    /// text as binary, see `Utf8Watch`): call once per binary message.
+    pub(crate) fn next_message_type(&mut self) -> MessageType {
+        let kind = self.watch.as_mut().and_then(Utf8Watch::next_message_type);
+        debug_assert!(kind.is_some(), "a message that did not pass the watch");
+        kind.unwrap_or(MessageType::Binary)
+    }
+
     /// The connection opened: the receive filters start (the UTF-8 watch,
     /// and the inflater when permessage-deflate was negotiated), before any
     /// frame byte has been handed to tungstenite.
@@ -212,12 +222,21 @@ impl Read for Stream {
             }
             None => self.read_source(buf)?,
         };
-        if let Some(w) = &mut self.watch
-            && !w.feed(&buf[..n])
-        {
-            self.watch = None;
-            self.poisoned = true;
-        }
+        let n = match &mut self.watch {
+            Some(w) if !self.poisoned => match w.feed(&mut buf[..n]) {
+                Ok(()) => n,
+                // The bytes before the break go up (the messages they end
+                // are delivered), the text message it breaks never does.
+                Err(at) => {
+                    self.poisoned = true;
+                    if at == 0 {
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, Utf8Violation));
+                    }
+                    at
+                }
+            },
+            _ => n,
+        };
         if let Some(rec) = &mut self.record {
             rec.extend_from_slice(&buf[..n]);
         }

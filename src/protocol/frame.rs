@@ -49,6 +49,11 @@ pub(crate) struct HeaderReader {
 }
 
 impl HeaderReader {
+    /// No byte of a header has been read: the next byte starts one.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// How many header bytes the header needs, as far as its first two
     /// bytes tell.
     fn need(&self) -> usize {

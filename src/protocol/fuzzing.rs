@@ -28,19 +28,39 @@ fn pieces<'a>(data: &'a [u8], sizes: &'a [u8]) -> impl Iterator<Item = &'a [u8]>
     })
 }
 
-/// The UTF-8 watch: whatever the pieces the bytes arrive in, the verdict
-/// is the same as for the bytes in one piece.
+/// The UTF-8 watch: whatever the pieces the bytes arrive in, the verdict,
+/// the bytes handed up (text rewritten as binary) and the queued message
+/// kinds are the same as for the bytes in one piece.
 pub fn utf8_watch(data: &[u8], sizes: &[u8]) {
-    let whole = Utf8Watch::default().feed(data);
+    let mut whole_out = data.to_vec();
     let mut w = Utf8Watch::default();
+    let whole = w.feed(&mut whole_out);
+    let whole_kinds: Vec<_> = std::iter::from_fn(|| w.next_message_type()).collect();
+    if let Err(at) = whole {
+        whole_out.truncate(at);
+    }
+    let mut w = Utf8Watch::default();
+    let mut out = Vec::new();
     let mut ok = true;
     for p in pieces(data, sizes) {
-        if !w.feed(p) {
+        let mut p = p.to_vec();
+        if let Err(at) = w.feed(&mut p) {
+            out.extend_from_slice(&p[..at]);
             ok = false;
             break;
         }
+        out.extend_from_slice(&p);
     }
-    assert_eq!(whole, ok, "the verdict depends on how the bytes arrive");
+    let kinds: Vec<_> = std::iter::from_fn(|| w.next_message_type()).collect();
+    assert_eq!(
+        whole.is_ok(),
+        ok,
+        "the verdict depends on how the bytes arrive"
+    );
+    if ok {
+        assert_eq!(whole_out, out, "the bytes handed up depend on the pieces");
+        assert_eq!(whole_kinds, kinds, "the message kinds depend on the pieces");
+    }
 }
 
 /// The frame-header reader: headers read in pieces equal the headers read

@@ -283,20 +283,21 @@ impl Conn {
                 return;
             };
             match ws.read() {
-                Ok(Message::Text(t)) => {
-                    delivered += 1;
-                    let data = Bytes::from(t);
-                    let kind = EventKind::Message {
-                        message_type: MessageType::Text,
-                        data,
-                    };
-                    env.emit(self.id, kind);
-                }
+                // Text comes as binary (checked once, by the stream's
+                // UTF-8 watch); the watch says which it was.
                 Ok(Message::Binary(data)) => {
                     delivered += 1;
+                    let message_type = ws.get_mut().next_message_type();
+                    let kind = EventKind::Message { message_type, data };
+                    env.emit(self.id, kind);
+                }
+                // Not reached (the watch hands every text frame up as
+                // binary); already validated by tungstenite if it were.
+                Ok(Message::Text(t)) => {
+                    delivered += 1;
                     let kind = EventKind::Message {
-                        message_type: MessageType::Binary,
-                        data,
+                        message_type: MessageType::Text,
+                        data: Bytes::from(t),
                     };
                     env.emit(self.id, kind);
                 }
