@@ -211,3 +211,31 @@ fn connect_to_reports_its_own_host_when_it_does_not_resolve() {
         "{e}"
     );
 }
+
+#[test]
+fn through_a_proxy_connect_to_is_the_tunnels_target() {
+    // An HTTP proxy played by hand: it records the CONNECT request and
+    // refuses it.
+    let proxy = RawServer::start(|mut s| {
+        let head = read_request_head(&mut s);
+        use std::io::Write;
+        let _ = s.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        head
+    });
+    let ctx = Context::new().expect("context");
+    let client = ctx.client("ws://ws.example.com/feed").expect("client");
+    client
+        .set_proxy(Some(&format!("http://{}", proxy.addr)), None)
+        .expect("proxy");
+    client
+        .set_connect_to(Some("[::1]:9000,127.0.0.1:9001"))
+        .expect("connect-to");
+    client.connect().expect("connect");
+    let e = error_of(&wait_event(&ctx, WAIT, is_error));
+    assert!(matches!(e, wsc::Error::Proxy(_)), "{e}");
+    let head = proxy.join();
+    assert!(
+        head.starts_with("CONNECT [::1]:9000 HTTP/1.1\r\n"),
+        "{head}"
+    );
+}
