@@ -45,7 +45,10 @@ pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 /// 8305): the addresses interleaved by family, a new attempt every
 /// [`ATTEMPT_DELAY`] while the earlier ones are pending (at once when one
 /// fails), the first to connect wins and the others are closed. The
-/// connect timeout covers the whole race.
+/// connect timeout covers the whole race. The resolver's `getaddrinfo`
+/// answers both families at once, so RFC 8305 §3's separate AAAA and A
+/// queries (and their 50 ms resolution delay) do not arise; the order
+/// within a family is `getaddrinfo`'s (RFC 6724).
 pub(crate) struct Race {
     /// Sockets still connecting, oldest first, with their address.
     pending: Vec<(TcpStream, SocketAddr)>,
