@@ -61,6 +61,24 @@ static int int_opt(int fd, int level, int name)
     return v;
 }
 
+/* Checks the options of the socket bound to `local` (getsockopt). */
+static void expect_options(const char *local, int keepalive, int idle, int interval, int count,
+                           int nodelay)
+{
+    int fd = fd_of(local);
+    CHECK_MSG(fd >= 0, "no socket bound to %s", local);
+    if (fd < 0) {
+        return;
+    }
+    CHECK(int_opt(fd, SOL_SOCKET, SO_KEEPALIVE) == keepalive);
+    if (keepalive) {
+        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == idle);
+        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == interval);
+        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT) == count);
+    }
+    CHECK(int_opt(fd, IPPROTO_TCP, TCP_NODELAY) == nodelay);
+}
+
 /* Waits for OPEN, then for the /peer-address text: checks that the server
  * saw the client's local address, and that it starts with `want_ip`
  * (NULL: any). Copies the local address into `local`. */
@@ -140,7 +158,6 @@ int main(void)
     char url[160];
     char local[64];
     char to[128];
-    int fd;
 
     REQUIRE(echo_server_start(&srv) == 0);
     REQUIRE_RC(wsc_context_new(&ctx), WSC_RESULT_OK);
@@ -150,15 +167,7 @@ int main(void)
     REQUIRE_RC(wsc_client_new(ctx, url, &c), WSC_RESULT_OK);
     CHECK_RC(wsc_client_connect(c), WSC_RESULT_OK);
     expect_peer_address(ctx, c, "127.0.0.1:", local, sizeof local);
-    fd = fd_of(local);
-    CHECK_MSG(fd >= 0, "no socket bound to %s", local);
-    if (fd >= 0) {
-        CHECK(int_opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 55);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 55);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT) == 1);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_NODELAY) == 1);
-    }
+    expect_options(local, 1, 55, 55, 1, 1);
 
     /* 2. Settable: keepalive 20/7/3, Nagle on, bound to 127.0.0.4. */
     CHECK_RC(wsc_client_set_tcp_keepalive(c, 20, 7, 3), WSC_RESULT_OK);
@@ -166,26 +175,14 @@ int main(void)
     CHECK_RC(wsc_client_set_bind_address(c, "127.0.0.4:0"), WSC_RESULT_OK);
     CHECK_RC(wsc_client_reconnect(c, 0), WSC_RESULT_OK);
     expect_peer_address(ctx, c, "127.0.0.4:", local, sizeof local);
-    fd = fd_of(local);
-    CHECK_MSG(fd >= 0, "no socket bound to %s", local);
-    if (fd >= 0) {
-        CHECK(int_opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 20);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 7);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_KEEPCNT) == 3);
-        CHECK(int_opt(fd, IPPROTO_TCP, TCP_NODELAY) == 0);
-    }
+    expect_options(local, 1, 20, 7, 3, 0);
 
     /* 3. Keepalive off; the bind address back to the kernel's choice. */
     CHECK_RC(wsc_client_set_tcp_keepalive(c, 0, 0, 0), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_bind_address(c, NULL), WSC_RESULT_OK);
     CHECK_RC(wsc_client_reconnect(c, 0), WSC_RESULT_OK);
     expect_peer_address(ctx, c, "127.0.0.1:", local, sizeof local);
-    fd = fd_of(local);
-    CHECK_MSG(fd >= 0, "no socket bound to %s", local);
-    if (fd >= 0) {
-        CHECK(int_opt(fd, SOL_SOCKET, SO_KEEPALIVE) == 0);
-    }
+    expect_options(local, 0, 0, 0, 0, 0); /* TCP_NODELAY still off (step 2) */
 
     /* 4. Argument checks. */
     CHECK_RC(wsc_client_set_tcp_nodelay(NULL, true), WSC_RESULT_NULL_ARGUMENT);
