@@ -1117,9 +1117,10 @@ wsc_result wsc_client_set_tcp_keepalive(wsc_client *client,
  * connect (PHP's `socket` context option `bindto`): `IP:PORT`,
  * `[IPv6]:PORT` or an IP alone; port 0 lets the kernel pick a port, a
  * fixed port is bound with `SO_REUSEADDR` so that reconnects can reuse
- * it (not while the last connection to the same server address is in
+ * it (while the last connection to the same server address is in
  * TIME_WAIT on this side, up to 60 s after this side closed TCP first,
- * e.g. by `wsc_client_abort`: that attempt fails saying so). Only the target's addresses of the same family are tried. An
+ * e.g. by `wsc_client_abort`, the kernel may refuse the pair: that
+ * attempt fails saying so). Only the target's addresses of the same family are tried. An
  * address that cannot be bound (not of this machine, port in use), or a
  * target without an address of that family, ends the attempt with an
  * `ERROR` event `WSC_RESULT_CONNECT` naming it. With a proxy, the socket
@@ -1132,8 +1133,7 @@ wsc_result wsc_client_set_tcp_keepalive(wsc_client *client,
  * `INVALID_UTF8`; `INVALID_ARGUMENT` (none of those forms; a host name is
  * refused); `CONTEXT_CLOSED`.
  */
-wsc_result wsc_client_set_bind_address(wsc_client *client,
-                                       const char *address);
+wsc_result wsc_client_set_bind_address(wsc_client *client, const char *address);
 
 /**
  * Connects TCP to `addresses` instead of the URL's host and port (curl's

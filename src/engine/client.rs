@@ -548,10 +548,10 @@ impl Client {
     /// address of the machine that a server has on its allow-list):
     /// `IP:PORT`, `[IPv6]:PORT`, or an IP alone; port 0 lets the kernel
     /// pick a free port, a fixed port is bound with `SO_REUSEADDR` so that
-    /// reconnects can reuse it (but not while the last connection to the
-    /// same server address is in TIME_WAIT on this side, up to 60 s after
-    /// this side closed TCP first, e.g. by [`Client::abort`]: that attempt
-    /// fails with an error saying so). Only the target's addresses of the same
+    /// reconnects can reuse it (while the last connection to the same
+    /// server address is in TIME_WAIT on this side, up to 60 s after this
+    /// side closed TCP first, e.g. by [`Client::abort`], the kernel may
+    /// refuse the pair: that attempt fails with an error saying so). Only the target's addresses of the same
     /// family are tried; none of them fails the attempt with
     /// [`Error::Connect`], as does an address that cannot be bound (not of
     /// this machine, port in use). `None` (the default): the kernel picks.
