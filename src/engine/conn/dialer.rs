@@ -634,3 +634,36 @@ impl Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::interleave;
+    use std::net::SocketAddr;
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn families_alternate_from_the_first_addresss_family_without_duplicates() {
+        let got = interleave(addrs(&[
+            "[::1]:1",
+            "[::2]:1",
+            "[::3]:1",
+            "127.0.0.1:1",
+            "[::1]:1",
+            "127.0.0.2:1",
+        ]));
+        let want = addrs(&[
+            "[::1]:1",
+            "127.0.0.1:1",
+            "[::2]:1",
+            "127.0.0.2:1",
+            "[::3]:1",
+        ]);
+        assert_eq!(got, want);
+        let got = interleave(addrs(&["127.0.0.1:1", "127.0.0.2:1", "[::1]:1"]));
+        assert_eq!(got, addrs(&["127.0.0.1:1", "[::1]:1", "127.0.0.2:1"]));
+        assert!(interleave(Vec::new()).is_empty());
+    }
+}
