@@ -20,7 +20,9 @@
 //!   (the client's send buffer fills), then read and discard everything;
 //! - `/no-pong`: after the handshake, read and ignore everything (pings
 //!   get no pong: a peer that is gone without closing TCP);
-//! - `/silent`: accept TCP and never answer.
+//! - `/silent`: accept TCP and never answer;
+//! - `/peer-address`: first send the client's address as this server sees
+//!   it (`IP:PORT`, IPv6 in brackets) as a text message, then echo.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, TcpListener, TcpStream};
@@ -209,6 +211,11 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             .map(|(n, v)| format!("{}:{}", json_string(n), json_string(v)))
             .collect();
         ws.send(Message::text(format!("{{{}}}", fields.join(","))))
+            .map_err(std::io::Error::other)?;
+    }
+    if path == "/peer-address" {
+        let peer = ws.get_ref().peer_addr()?;
+        ws.send(Message::text(peer.to_string()))
             .map_err(std::io::Error::other)?;
     }
     if path == "/ping" {

@@ -1092,6 +1092,78 @@ wsc_result wsc_client_set_limits(wsc_client *client,
  */
 wsc_result wsc_client_set_compression(wsc_client *client, const wsc_compression_options *options);
 
+/**
+ * `TCP_NODELAY` on the client's sockets: true (the default, as Workerman
+ * sets it) sends each frame at once; false lets Nagle's algorithm hold
+ * small writes back until earlier ones are acknowledged (fewer packets,
+ * up to one round trip of delay). Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tcp_nodelay(wsc_client *client, bool enabled);
+
+/**
+ * TCP keepalive on the client's sockets (tcp(7): `SO_KEEPALIVE`,
+ * `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`): after `idle_s` seconds
+ * without traffic the kernel probes every `interval_s` seconds; after
+ * `count` unanswered probes it resets the connection, which ends as lost
+ * (`CLOSED` 1006). `idle_s` 0 turns keepalive off (the other two are then
+ * ignored). Default on with Workerman 5's values: 55, 55, 1 (a silent
+ * dead peer is found after about 110 s, also with no ping interval set).
+ * Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`idle_s` or `interval_s` above 32767, `interval_s` 0, `count` not 1 to
+ * 127); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tcp_keepalive(wsc_client *client,
+                                        uint32_t idle_s,
+                                        uint32_t interval_s,
+                                        uint32_t count);
+
+/**
+ * The local address the client's sockets are bound to before they
+ * connect (PHP's `socket` context option `bindto`): `IP:PORT`,
+ * `[IPv6]:PORT` or an IP alone; port 0 lets the kernel pick a port, a
+ * fixed port is bound with `SO_REUSEADDR` so that reconnects can reuse
+ * it (while the last connection to the same server address is in
+ * TIME_WAIT on this side, up to 60 s after this side closed TCP first,
+ * e.g. by `wsc_client_abort`, the kernel may refuse the pair: that
+ * attempt fails saying so). Only the target's addresses of the same family are tried. An
+ * address that cannot be bound (not of this machine, port in use), or a
+ * target without an address of that family, ends the attempt with an
+ * `ERROR` event `WSC_RESULT_CONNECT` naming it. With a proxy, the socket
+ * to the proxy is bound. NULL (the default): the kernel picks. Takes
+ * effect at the next connect.
+ *
+ * - `address`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (none of those forms; a host name is
+ * refused); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_bind_address(wsc_client *client, const char *address);
+
+/**
+ * Connects TCP to `addresses` instead of the URL's host and port (curl's
+ * `--connect-to`, a wsc addition): the URL's host stays in the `Host`
+ * header, in SNI and in the certificate name check. `HOST[:PORT]` (a host
+ * name, resolved at each connect, or an IP address; IPv6 in brackets when
+ * a port follows), or several `IP[:PORT]` separated by commas, raced as a
+ * resolver's answer is (Happy Eyeballs, RFC 8305); an entry without a
+ * port uses the URL's port. With a proxy, the proxy is asked to tunnel to
+ * the first entry. NULL (the default): the URL's host. Takes effect at
+ * the next connect.
+ *
+ * - `addresses`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (an empty entry, a port outside 1 to
+ * 65535, a host name among several entries; see `wsc_last_error`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_connect_to(wsc_client *client, const char *addresses);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -506,6 +506,95 @@ impl Client {
     pub fn status(&self) -> Result<Status> {
         self.with(|c, _| Ok(c.status()))
     }
+
+    /// `TCP_NODELAY` on the client's sockets (default true, as Workerman
+    /// sets it): each frame leaves at once instead of waiting, by Nagle's
+    /// algorithm, for the acknowledgement of earlier small writes. Off
+    /// saves packets when many small messages are sent in a row, at up to
+    /// one round trip of delay. Takes effect at the next connect.
+    pub fn set_tcp_nodelay(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tcp_nodelay = enabled;
+            Ok(())
+        })
+    }
+
+    /// TCP keepalive probes on the client's sockets (`SO_KEEPALIVE`,
+    /// `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`; tcp(7)): after
+    /// `idle_s` seconds without traffic the kernel sends a probe every
+    /// `interval_s` seconds, and after `count` unanswered probes it resets
+    /// the connection, which then ends as lost (1006). `idle_s == 0` turns
+    /// keepalive off. Default on with Workerman 5's values: 55 s, 55 s, 1
+    /// probe (a silent dead peer is found after about 110 s; unlike ping
+    /// frames this needs no answer from the server's application). Takes
+    /// effect at the next connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `idle_s` or `interval_s` is
+    /// above 32767 or `interval_s` is 0, or `count` is not 1..=127 (with
+    /// `idle_s > 0`).
+    pub fn set_tcp_keepalive(&self, idle_s: u32, interval_s: u32, count: u32) -> Result<()> {
+        let keepalive = match idle_s {
+            0 => None,
+            _ => Some(crate::options::Keepalive::new(idle_s, interval_s, count)?),
+        };
+        self.with(|c, _| {
+            c.opts.tcp_keepalive = keepalive;
+            Ok(())
+        })
+    }
+
+    /// The local address the client's sockets are bound to before they
+    /// connect (PHP's `socket` context option `bindto`, e.g. the one
+    /// address of the machine that a server has on its allow-list):
+    /// `IP:PORT`, `[IPv6]:PORT`, or an IP alone; port 0 lets the kernel
+    /// pick a free port, a fixed port is bound with `SO_REUSEADDR` so that
+    /// reconnects can reuse it (while the last connection to the same
+    /// server address is in TIME_WAIT on this side, up to 60 s after this
+    /// side closed TCP first, e.g. by [`Client::abort`], the kernel may
+    /// refuse the pair: that attempt fails with an error saying so). Only the target's addresses of the same
+    /// family are tried; none of them fails the attempt with
+    /// [`Error::Connect`], as does an address that cannot be bound (not of
+    /// this machine, port in use). `None` (the default): the kernel picks.
+    /// With a proxy, the socket to the proxy is bound. Takes effect at the
+    /// next connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `address` is none of those
+    /// forms (a host name is refused: no resolution).
+    pub fn set_bind_address(&self, address: Option<&str>) -> Result<()> {
+        let local = address
+            .map(crate::options::parse_bind_address)
+            .transpose()?;
+        self.with(|c, _| {
+            c.opts.bind_address = local;
+            Ok(())
+        })
+    }
+
+    /// Connects TCP to these addresses instead of the URL's host and port
+    /// (curl's `--connect-to`), while the URL's host stays in the `Host`
+    /// header, in SNI and in the certificate name check: reaching one
+    /// server of a cluster, or a host whose name does not resolve from
+    /// here. `addresses`: `HOST[:PORT]` (a name, resolved at each connect,
+    /// or an IP; IPv6 in brackets when a port follows), or several
+    /// `IP[:PORT]` separated by commas, raced as a resolver's answer is
+    /// (Happy Eyeballs); an entry without a port uses the URL's port.
+    /// With a proxy, the proxy is asked to tunnel to the first entry.
+    /// `None` (the default): the URL's host. Takes effect at the next
+    /// connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming what is wrong (an empty
+    /// entry, a port outside 1..=65535, a host name among several
+    /// entries).
+    pub fn set_connect_to(&self, addresses: Option<&str>) -> Result<()> {
+        let list = match addresses {
+            None => Vec::new(),
+            Some(a) => crate::options::parse_connect_to(a)?,
+        };
+        self.with(|c, _| {
+            c.opts.connect_to = list;
+            Ok(())
+        })
+    }
 }
 
 impl Drop for Client {

@@ -4,11 +4,13 @@
 
 mod compression;
 mod proxy;
+mod socket;
 mod target;
 mod tls;
 
 pub use compression::DeflateOptions;
 pub(crate) use proxy::{Proxy, ProxyKind};
+pub(crate) use socket::{Endpoint, Keepalive, parse_bind_address, parse_connect_to};
 pub(crate) use target::Target;
 pub use tls::TlsVersion;
 pub(crate) use tls::{CaCerts, Fingerprint, Identity, TlsSettings, check_ciphers, load_identity};
@@ -82,6 +84,22 @@ pub(crate) struct ClientOptions {
     /// = no compression (Workerman's behaviour; a compressing connection
     /// costs up to ~300 KiB with context takeover). Default: `None`.
     pub(crate) compression: Option<DeflateOptions>,
+    /// `TCP_NODELAY` on the socket (Nagle's algorithm off: each frame
+    /// leaves at once). Default: true (Workerman sets it too).
+    pub(crate) tcp_nodelay: bool,
+    /// TCP keepalive probes on the socket; `None` = off. Default:
+    /// Workerman 5's 55 s idle, 55 s interval, 1 probe.
+    pub(crate) tcp_keepalive: Option<Keepalive>,
+    /// The local address the socket is bound to before it connects (PHP's
+    /// `socket` context option `bindto`); port 0 lets the kernel pick one.
+    /// Only the target's addresses of the same family are tried. Default:
+    /// none (the kernel picks address and port).
+    pub(crate) bind_address: Option<std::net::SocketAddr>,
+    /// Where TCP goes instead of the URL's host and port (curl's
+    /// `--connect-to`): the URL's host stays in `Host`, SNI and the
+    /// certificate name check. Empty = the URL's host. With a proxy, the
+    /// tunnel is asked for the first entry.
+    pub(crate) connect_to: Vec<Endpoint>,
 }
 
 impl Default for ClientOptions {
@@ -105,6 +123,10 @@ impl Default for ClientOptions {
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
             compression: None,
+            tcp_nodelay: true,
+            tcp_keepalive: Some(Keepalive::WORKERMAN),
+            bind_address: None,
+            connect_to: Vec::new(),
         }
     }
 }

@@ -39,9 +39,16 @@ use Wsc\Protocols\Ws;
  * options are ignored, as a PHP client does. Any other `ssl` option
  * (verify_depth, capture_peer_cert, ...) makes connect() throw, naming it.
  *
- * Not supported: `socket.bindto` (refused by connect() with an
- * exception), `send($data, true)` (raw bytes: libwsc owns the socket) and
- * getRecvBufferQueueSize().
+ * The `socket` context options of a PHP client: `bindto` (the local
+ * address, 'ip:port', port 0 for any) and `tcp_nodelay`; any other
+ * `socket` option makes connect() throw, naming it. TCP keepalive
+ * (tcpKeepAlive) and TCP_NODELAY are on by default, with Workerman's
+ * values; connectTo sends TCP elsewhere while the URL's host stays in
+ * `Host` and the TLS checks; the addresses of a host are raced (Happy
+ * Eyeballs, RFC 8305).
+ *
+ * Not supported: `send($data, true)` (raw bytes: libwsc owns the socket)
+ * and getRecvBufferQueueSize().
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
  * reconnect, an internal registry holds it, so a connection kept only in
@@ -243,6 +250,36 @@ class AsyncTcpConnection extends TcpConnection
      */
     public $onUndelivered = null;
 
+    /**
+     * A wsc addition (Workerman sets its keepalive with no way to change
+     * it): TCP keepalive on the connection's socket, read at connect().
+     * An int: seconds of silence before the kernel's first probe and
+     * between probes, one unanswered probe resets the connection (then
+     * onError(PROTOCOL_FAIL) and onClose, code 1006); 0 turns it off. Or
+     * `['idle' => s, 'interval' => s, 'count' => n]` (1..32767 s, 1..127
+     * probes). Default: static::TCP_KEEPALIVE_INTERVAL (55), Workerman 5's
+     * values, which it sets on its `tcp` transport only; wsc sets them for
+     * `ssl` too. A bad value makes connect() throw
+     * \InvalidArgumentException.
+     *
+     * @var int|array{idle: int, interval: int, count: int}
+     */
+    public int|array $tcpKeepAlive = self::TCP_KEEPALIVE_INTERVAL;
+
+    /**
+     * A wsc addition, as curl's `--connect-to`: TCP goes to this address
+     * instead of the URL's host and port, while the URL's host stays in
+     * the `Host` header, in SNI and in the certificate name check (a
+     * server of a cluster, a host name that does not resolve from here).
+     * 'host[:port]' (a name, resolved at each connect, or an IP; IPv6 as
+     * '[ip]:port'), or several 'ip[:port]' separated by commas, raced as a
+     * resolver's answer is (Happy Eyeballs); no port: the URL's. With a
+     * proxy, the proxy is asked to tunnel to the first entry. '' (the
+     * default): the URL's host. Read at connect(); a malformed value makes
+     * connect() throw \InvalidArgumentException.
+     */
+    public string $connectTo = '';
+
     /** The proxy of the current attempt, for error messages ('' for none). */
     private string $proxyInUse = '';
 
@@ -271,9 +308,11 @@ class AsyncTcpConnection extends TcpConnection
      *                                            (files are read by connect(), which
      *                                            throws \InvalidArgumentException for a
      *                                            bad or unsupported option);
-     *                                            `socket.bindto` other than
-     *                                            '0:0' makes connect() throw (not
-     *                                            supported)
+     *                                            `socket`: bindto ('ip:port',
+     *                                            '[ipv6]:port'; port 0: any),
+     *                                            tcp_nodelay (bool); another
+     *                                            `socket` option makes connect()
+     *                                            throw
      *
      * @throws \InvalidArgumentException when the address does not parse, has another scheme
      *                                   (tcp://, http://...), no host, or a fragment
@@ -302,6 +341,7 @@ class AsyncTcpConnection extends TcpConnection
         if ($scheme === 'wss') {
             $this->transport = 'ssl';
         }
+        $this->tcpKeepAlive = static::TCP_KEEPALIVE_INTERVAL;
         $this->maxSendBufferSize = AsyncTcpConnection::$defaultMaxSendBufferSize;
         $this->maxPackageSize = AsyncTcpConnection::$defaultMaxPackageSize;
         Connections::add($this->id, $this);
@@ -354,15 +394,17 @@ class AsyncTcpConnection extends TcpConnection
      * handshake; progress arrives as onConnect, onWebSocketConnect, or
      * onError(CONNECT_FAIL) then onClose. Applies the properties first
      * (headers, websocketOrigin, websocketClientProtocol,
-     * websocketPingInterval, transport and the `ssl` options,
-     * maxPackageSize, maxSendBufferSize, proxySocks5 or proxyHttp). Ignored
+     * websocketPingInterval, transport and the `ssl` and `socket` options,
+     * tcpKeepAlive, connectTo, maxPackageSize, maxSendBufferSize,
+     * proxySocks5 or proxyHttp). Ignored
      * while connecting or open; cancels a pending reConnect() delay and
      * connects now.
      *
      * @throws \InvalidArgumentException for a bad header (named in the message),
      *                                   a negative ping interval, a bad transport,
      *                                   a refused `ssl` option (named), a malformed
-     *                                   proxy setting or `socket.bindto`
+     *                                   proxy setting, `socket` option, tcpKeepAlive
+     *                                   or connectTo
      * @throws \LogicException           when the connection was freed (Worker stopped)
      */
     public function connect(): void
@@ -661,7 +703,9 @@ class AsyncTcpConnection extends TcpConnection
         NativeOptions::headers($client, $headers);
         NativeOptions::timers($client, $this->websocketPingInterval, $this->websocketPongTimeout);
         NativeOptions::compression($client, $this->websocketCompression);
-        NativeOptions::socket($this->socketContext);
+        NativeOptions::socket($client, $this->socketContext);
+        NativeOptions::keepAlive($client, $this->tcpKeepAlive);
+        NativeOptions::connectTo($client, $this->connectTo);
         NativeOptions::tls($client, $this->transport, $this->socketContext);
         $this->proxyInUse = NativeOptions::proxy(
             $client,

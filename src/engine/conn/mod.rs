@@ -64,11 +64,9 @@ impl Env<'_> {
 enum State {
     Initial,
     Resolving,
+    /// TCP attempts racing (Happy Eyeballs, RFC 8305; see `dialer`).
     Connecting {
-        sock: TcpStream,
-        addrs: Vec<SocketAddr>,
-        next: usize,
-        addr: SocketAddr,
+        race: Box<dialer::Race>,
     },
     Proxy(Box<Tunnel>),
     Tls(Box<openssl::ssl::MidHandshakeSslStream<TcpStream>>),
@@ -216,12 +214,7 @@ impl Conn {
         loop {
             let state = std::mem::replace(&mut self.state, State::Closed);
             let progressed = match state {
-                State::Connecting {
-                    sock,
-                    addrs,
-                    next,
-                    addr,
-                } => self.drive_connecting(env, sock, addrs, next, addr),
+                State::Connecting { race } => self.drive_connecting(env, race),
                 State::Proxy(shake) => self.proxy_progress(env, shake.drive()),
                 State::Tls(mid) => {
                     let r = mid.handshake();

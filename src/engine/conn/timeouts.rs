@@ -17,11 +17,15 @@ impl Conn {
                     State::Resolving | State::Connecting { .. } | State::Proxy(_) | State::Tls(_)
                 ) {
                     let ms = self.opts.connect_timeout.as_millis();
+                    let tried = match &self.state {
+                        State::Connecting { race } => format!(" (tried {})", race.tried()),
+                        _ => String::new(),
+                    };
                     self.fail(
                         env,
                         Error::Timeout(Reason::new(
                             TimeoutKind::Connect,
-                            format!("no connection within {ms} ms"),
+                            format!("no connection within {ms} ms{tried}"),
                         )),
                     );
                 }
@@ -98,6 +102,11 @@ impl Conn {
             TimerKind::Reconnect => {
                 if let State::ReconnectWait = self.state {
                     self.start(env);
+                }
+            }
+            TimerKind::NextAttempt => {
+                if let State::Connecting { .. } = self.state {
+                    self.attempt_due(env);
                 }
             }
         }
