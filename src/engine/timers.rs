@@ -14,6 +14,8 @@ pub(crate) enum TimerKind {
     Ping,
     Pong,
     Reconnect,
+    /// The wait for the body of a refused opening handshake is over.
+    RefusalBody,
 }
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by

@@ -95,6 +95,13 @@ impl Conn {
                     self.finish(env, Some(e), 1006, reason, false);
                 }
             }
+            TimerKind::RefusalBody => {
+                // The server refused the handshake and its body is late:
+                // report the refusal with what came.
+                if matches!(self.state, State::Handshaking(_)) {
+                    self.drive(env);
+                }
+            }
             TimerKind::Reconnect => {
                 if let State::ReconnectWait = self.state {
                     self.start(env);
