@@ -378,3 +378,16 @@ fn a_status_outside_http_is_refused() {
     assert!(client.set_reconnect_status(500, false).is_ok());
     assert!(HandshakeFault::Accept.status().is_none());
 }
+
+/// `clear_reconnect_statuses` restores the defaults: 403 fatal again.
+#[test]
+fn clearing_the_statuses_restores_the_defaults() {
+    let server = EchoServer::start();
+    let (ctx, client) = client_for(&server.url("/status/403"));
+    client.set_reconnect_backoff(50, 100).unwrap();
+    client.set_reconnect_status(403, true).unwrap();
+    client.clear_reconnect_statuses().unwrap();
+    client.connect().unwrap();
+    let (_, reason, _, _) = reconnect_of(&wait_event(&ctx, WAIT, is_reconnect));
+    assert_eq!(reason, ReconnectReason::Fatal);
+}

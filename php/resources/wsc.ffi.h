@@ -233,8 +233,9 @@ typedef enum {
 } wsc_message_type;
 
 /**
- * Why the reconnect policy decided as it did
- * (`wsc_event.reconnect_reason` of `WSC_EVENT_TYPE_RECONNECT`).
+ * Why the reconnect policy decided as it did.
+ *
+ * The `reconnect_reason` of a `WSC_EVENT_TYPE_RECONNECT` event.
  */
 typedef enum {
   /**
@@ -1220,6 +1221,14 @@ wsc_result wsc_client_set_reconnect_retry_after_max(wsc_client *client, uint32_t
  * (`status` not 100..599, or 101); `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_reconnect_status(wsc_client *client, uint16_t status, bool retry);
+
+/**
+ * Forgets every `wsc_client_set_reconnect_status` of this client: 400,
+ * 401, 403 and 404 fatal again, every other status retried.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_clear_reconnect_statuses(wsc_client *client);
 
 /**
  * With the reconnect backoff on: whether a TLS certificate failure (the

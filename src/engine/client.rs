@@ -553,6 +553,15 @@ impl Client {
         })
     }
 
+    /// Forgets every [`Client::set_reconnect_status`]: 400, 401, 403 and
+    /// 404 fatal again, every other status retried.
+    pub fn clear_reconnect_statuses(&self) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_statuses.clear();
+            Ok(())
+        })
+    }
+
     /// With the reconnect backoff on: whether a TLS certificate failure
     /// (the chain does not verify, the name does not match, a pinned
     /// fingerprint differs) is retried. Default false: fatal. Bad settings

@@ -616,6 +616,15 @@ pub extern "C" fn wsc_client_set_reconnect_status(
     with_client(client, |c| result(c.set_reconnect_status(status, retry)))
 }
 
+/// Forgets every `wsc_client_set_reconnect_status` of this client: 400,
+/// 401, 403 and 404 fatal again, every other status retried.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_clear_reconnect_statuses(client: *mut wsc_client) -> wsc_result {
+    with_client(client, |c| result(c.clear_reconnect_statuses()))
+}
+
 /// With the reconnect backoff on: whether a TLS certificate failure (the
 /// chain does not verify, the name does not match, a pinned fingerprint
 /// differs) is retried. Default false: fatal. Bad settings (a URL or

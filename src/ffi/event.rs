@@ -59,8 +59,9 @@ pub enum wsc_event_type {
     Reconnect = 13,
 }
 
-/// Why the reconnect policy decided as it did
-/// (`wsc_event.reconnect_reason` of `WSC_EVENT_TYPE_RECONNECT`).
+/// Why the reconnect policy decided as it did.
+///
+/// The `reconnect_reason` of a `WSC_EVENT_TYPE_RECONNECT` event.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum wsc_reconnect_reason {

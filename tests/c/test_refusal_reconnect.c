@@ -180,6 +180,7 @@ int main(void)
     CHECK_RC(wsc_client_set_reconnect_max_attempts(NULL, 0), WSC_RESULT_NULL_ARGUMENT);
     CHECK_RC(wsc_client_set_reconnect_retry_after_max(NULL, 0), WSC_RESULT_NULL_ARGUMENT);
     CHECK_RC(wsc_client_set_reconnect_tls_verify(NULL, true), WSC_RESULT_NULL_ARGUMENT);
+    CHECK_RC(wsc_client_clear_reconnect_statuses(NULL), WSC_RESULT_NULL_ARGUMENT);
     REQUIRE_RC(wsc_client_new(ctx, "ws://127.0.0.1:9/", &c), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_reconnect_status(c, 101, true), WSC_RESULT_INVALID_ARGUMENT);
     CHECK_RC(wsc_client_set_reconnect_status(c, 600, true), WSC_RESULT_INVALID_ARGUMENT);
@@ -187,6 +188,7 @@ int main(void)
     CHECK_RC(wsc_client_set_reconnect_reset_after(c, 5000), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_reconnect_retry_after_max(c, 60000), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_reconnect_tls_verify(c, true), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_clear_reconnect_statuses(c), WSC_RESULT_OK);
     CHECK_RC(wsc_client_free(c), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_reconnect_max_attempts(c, 1), WSC_RESULT_INVALID_HANDLE);
 

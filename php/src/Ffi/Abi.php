@@ -171,7 +171,7 @@ final class Abi
     /** Binary (opcode 0x2). */
     public const MESSAGE_TYPE_BINARY = 2;
 
-    // wsc_reconnect_reason: Why the reconnect policy decided as it did (`wsc_event.reconnect_reason` of `WSC_EVENT_TYPE_RECONNECT`).
+    // wsc_reconnect_reason: Why the reconnect policy decided as it did.
     /** Not a `RECONNECT` event. */
     public const RECONNECT_REASON_NONE = 0;
     /** Reconnecting after the backoff's delay. */
