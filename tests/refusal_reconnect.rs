@@ -391,3 +391,23 @@ fn clearing_the_statuses_restores_the_defaults() {
     let (_, reason, _, _) = reconnect_of(&wait_event(&ctx, WAIT, is_reconnect));
     assert_eq!(reason, ReconnectReason::Fatal);
 }
+
+/// A handshake timeout shorter than the body's wait: the refusal is still
+/// reported as such (with what came), not as a timeout.
+#[test]
+fn a_refusal_whose_body_outlasts_the_handshake_timeout_is_still_a_refusal() {
+    let server = RawServer::start(|mut s| {
+        read_request_head(&mut s);
+        s.write_all(b"HTTP/1.1 503 Busy\r\nContent-Length: 50\r\n\r\npart")
+            .unwrap();
+        wait_eof(&mut s)
+    });
+    let (ctx, client) = client_for(&server.url("/"));
+    client.set_timeouts(0, 100).unwrap();
+    client.connect().unwrap();
+    let (text, resp) = refusal_of(&wait_event(&ctx, WAIT, is_error));
+    assert_eq!(text, "HTTP 503 Busy: part");
+    assert_eq!(resp.body, &b"part"[..]);
+    drop(client);
+    server.join();
+}

@@ -105,6 +105,18 @@ impl Stream {
         Some(r.deadline)
     }
 
+    /// Ends the wait for a refusal's body now (the handshake timeout came
+    /// first); false when no refusal is being read.
+    pub(crate) fn expire_refusal(&mut self) -> bool {
+        match self.refusal.as_mut() {
+            Some(r) => {
+                r.deadline = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A refusal's head is recorded: reads its body until it is whole,
     /// [`HandshakeResponse::BODY_EXCERPT`] bytes came, the server closed
     /// or the deadline passed, then fails with the [`Refusal`] (the whole

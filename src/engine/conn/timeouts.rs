@@ -27,6 +27,13 @@ impl Conn {
                 }
             }
             TimerKind::Handshake => {
+                // A refusal whose body is late: reported as the refusal
+                // it is, with what came, not as a timeout.
+                if let State::Handshaking(mid) = &mut self.state
+                    && mid.get_mut().get_mut().expire_refusal()
+                {
+                    return self.drive(env);
+                }
                 if matches!(self.state, State::Handshaking(_)) {
                     let ms = self.opts.handshake_timeout.as_millis();
                     self.fail(
