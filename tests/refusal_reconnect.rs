@@ -411,3 +411,69 @@ fn a_refusal_whose_body_outlasts_the_handshake_timeout_is_still_a_refusal() {
     drop(client);
     server.join();
 }
+
+/// A TLS listener on 127.0.0.1 with the self-signed `localhost`
+/// certificate of `tests/servers/`: runs the TLS handshake of up to
+/// `conns` connections (under a deadline) and returns how many came.
+fn tls_listener(conns: usize) -> (u16, std::thread::JoinHandle<usize>) {
+    let cert = include_bytes!("servers/localhost.crt");
+    let key = include_bytes!("servers/localhost.key");
+    let identity = native_tls::Identity::from_pkcs8(cert, key).expect("the test identity");
+    let acceptor = native_tls::TlsAcceptor::new(identity).expect("a TLS acceptor");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        let deadline = Instant::now() + WAIT;
+        let mut accepted = 0;
+        while accepted < conns && Instant::now() < deadline {
+            match listener.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false).unwrap();
+                    s.set_read_timeout(Some(RAW_IO)).unwrap();
+                    let _ = acceptor.accept(s);
+                    accepted += 1;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        accepted
+    });
+    (port, handle)
+}
+
+/// A certificate that does not verify is fatal by default; allowed, it is
+/// retried.
+#[test]
+fn a_tls_verification_failure_is_not_retried_unless_allowed() {
+    let (port, server) = tls_listener(3);
+    let url = format!("wss://localhost:{port}/");
+    let (ctx, client) = client_for(&url);
+    client.set_reconnect_backoff(50, 100).unwrap();
+    client.connect().unwrap();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    assert!(matches!(error_of(&seen[0]), Error::Tls(_)), "{seen:?}");
+    let decision = seen.iter().find(|e| is_reconnect(e)).expect("a decision");
+    let (delay, reason, _, text) = reconnect_of(decision);
+    assert_eq!((delay, reason), (0, ReconnectReason::Fatal));
+    assert_eq!(
+        text,
+        "not reconnecting: a TLS certificate failure is not retried"
+    );
+    assert_eq!(client.status().unwrap(), Status::Closed);
+
+    let (ctx, client) = client_for(&url);
+    client.set_reconnect_backoff(50, 100).unwrap();
+    client.set_reconnect_tls_verify(true).unwrap();
+    client.connect().unwrap();
+    for attempt in 1..=2 {
+        let (_, reason, n, _) = reconnect_of(&wait_event(&ctx, WAIT, is_reconnect));
+        assert_eq!((reason, n), (ReconnectReason::Backoff, attempt));
+    }
+    client.close(1000, "").unwrap();
+    assert_eq!(
+        server.join().unwrap(),
+        3,
+        "one attempt, then the first and a retry"
+    );
+}
