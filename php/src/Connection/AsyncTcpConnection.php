@@ -452,14 +452,16 @@ class AsyncTcpConnection extends TcpConnection
      * onError(CONNECT_FAIL) then onClose. Applies the properties first
      * (headers, websocketOrigin, websocketClientProtocol,
      * websocketPingInterval, transport and the `ssl` options,
-     * maxPackageSize, maxSendBufferSize, proxySocks5 or proxyHttp). Ignored
+     * maxPackageSize, maxSendBufferSize, proxySocks5 or proxyHttp, the
+     * reconnect* properties). Ignored
      * while connecting or open; cancels a pending reConnect() delay and
      * connects now.
      *
      * @throws \InvalidArgumentException for a bad header (named in the message),
      *                                   a negative ping interval, a bad transport,
      *                                   a refused `ssl` option (named), a malformed
-     *                                   proxy setting or `socket.bindto`
+     *                                   proxy setting or `socket.bindto`, a refused
+     *                                   reconnect* property (named)
      * @throws \LogicException           when the connection was freed (Worker stopped)
      */
     public function connect(): void
