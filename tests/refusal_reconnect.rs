@@ -199,7 +199,9 @@ fn retry_after_seconds_is_the_next_delays_floor() {
     client.close(1000, "").unwrap();
 }
 
-/// `Retry-After` as an HTTP date (1 s resolution): between 1 and 2 s.
+/// `Retry-After` as an HTTP date 2 s ahead: the date has a resolution of
+/// 1 s (cut down) and the client reads it a moment later, so the delay is
+/// just over 1 s to 2 s; a busy machine can take some of that second.
 #[test]
 fn retry_after_as_an_http_date() {
     let server = EchoServer::start();
@@ -208,7 +210,7 @@ fn retry_after_as_an_http_date() {
     client.connect().unwrap();
     let (delay, reason, _, text) = reconnect_of(&wait_event(&ctx, WAIT, is_reconnect));
     assert_eq!(reason, ReconnectReason::RetryAfter, "{text}");
-    assert!((1000..=2000).contains(&delay), "{delay} ms: {text}");
+    assert!((500..=2000).contains(&delay), "{delay} ms: {text}");
     client.close(1000, "").unwrap();
 }
 
