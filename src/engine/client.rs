@@ -463,9 +463,15 @@ impl Client {
 
     /// Reconnects by itself after a connection ends or an attempt fails
     /// (not after [`Client::close`] or [`Client::abort`]): after `first_ms`
-    /// milliseconds, doubled for each attempt in a row that does not open,
-    /// up to `longest_ms`, less a random part of up to half (jitter, so
-    /// that many clients do not reconnect in step). `first_ms == 0` turns it
+    /// milliseconds, doubled for each attempt in a row, up to `longest_ms`,
+    /// less a random part of up to half (jitter, so that many clients do
+    /// not reconnect in step); the count starts over after a connection
+    /// that stayed open ([`Client::set_reconnect_reset_after`]). Each
+    /// decision comes as an [`crate::EventKind::Reconnect`] event; refusals
+    /// that will not succeed are not retried
+    /// ([`Client::set_reconnect_status`]), a 429 or 503 waits at least its
+    /// `Retry-After`, and the attempts can be limited
+    /// ([`Client::set_reconnect_max_attempts`]). `first_ms == 0` turns it
     /// off (the default: Workerman's behaviour, where the caller reconnects).
     ///
     /// Errors: [`Error::InvalidArgument`] when `longest_ms < first_ms`.
@@ -482,6 +488,88 @@ impl Client {
                     Duration::from_millis(longest_ms.into()),
                 )
             });
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the backoff (and the attempt count
+    /// of [`Client::set_reconnect_max_attempts`]) starts over only after a
+    /// connection stayed open at least `ms` milliseconds, so that a server
+    /// that accepts then drops at once is not hammered. 0: after every
+    /// open. Default 10,000.
+    pub fn set_reconnect_reset_after(&self, ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_reset_after = Duration::from_millis(ms.into());
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the most automatic reconnect attempts
+    /// in a row (the first connect not counted; the count starts over
+    /// after a connection that stayed open, see
+    /// [`Client::set_reconnect_reset_after`], and at [`Client::connect`]).
+    /// When they are used up, an [`crate::EventKind::Reconnect`] event
+    /// with [`crate::ReconnectReason::AttemptsExhausted`] comes and the
+    /// client stays closed. 0: no limit (the default).
+    pub fn set_reconnect_max_attempts(&self, attempts: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_max_attempts = attempts;
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the longest `Retry-After` honoured,
+    /// in milliseconds. A handshake refused with 429 or 503 and a
+    /// `Retry-After` (delay-seconds or an HTTP date, RFC 9110 §10.2.3)
+    /// waits at least that long, at most `ms`, before the next attempt,
+    /// even beyond the backoff's longest delay. 0: `Retry-After` is
+    /// ignored. Default 600,000 (10 minutes).
+    pub fn set_reconnect_retry_after_max(&self, ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_retry_after_max = Duration::from_millis(ms.into());
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: whether a handshake refused with the
+    /// HTTP `status` is retried (`retry`) or fatal (no reconnect; an
+    /// [`crate::EventKind::Reconnect`] event with
+    /// [`crate::ReconnectReason::Fatal`] says so). By default 400, 401,
+    /// 403 and 404 are fatal and every other status is retried. The last
+    /// setting of a status wins.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `status` is not 100..=599 or
+    /// is 101 (an open connection).
+    pub fn set_reconnect_status(&self, status: u16, retry: bool) -> Result<()> {
+        if !(100..=599).contains(&status) || status == 101 {
+            return Err(Error::InvalidArgument(format!(
+                "{status} is not an HTTP status that refuses a handshake (100..599, not 101)"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.reconnect_statuses.retain(|(s, _)| *s != status);
+            c.opts.reconnect_statuses.push((status, retry));
+            Ok(())
+        })
+    }
+
+    /// Forgets every [`Client::set_reconnect_status`]: 400, 401, 403 and
+    /// 404 fatal again, every other status retried.
+    pub fn clear_reconnect_statuses(&self) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_statuses.clear();
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: whether a TLS certificate failure
+    /// (the chain does not verify, the name does not match, a pinned
+    /// fingerprint differs) is retried. Default false: fatal. Bad settings
+    /// (a bad URL or header, TLS files that cannot be used) are always
+    /// fatal.
+    pub fn set_reconnect_tls_verify(&self, retry: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_tls_verify = retry;
             Ok(())
         })
     }

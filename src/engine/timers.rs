@@ -17,6 +17,8 @@ pub(crate) enum TimerKind {
     /// Happy Eyeballs (RFC 8305 §5): start the next TCP attempt while the
     /// earlier ones are still pending.
     NextAttempt,
+    /// The wait for the body of a refused opening handshake is over.
+    RefusalBody,
 }
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by

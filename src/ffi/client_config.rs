@@ -433,9 +433,16 @@ pub extern "C" fn wsc_client_set_proxy(
 /// Workerman, where the caller reconnects in onClose): after a connection
 /// ends or an attempt fails, unless the caller closed or aborted it, wsc
 /// connects again after `first_ms` milliseconds, doubled for each attempt
-/// in a row that does not open, up to `longest_ms`, less a random part of
-/// up to half (jitter). The `CLOSED` event still comes for each end; the
-/// status is then `CONNECTING`. `first_ms` 0 turns it off.
+/// in a row, up to `longest_ms`, less a random part of up to half
+/// (jitter). The count starts over only after a connection stayed open
+/// (`wsc_client_set_reconnect_reset_after`, default 10 s). Refusals that
+/// will not succeed are not retried (`wsc_client_set_reconnect_status`,
+/// `wsc_client_set_reconnect_tls_verify`), a 429 or 503 waits at least its
+/// `Retry-After` (`wsc_client_set_reconnect_retry_after_max`), the attempts
+/// can be limited (`wsc_client_set_reconnect_max_attempts`). Each decision
+/// comes as a `WSC_EVENT_TYPE_RECONNECT` event (the delay and why) before
+/// the `CLOSED` event of the end; the status is then `CONNECTING` (or
+/// `CLOSED` when not reconnecting). `first_ms` 0 turns it off.
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
 /// (`longest_ms < first_ms`); `CONTEXT_CLOSED`.
@@ -634,4 +641,93 @@ pub extern "C" fn wsc_client_set_connect_to(
         let addresses = try_arg!(opt_c_str(addresses));
         result(c.set_connect_to(addresses))
     })
+}
+
+/// With the reconnect backoff on (`wsc_client_set_reconnect_backoff`): the
+/// backoff, and the count of `wsc_client_set_reconnect_max_attempts`,
+/// start over only after a connection stayed open at least `ms`
+/// milliseconds, so that a server that accepts then drops at once is not
+/// hammered. 0: after every open. Default 10000.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_reset_after(
+    client: *mut wsc_client,
+    ms: u32,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_reconnect_reset_after(ms)))
+}
+
+/// With the reconnect backoff on: the most automatic reconnect attempts in
+/// a row (the first connect not counted; the count starts over after a
+/// connection that stayed open, see `wsc_client_set_reconnect_reset_after`,
+/// and at `wsc_client_connect`). When they are used up, a
+/// `WSC_EVENT_TYPE_RECONNECT` event with
+/// `WSC_RECONNECT_REASON_ATTEMPTS_EXHAUSTED` comes and the client stays
+/// closed. 0: no limit (the default).
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_max_attempts(
+    client: *mut wsc_client,
+    attempts: u32,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_reconnect_max_attempts(attempts)))
+}
+
+/// With the reconnect backoff on: the longest `Retry-After` honoured, in
+/// milliseconds. A handshake refused with 429 or 503 and a `Retry-After`
+/// (delay-seconds or an HTTP date, RFC 9110 §10.2.3) waits at least that
+/// long, at most `ms`, before the next attempt, even beyond the backoff's
+/// longest delay (`WSC_RECONNECT_REASON_RETRY_AFTER`). 0: `Retry-After` is
+/// ignored. Default 600000 (10 minutes).
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_retry_after_max(
+    client: *mut wsc_client,
+    ms: u32,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_reconnect_retry_after_max(ms)))
+}
+
+/// With the reconnect backoff on: whether a handshake refused with the HTTP
+/// `status` is retried (`retry` true) or fatal (no reconnect; a
+/// `WSC_EVENT_TYPE_RECONNECT` event with `WSC_RECONNECT_REASON_FATAL` says
+/// so). By default 400, 401, 403 and 404 are fatal and every other status
+/// is retried. Call once per status; the last call for a status wins.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (`status` not 100..599, or 101); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_status(
+    client: *mut wsc_client,
+    status: u16,
+    retry: bool,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_reconnect_status(status, retry)))
+}
+
+/// Forgets every `wsc_client_set_reconnect_status` of this client: 400,
+/// 401, 403 and 404 fatal again, every other status retried.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_clear_reconnect_statuses(client: *mut wsc_client) -> wsc_result {
+    with_client(client, |c| result(c.clear_reconnect_statuses()))
+}
+
+/// With the reconnect backoff on: whether a TLS certificate failure (the
+/// chain does not verify, the name does not match, a pinned fingerprint
+/// differs) is retried. Default false: fatal. Bad settings (a URL or
+/// header the handshake refuses, TLS files that cannot be used) are always
+/// fatal.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_reconnect_tls_verify(
+    client: *mut wsc_client,
+    retry: bool,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_reconnect_tls_verify(retry)))
 }

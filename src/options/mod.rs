@@ -66,7 +66,8 @@ pub(crate) struct ClientOptions {
     /// (not after the caller's close or abort): (first delay, longest
     /// delay). The delay doubles for each attempt in a row that does not
     /// open, up to the longest, with jitter (a random part of up to half);
-    /// it starts over after an attempt opens. `None` = never (Workerman's
+    /// it starts over after a connection stayed open
+    /// `reconnect_reset_after`. `None` = never (Workerman's
     /// behaviour: the caller reconnects in onClose). Default: `None`.
     pub(crate) reconnect_backoff: Option<(Duration, Duration)>,
     /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
@@ -100,6 +101,45 @@ pub(crate) struct ClientOptions {
     /// certificate name check. Empty = the URL's host. With a proxy, the
     /// tunnel is asked for the first entry.
     pub(crate) connect_to: Vec<Endpoint>,
+    /// With the reconnect backoff on: the backoff starts over only after a
+    /// connection stayed open at least this long (a server that accepts
+    /// then drops at once is not hammered). Default 10 s.
+    pub(crate) reconnect_reset_after: Duration,
+    /// The most automatic reconnect attempts in a row (without a
+    /// connection that stayed open `reconnect_reset_after`); 0 = no limit.
+    /// Default 0.
+    pub(crate) reconnect_max_attempts: u32,
+    /// The longest `Retry-After` honoured (RFC 9110 §10.2.3, on 429 and
+    /// 503); zero = the header is ignored. Default 10 min.
+    pub(crate) reconnect_retry_after_max: Duration,
+    /// HTTP statuses of a refused handshake whose default (retried, or
+    /// fatal for [`FATAL_STATUSES`]) the caller changed: (status, retried),
+    /// the last setting of a status wins.
+    pub(crate) reconnect_statuses: Vec<(u16, bool)>,
+    /// Reconnect after a TLS certificate failure (chain verification, name,
+    /// pinned fingerprint). Default: false (fatal).
+    pub(crate) reconnect_tls_verify: bool,
+}
+
+/// The statuses of a refused opening handshake not retried by default:
+/// they will not succeed by themselves (bad request, authentication,
+/// forbidden, no such resource).
+pub(crate) const FATAL_STATUSES: [u16; 4] = [400, 401, 403, 404];
+
+impl ClientOptions {
+    /// Whether an automatic reconnect follows a handshake refused with
+    /// `status`.
+    pub(crate) fn reconnect_status(&self, status: u16) -> bool {
+        match self
+            .reconnect_statuses
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == status)
+        {
+            Some((_, retry)) => *retry,
+            None => !FATAL_STATUSES.contains(&status),
+        }
+    }
 }
 
 impl Default for ClientOptions {
@@ -127,6 +167,11 @@ impl Default for ClientOptions {
             tcp_keepalive: Some(Keepalive::WORKERMAN),
             bind_address: None,
             connect_to: Vec::new(),
+            reconnect_reset_after: Duration::from_secs(10),
+            reconnect_max_attempts: 0,
+            reconnect_retry_after_max: Duration::from_secs(600),
+            reconnect_statuses: Vec::new(),
+            reconnect_tls_verify: false,
         }
     }
 }

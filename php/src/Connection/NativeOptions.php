@@ -613,6 +613,76 @@ final class NativeOptions
     }
 
     /**
+     * The automatic reconnect policy (`wsc_client_set_reconnect_*`): the
+     * properties reconnectDelay, reconnectMaxDelay, reconnectResetAfter,
+     * reconnectRetryAfterMax (seconds), reconnectMaxAttempts,
+     * reconnectStatuses and reconnectOnTlsVerifyFailure of
+     * AsyncTcpConnection, each checked and named when refused.
+     *
+     * @param array{delay: int|float, maxDelay: int|float, resetAfter: int|float, maxAttempts: int,
+     *              retryAfterMax: int|float, statuses: array<mixed>, tlsVerify: bool} $policy
+     *
+     * @throws \InvalidArgumentException naming the property that is refused
+     * @throws NativeException           on an unexpected libwsc failure
+     */
+    public static function reconnect(CData $client, array $policy): void
+    {
+        $ffi = Library::get()->ffi;
+        $first = self::milliseconds($policy['delay'], 'reconnectDelay');
+        $longest = self::milliseconds($policy['maxDelay'], 'reconnectMaxDelay');
+        $result = $ffi->wsc_client_set_reconnect_backoff($client, $first, $longest);
+        if ($result === Abi::RESULT_INVALID_ARGUMENT) {
+            throw new \InvalidArgumentException(
+                "reconnectMaxDelay ({$policy['maxDelay']} s) must not be below reconnectDelay ({$policy['delay']} s)"
+            );
+        }
+        Result::check($result, 'wsc_client_set_reconnect_backoff');
+        $reset = self::milliseconds($policy['resetAfter'], 'reconnectResetAfter');
+        Result::check(
+            $ffi->wsc_client_set_reconnect_reset_after($client, $reset),
+            'wsc_client_set_reconnect_reset_after',
+        );
+        $attempts = $policy['maxAttempts'];
+        if ($attempts < 0 || $attempts > 0xffffffff) {
+            throw new \InvalidArgumentException('reconnectMaxAttempts must be an int >= 0 (0: no limit)');
+        }
+        Result::check(
+            $ffi->wsc_client_set_reconnect_max_attempts($client, $attempts),
+            'wsc_client_set_reconnect_max_attempts',
+        );
+        $retryAfter = self::milliseconds($policy['retryAfterMax'], 'reconnectRetryAfterMax');
+        Result::check(
+            $ffi->wsc_client_set_reconnect_retry_after_max($client, $retryAfter),
+            'wsc_client_set_reconnect_retry_after_max',
+        );
+        Result::check(
+            $ffi->wsc_client_clear_reconnect_statuses($client),
+            'wsc_client_clear_reconnect_statuses',
+        );
+        foreach ($policy['statuses'] as $status => $retry) {
+            if (!is_int($status) || $status < 100 || $status > 599 || !is_bool($retry)) {
+                throw new \InvalidArgumentException(sprintf(
+                    'reconnectStatuses must map HTTP statuses (100..599) to bool (true: retried, '
+                    . 'false: fatal), got %s => %s',
+                    json_encode($status),
+                    get_debug_type($retry),
+                ));
+            }
+            $result = $ffi->wsc_client_set_reconnect_status($client, $status, $retry);
+            if ($result === Abi::RESULT_INVALID_ARGUMENT) {
+                throw new \InvalidArgumentException(
+                    "reconnectStatuses[{$status}] was refused: " . Result::describe($result)
+                );
+            }
+            Result::check($result, 'wsc_client_set_reconnect_status');
+        }
+        Result::check(
+            $ffi->wsc_client_set_reconnect_tls_verify($client, $policy['tlsVerify']),
+            'wsc_client_set_reconnect_tls_verify',
+        );
+    }
+
+    /**
      * Turns a refused TLS option into an exception naming it.
      *
      * @throws \InvalidArgumentException when libwsc refused the option

@@ -586,7 +586,7 @@ impl Conn {
                 self.deflater = negotiated.as_ref().map(Deflater::new);
                 self.extensions = negotiated.map(|n| n.answer);
                 self.outbox.opened(ws.get_ref().bytes_written);
-                self.failed_attempts = 0;
+                self.opened_at = Some(Instant::now());
                 env.emit(
                     self.id,
                     EventKind::Open {
@@ -604,7 +604,11 @@ impl Conn {
                 self.state = State::Open(Box::new(ws));
                 self.flush_pending(env);
             }
-            Err(HandshakeError::Interrupted(mid)) => {
+            Err(HandshakeError::Interrupted(mut mid)) => {
+                if let Some(at) = mid.get_mut().get_mut().take_refusal_deadline() {
+                    env.timers
+                        .push(at, self.id, self.generation, TimerKind::RefusalBody);
+                }
                 self.state = State::Handshaking(Box::new(mid));
             }
             Err(HandshakeError::Failure(e)) => {

@@ -31,6 +31,13 @@ impl Conn {
                 }
             }
             TimerKind::Handshake => {
+                // A refusal whose body is late: reported as the refusal
+                // it is, with what came, not as a timeout.
+                if let State::Handshaking(mid) = &mut self.state
+                    && mid.get_mut().get_mut().expire_refusal()
+                {
+                    return self.drive(env);
+                }
                 if matches!(self.state, State::Handshaking(_)) {
                     let ms = self.opts.handshake_timeout.as_millis();
                     self.fail(
@@ -97,6 +104,13 @@ impl Conn {
                     ));
                     let reason = e.to_string();
                     self.finish(env, Some(e), 1006, reason, false);
+                }
+            }
+            TimerKind::RefusalBody => {
+                // The server refused the handshake and its body is late:
+                // report the refusal with what came.
+                if matches!(self.state, State::Handshaking(_)) {
+                    self.drive(env);
                 }
             }
             TimerKind::Reconnect => {
