@@ -19,9 +19,9 @@
  *   _free(NULL) is a no-op.
  * - No Rust panic unwinds into the caller: it becomes WSC_RESULT_PANIC.
  * - All functions are thread-safe unless their doc says otherwise. Events
- *   reach the caller only through wsc_context_poll_event and
- *   wsc_context_poll_events, on the caller's thread; the library never
- *   calls back into the caller.
+ *   reach the caller only through wsc_context_poll_event,
+ *   wsc_context_poll_events and wsc_context_poll_batch, on the caller's
+ *   thread; the library never calls back into the caller.
  * - Process-wide effects: wsc_context_new raises the soft RLIMIT_NOFILE
  *   limit to the hard limit; the library installs pthread_atfork handlers
  *   (a context created before fork() answers WSC_RESULT_FORKED in the child);
@@ -470,7 +470,8 @@ wsc_result wsc_context_free(wsc_context *context);
  *
  * - `out_fd`: receives the fd, valid until `wsc_context_free`.
  *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `FORKED` (in a
+ * `fork()` child: the fd is the parent's poller).
  */
 wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
 
@@ -536,6 +537,65 @@ wsc_result wsc_context_poll_events(wsc_context *context,
                                    const wsc_event **out_events,
                                    size_t capacity,
                                    size_t *out_count);
+
+/**
+ * Polls like `wsc_context_poll_events` and hands the whole batch over in
+ * one packed, caller-readable buffer: no event handles to free, one call
+ * per batch for FFI callers such as PHP. Every call first releases the
+ * calling thread's previous batch on this context.
+ *
+ * - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+ * - `max_events`: the most events in the batch, at least 1.
+ * - `out_batch`: receives the buffer (NULL when no event came: timeout,
+ *   or a signal interrupted the wait). It belongs to the context and
+ *   stays valid and unchanged until this thread's next
+ *   `wsc_context_poll_batch` on this context (which releases it, also
+ *   when that call fails) or `wsc_context_free`, whichever comes first;
+ *   other threads' batch polls never touch it. Read-only; never free it.
+ * - `out_len`: receives the buffer's length in bytes (0 with no event).
+ * - `out_count`: receives the number of events; may be NULL.
+ *
+ * The buffer is `*out_count` records back to back, with no padding and no
+ * alignment (read fields with `memcpy`). A record is its fixed fields,
+ * every integer little-endian whatever the host, then its inline payload:
+ *
+ * | offset | type | field |
+ * |---|---|---|
+ * | 0 | u32 | `header_size`: bytes of the fixed fields (48 in this version) |
+ * | 4 | u32 | `event_type` (`wsc_event_type`) |
+ * | 8 | u64 | `client_id` |
+ * | 16 | u64 | `data_len`: bytes of the payload |
+ * | 24 | u64 | `data_address`: 0 when the payload follows the fixed fields; else the address of the payload, which is kept out of line (payloads over 4 KiB may be) and valid as long as the buffer |
+ * | 32 | u32 | `message_type` (`wsc_message_type`) |
+ * | 36 | u32 | `error` (`wsc_result`) |
+ * | 40 | u16 | `close_code` |
+ * | 42 | u8 | `clean` (0 or 1) |
+ * | 43 | 5 bytes | reserved, zero |
+ *
+ * Each field means what the `wsc_event` field of the same name means; the
+ * payload is what `data` points to, without the NUL that follows texts in
+ * a `wsc_event`. The next record starts at `header_size` bytes after this
+ * one's start, plus `data_len` when `data_address` is 0. Fields added to
+ * `wsc_event` in later versions are appended to the fixed fields here
+ * too, growing `header_size`: read it, never assume 48.
+ *
+ * Thread-safe: several threads may poll one context, batches or single
+ * events, each event going to exactly one of them; each thread has its
+ * own batch buffer. A buffer of a thread that stops polling is released
+ * by `wsc_context_free`. Results: `OK` (a batch, or none on timeout);
+ * `NULL_ARGUMENT` (`context`, `out_batch` or `out_len` NULL);
+ * `INVALID_ARGUMENT` (`max_events` 0); `INVALID_HANDLE`; `CONTEXT_CLOSED`
+ * (also when the context was freed during the call); `FORKED` (in a
+ * `fork()` child; nothing is touched); `IO` (the poller failed). On an
+ * error the out-parameters are not written and the previous batch is
+ * released all the same (except `FORKED` and the argument errors).
+ */
+wsc_result wsc_context_poll_batch(wsc_context *context,
+                                  int32_t timeout_ms,
+                                  size_t max_events,
+                                  const uint8_t **out_batch,
+                                  size_t *out_len,
+                                  size_t *out_count);
 
 /**
  * Frees `count` events of an array filled by `wsc_context_poll_events`.

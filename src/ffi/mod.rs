@@ -26,6 +26,7 @@
 // Every `unsafe` block says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod batch;
 mod boundary;
 mod registry;
 

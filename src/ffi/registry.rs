@@ -8,6 +8,7 @@
 //! can be reused by a later object of the same kind; a stale handle then
 //! names that object, which is memory-safe.)
 
+use super::batch::Batches;
 use super::event::{EventBox, wsc_event};
 use crate::engine::{Client, Context};
 use crate::id_map::IdHasher;
@@ -16,9 +17,23 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::{Arc, LazyLock};
 
+/// A context as C holds it: the engine's context and what the C API keeps
+/// for it (the packed batches of `wsc_context_poll_batch`).
+pub(crate) struct ContextEntry {
+    pub(crate) ctx: Context,
+    pub(crate) batches: Batches,
+}
+
+impl std::ops::Deref for ContextEntry {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
 /// What a registered C handle owns.
 pub(crate) enum Handle {
-    Context(Arc<Context>),
+    Context(Arc<ContextEntry>),
     Client(Arc<Client>),
     /// Held only to keep the event alive until `wsc_event_free`.
     Event(#[allow(dead_code)] Box<EventBox>),
@@ -60,7 +75,10 @@ extern "C" fn unlock_after_fork() {
 /// Registers a context and returns its C handle.
 pub(crate) fn register_context(ctx: Context) -> usize {
     // The Arc's heap address is unique while the registry holds it.
-    let arc = Arc::new(ctx);
+    let arc = Arc::new(ContextEntry {
+        ctx,
+        batches: Batches::default(),
+    });
     let key = Arc::as_ptr(&arc) as usize;
     REGISTRY.write().insert(key, Handle::Context(arc));
     key
@@ -113,7 +131,7 @@ pub(crate) fn remove_events(keys: impl Iterator<Item = usize>) -> bool {
 }
 
 /// The live context behind `key`, if any.
-pub(crate) fn context(key: usize) -> Option<Arc<Context>> {
+pub(crate) fn context(key: usize) -> Option<Arc<ContextEntry>> {
     match REGISTRY.read().get(&key) {
         Some(Handle::Context(c)) => Some(c.clone()),
         _ => None,

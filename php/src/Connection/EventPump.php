@@ -14,10 +14,12 @@ use Wsc\Ffi\Result;
 
 /**
  * The process's event pump: takes the events of the shared context from
- * libwsc in batches (`wsc_context_poll_events`), hands each to its
- * connection (Connections), frees them in one `wsc_events_free` call, and
- * closes every connection at shutdown. `Worker` and the event-loop
- * adapters drive it; it drives the connections.
+ * libwsc in packed batches (`wsc_context_poll_batch`: one FFI call per
+ * batch, which also releases the previous one; the batch is read with one
+ * `FFI::string`, then `unpack`/`substr` per event, no CData read), hands
+ * each to its connection (Connections), and closes every connection at
+ * shutdown. `Worker` and the event-loop adapters drive it; it drives the
+ * connections.
  *
  * Performance idioms, measured and confined here: static properties are
  * written `EventPump::$name`, not `self::$name` (PHP 8.2 looks `self` up
@@ -30,32 +32,46 @@ use Wsc\Ffi\Result;
  */
 final class EventPump
 {
-    /** The most events taken from libwsc in one `wsc_context_poll_events` call. */
+    /** The most events taken from libwsc in one `wsc_context_poll_batch` call. */
     private const BATCH = 1024;
+
+    /** unpack() format of a batch record's first fields (see wsc_context_poll_batch in wsc.h). */
+    private const HEAD = 'Vsize/Vtype/Pid/Plen/Paddress';
+
+    /** unpack() format of all the fields of a batch record. */
+    private const FIELDS = 'Vsize/Vtype/Pid/Plen/Paddress/VmessageType/Verror/vcloseCode/Cclean';
 
     /** libwsc, cached by init(); null until the first use. */
     private static ?FFI $ffi = null;
 
     /**
-     * The events taken from libwsc by the last poll (`const wsc_event
-     * *[BATCH]`), owned by this class: [$next, $end) wait to be
-     * dispatched. Every dispatch loop, also one nested in a callback,
-     * takes the next event from here before polling again, so the events
-     * of a connection keep their order. All of them are freed in one
-     * `wsc_events_free` call as soon as the last one was taken (its data
-     * copied), so $end is 0 or above $next.
+     * The records of the last batch (a copy of libwsc's buffer), owned by
+     * this class: [$next, $end) wait to be dispatched. Every dispatch
+     * loop, also one nested in a callback, takes the next event from here
+     * before polling again, so the events of a connection keep their
+     * order, and an event's data is read as it is taken: a payload that
+     * libwsc kept out of line (over 4 KiB, valid until the next batch
+     * poll) is read before the next poll. $end is 0 when none is left.
      */
-    private static ?CData $events = null;
+    private static string $batch = '';
 
+    /** Byte offset of the next record in $batch. */
     private static int $next = 0;
 
+    /** Length of $batch in bytes; 0: nothing left. */
     private static int $end = 0;
 
-    /** `size_t`: the number of events the last poll returned. */
-    private static ?CData $pollCount = null;
+    /** `const uint8_t *`: the batch pointer the last poll returned. */
+    private static ?CData $batchPointer = null;
 
-    /** FFI::addr($pollCount), made once. */
-    private static ?CData $pollCountAddress = null;
+    /** FFI::addr($batchPointer), made once. */
+    private static ?CData $batchPointerAddress = null;
+
+    /** `size_t`: the batch length the last poll returned. */
+    private static ?CData $batchLength = null;
+
+    /** FFI::addr($batchLength), made once. */
+    private static ?CData $batchLengthAddress = null;
 
     /**
      * The dispatch loop: takes the events left from the last poll, or, when
@@ -80,27 +96,30 @@ final class EventPump
         if (EventPump::$end === 0 && !self::fetch($timeoutMs, $limit)) {
             return 0;
         }
-        $events = EventPump::$events;
         $count = 0;
         do {
             // Read again after every callback: a loop nested in it takes events too.
-            $next = EventPump::$next;
-            $native = $events[$next];
-            $type = $native->event_type;
-            $id = $native->client_id;
-            if ($type === Abi::EVENT_TYPE_BINARY || $type === Abi::EVENT_TYPE_TEXT) {
-                $len = $native->data_len;
-                $data = $len > 0 ? FFI::string($native->data, $len) : '';
-                $event = null;
+            $batch = EventPump::$batch;
+            $at = EventPump::$next;
+            $head = unpack(self::HEAD, $batch, $at);
+            $type = $head['type'];
+            $len = $head['len'];
+            $next = $at + $head['size'];
+            if ($head['address'] === 0) {
+                $data = $len > 0 ? substr($batch, $next, $len) : '';
+                $next += $len;
             } else {
-                $data = '';
-                $event = self::eventArray($native);
+                $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $head['address']), $len);
             }
-            if (++$next < EventPump::$end) {
+            $event = $type === Abi::EVENT_TYPE_BINARY || $type === Abi::EVENT_TYPE_TEXT
+                ? null
+                : self::eventArray($batch, $at, $data);
+            if ($next < EventPump::$end) {
                 EventPump::$next = $next;
             } else {
-                self::free();
+                EventPump::$end = 0;
             }
+            $id = $head['id'];
             $connection = Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
             if ($connection !== null) {
                 if ($event === null) {
@@ -151,21 +170,35 @@ final class EventPump
         if (EventPump::$end === 0 && !self::fetch($timeoutMs, self::BATCH)) {
             return null;
         }
-        $event = self::eventArray(EventPump::$events[EventPump::$next]);
-        if (++EventPump::$next >= EventPump::$end) {
-            self::free();
+        $batch = EventPump::$batch;
+        $at = EventPump::$next;
+        $head = unpack(self::HEAD, $batch, $at);
+        $next = $at + $head['size'];
+        if ($head['address'] === 0) {
+            $data = $head['len'] > 0 ? substr($batch, $next, $head['len']) : '';
+            $next += $head['len'];
+        } else {
+            $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $head['address']), $head['len']);
         }
-        return $event;
+        if ($next < EventPump::$end) {
+            EventPump::$next = $next;
+        } else {
+            EventPump::$end = 0;
+        }
+        return self::eventArray($batch, $at, $data);
     }
 
     /**
-     * Frees the events taken from libwsc, the dispatched ones and those
-     * not dispatched yet (the context is being freed: its queued events
-     * are dropped too). Registered with Context::onFree().
+     * Forgets the events taken from libwsc and not dispatched yet (the
+     * context is being freed: its queued events are dropped too; libwsc
+     * releases its batch buffer with the context). Registered with
+     * Context::onFree().
      */
     public static function drop(): void
     {
-        self::free();
+        EventPump::$end = 0;
+        EventPump::$next = 0;
+        EventPump::$batch = '';
     }
 
     /**
@@ -201,15 +234,16 @@ final class EventPump
     }
 
     /**
-     * Caches libwsc and the C buffers of the hot paths, and has the events
-     * dropped when the context goes.
+     * Caches libwsc and the C out-parameters of the hot path, and has the
+     * events dropped when the context goes.
      */
     private static function init(): void
     {
         $ffi = Library::get()->ffi;
-        EventPump::$events = $ffi->new('const wsc_event *[' . self::BATCH . ']');
-        EventPump::$pollCount = $ffi->new('size_t');
-        EventPump::$pollCountAddress = FFI::addr(EventPump::$pollCount);
+        EventPump::$batchPointer = $ffi->new('const uint8_t *');
+        EventPump::$batchPointerAddress = FFI::addr(EventPump::$batchPointer);
+        EventPump::$batchLength = $ffi->new('size_t');
+        EventPump::$batchLengthAddress = FFI::addr(EventPump::$batchLength);
         EventPump::$ffi = $ffi;
         Context::onFree(self::class, static function (): void {
             self::drop();
@@ -217,9 +251,12 @@ final class EventPump
     }
 
     /**
-     * Polls the shared context once into $events (empty): waits up to
+     * Polls the shared context once into $batch (empty): waits up to
      * `$timeoutMs` for the first event, takes the others already queued,
-     * at most `$limit` (and BATCH) in all.
+     * at most `$limit` (and BATCH) in all, in one `wsc_context_poll_batch`
+     * call, which releases libwsc's previous batch. In a fork() child the
+     * parent's context answers `WSC_RESULT_FORKED`: the child gets its own
+     * (Context::renewAfterFork()) and polls that.
      *
      * @return bool false when no event came (timeout, or a signal)
      *
@@ -230,57 +267,63 @@ final class EventPump
         if (EventPump::$ffi === null) {
             self::init();
         }
-        $context = Context::pointer();
         if ($timeoutMs < -1) {
             $timeoutMs = -1;
         } elseif ($timeoutMs > 0x7fffffff) {
             $timeoutMs = 0x7fffffff;
         }
-        $result = EventPump::$ffi->wsc_context_poll_events(
-            $context,
+        $max = $limit < self::BATCH ? $limit : self::BATCH;
+        $result = EventPump::$ffi->wsc_context_poll_batch(
+            Context::pointer(),
             $timeoutMs,
-            EventPump::$events,
-            $limit < self::BATCH ? $limit : self::BATCH,
-            EventPump::$pollCountAddress,
+            $max,
+            EventPump::$batchPointerAddress,
+            EventPump::$batchLengthAddress,
+            null,
         );
         if ($result !== Abi::RESULT_OK) {
-            Result::check($result, 'wsc_context_poll_events');
+            if ($result === Abi::RESULT_FORKED) {
+                $result = EventPump::$ffi->wsc_context_poll_batch(
+                    Context::renewAfterFork(),
+                    $timeoutMs,
+                    $max,
+                    EventPump::$batchPointerAddress,
+                    EventPump::$batchLengthAddress,
+                    null,
+                );
+            }
+            Result::check($result, 'wsc_context_poll_batch');
         }
-        $count = EventPump::$pollCount->cdata;
+        $length = EventPump::$batchLength->cdata;
+        if ($length === 0) {
+            return false;
+        }
+        EventPump::$batch = FFI::string(EventPump::$batchPointer, $length);
         EventPump::$next = 0;
-        EventPump::$end = $count;
-        return $count > 0;
+        EventPump::$end = $length;
+        return true;
     }
 
     /**
-     * Frees every event in $events, dispatched or not, in one call.
-     */
-    private static function free(): void
-    {
-        $count = EventPump::$end;
-        EventPump::$end = 0;
-        EventPump::$next = 0;
-        if ($count > 0) {
-            EventPump::$ffi->wsc_events_free(EventPump::$events, $count);
-        }
-    }
-
-    /**
-     * A native event as an array, its data copied.
+     * An event of the batch as an array.
+     *
+     * @param string $batch the batch
+     * @param int    $at    the offset of its record
+     * @param string $data  its payload, already read
      *
      * @return array<string, int|string|bool>
      */
-    private static function eventArray(CData $native): array
+    private static function eventArray(string $batch, int $at, string $data): array
     {
-        $len = (int) $native->data_len;
+        $f = unpack(self::FIELDS, $batch, $at);
         return [
-            'type' => (int) $native->event_type,
-            'client' => (int) $native->client_id,
-            'data' => $len > 0 ? FFI::string($native->data, $len) : '',
-            'messageType' => (int) $native->message_type,
-            'error' => (int) $native->error,
-            'closeCode' => (int) $native->close_code,
-            'clean' => (bool) $native->clean,
+            'type' => $f['type'],
+            'client' => $f['id'],
+            'data' => $data,
+            'messageType' => $f['messageType'],
+            'error' => $f['error'],
+            'closeCode' => $f['closeCode'],
+            'clean' => $f['clean'] !== 0,
         ];
     }
 }
