@@ -25,7 +25,8 @@
  * - Process-wide effects: wsc_context_new raises the soft RLIMIT_NOFILE
  *   limit to the hard limit; the library installs pthread_atfork handlers
  *   (a context created before fork() answers WSC_RESULT_FORKED in the child);
- *   one handle registry (and its lock) serves all contexts of the process.
+ *   one handle registry (64 shards, each with its own lock, picked by the
+ *   handle's address) serves all contexts of the process.
  * - The ABI is not stable before version 1.0: compare WSC_VERSION_* with
  *   what wsc_version returns at run time.
  */
