@@ -98,27 +98,49 @@ fn a_packed_batch_holds_every_field_and_each_thread_keeps_its_own() {
             continue;
         }
         // SAFETY: the library gives `len` readable bytes at `p` until the next batch poll.
-        let b = unsafe { std::slice::from_raw_parts(p, len) };
-        let mut at = 0;
+        let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+        assert_eq!(p as usize % 8, 0, "8-byte aligned");
         let mut n = 0;
-        while at < len {
-            let header = le(b, at, 4) as usize;
-            assert_eq!(header, 48);
+        let stride = le(b, 0, 4) as usize;
+        assert_eq!(stride, 56);
+        assert_eq!(stride, std::mem::size_of::<wsc_batch_record>());
+        let mut payload_end = count * stride;
+        for i in 0..count {
+            let at = i * stride;
+            assert_eq!(le(b, at, 4) as usize, stride, "every record the same size");
             let event_type = le(b, at + 4, 4) as u32;
             let data_len = le(b, at + 16, 8) as usize;
-            let address = le(b, at + 24, 8) as usize;
-            assert_eq!(&b[at + 43..at + 48], &[0; 5], "reserved bytes are zero");
-            let data = if address == 0 {
-                b[at + header..at + header + data_len].to_vec()
+            let offset = le(b, at + 24, 8) as usize;
+            let address = le(b, at + 32, 8) as usize;
+            assert_eq!(&b[at + 51..at + 56], &[0; 5], "reserved bytes are zero");
+            // The same fields through the struct (a little-endian host).
+            // SAFETY: `count` records at `p`, aligned (checked above).
+            let r = unsafe { &*p.add(i) };
+            assert_eq!((r.event_type, r.data_len as usize), (event_type, data_len));
+            assert_eq!(r.client_id, le(b, at + 8, 8));
+            let data = if data_len == 0 {
+                assert_eq!((offset, address), (0, 0));
+                Vec::new()
+            } else if address == 0 {
+                assert_eq!(
+                    offset, payload_end,
+                    "inline payloads follow the records, in order"
+                );
+                payload_end += data_len;
+                b[offset..offset + data_len].to_vec()
             } else {
+                assert_eq!(offset, 0);
                 assert!(data_len > 4096, "only big payloads are out of line");
                 // SAFETY: valid as long as the buffer (documented).
                 unsafe { std::slice::from_raw_parts(address as *const u8, data_len) }.to_vec()
             };
             seen.push((event_type, data));
-            at += header + if address == 0 { data_len } else { 0 };
             n += 1;
         }
+        assert_eq!(
+            payload_end, len,
+            "the buffer ends with the last inline payload"
+        );
         assert_eq!(n, count);
     }
     // (BUFFER_DRAIN, 12, comes once the queued sends are written.)
@@ -143,7 +165,7 @@ fn a_packed_batch_holds_every_field_and_each_thread_keeps_its_own() {
         );
     }
     // SAFETY: as above.
-    let mine = unsafe { std::slice::from_raw_parts(p, len) }.to_vec();
+    let mine = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }.to_vec();
     let ctx_addr = ctx as usize;
     std::thread::spawn(move || {
         let (mut q, mut l) = (std::ptr::null(), 0usize);
@@ -160,8 +182,11 @@ fn a_packed_batch_holds_every_field_and_each_thread_keeps_its_own() {
     .join()
     .unwrap();
     // SAFETY: still this thread's batch: no batch poll of this thread since.
-    assert_eq!(unsafe { std::slice::from_raw_parts(p, len) }, &mine[..]);
-    assert_eq!(&mine[48..], b"again");
+    assert_eq!(
+        unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) },
+        &mine[..]
+    );
+    assert_eq!(&mine[56..], b"again");
 
     assert_eq!(wsc_client_free(c), wsc_result::Ok);
     assert_eq!(wsc_context_free(ctx), wsc_result::Ok);

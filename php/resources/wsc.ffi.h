@@ -368,6 +368,64 @@ typedef struct {
 } wsc_event;
 
 /**
+ * One event of a batch of `wsc_context_poll_batch`, as the buffer holds
+ * it: every integer little-endian whatever the host, so on little-endian
+ * hosts (all that wsc builds for) the records at the start of the buffer
+ * are an array of this struct. Fields are only ever appended (a field
+ * added to `wsc_event` is appended here too): step from one record to the
+ * next by `record_size`, never by `sizeof(wsc_batch_record)`.
+ */
+typedef struct {
+  /**
+   * Size of every record of the batch in bytes (56 in this version).
+   */
+  uint32_t record_size;
+  /**
+   * What happened: a `wsc_event_type` value.
+   */
+  uint32_t event_type;
+  /**
+   * As `wsc_event.client_id`.
+   */
+  uint64_t client_id;
+  /**
+   * Length of the payload in bytes (as `wsc_event.data_len`; a text
+   * carries no NUL here).
+   */
+  uint64_t data_len;
+  /**
+   * Where the payload starts, in bytes from the start of the buffer,
+   * when it is inline; 0 when it is empty or kept out of line.
+   */
+  uint64_t data_offset;
+  /**
+   * The address of a payload kept out of line (only payloads over
+   * 4096 bytes may be; valid as long as the buffer); 0 when inline.
+   */
+  uint64_t data_address;
+  /**
+   * As `wsc_event.message_type`: a `wsc_message_type` value.
+   */
+  uint32_t message_type;
+  /**
+   * As `wsc_event.error`: a `wsc_result` value.
+   */
+  uint32_t error;
+  /**
+   * As `wsc_event.close_code`.
+   */
+  uint16_t close_code;
+  /**
+   * As `wsc_event.clean`: 0 or 1.
+   */
+  uint8_t clean;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[5];
+} wsc_batch_record;
+
+/**
  * permessage-deflate parameters (RFC 7692) for
  * `wsc_client_set_compression`. A zero-initialized struct is the default
  * offer: context takeover both ways, window bits left to the server,
@@ -547,8 +605,8 @@ wsc_result wsc_context_poll_events(wsc_context *context,
  *
  * - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
  * - `max_events`: the most events in the batch, at least 1.
- * - `out_batch`: receives the buffer (NULL when no event came: timeout,
- *   or a signal interrupted the wait). It belongs to the context and
+ * - `out_batch`: receives the buffer, which starts with the first record
+ *   (NULL when no event came: timeout, or a signal interrupted the wait). It belongs to the context and
  *   stays valid and unchanged until this thread's next
  *   `wsc_context_poll_batch` on this context (which releases it, also
  *   when that call fails) or `wsc_context_free`, whichever comes first;
@@ -556,29 +614,32 @@ wsc_result wsc_context_poll_events(wsc_context *context,
  * - `out_len`: receives the buffer's length in bytes (0 with no event).
  * - `out_count`: receives the number of events; may be NULL.
  *
- * The buffer is `*out_count` records back to back, with no padding and no
- * alignment (read fields with `memcpy`). A record is its fixed fields,
- * every integer little-endian whatever the host, then its inline payload:
+ * The buffer is `*out_count` records of `record_size` bytes each (the
+ * first field of every record; 56 in this version), then the payloads of
+ * the records that carry theirs inline. Every integer is little-endian
+ * whatever the host; the buffer is 8-byte aligned, so on a little-endian
+ * host (all that wsc builds for) the records are an array of
+ * `wsc_batch_record` (elsewhere read the fields with `memcpy`):
  *
  * | offset | type | field |
  * |---|---|---|
- * | 0 | u32 | `header_size`: bytes of the fixed fields (48 in this version) |
+ * | 0 | u32 | `record_size` |
  * | 4 | u32 | `event_type` (`wsc_event_type`) |
  * | 8 | u64 | `client_id` |
  * | 16 | u64 | `data_len`: bytes of the payload |
- * | 24 | u64 | `data_address`: 0 when the payload follows the fixed fields; else the address of the payload, which is kept out of line (payloads over 4 KiB may be) and valid as long as the buffer |
- * | 32 | u32 | `message_type` (`wsc_message_type`) |
- * | 36 | u32 | `error` (`wsc_result`) |
- * | 40 | u16 | `close_code` |
- * | 42 | u8 | `clean` (0 or 1) |
- * | 43 | 5 bytes | reserved, zero |
+ * | 24 | u64 | `data_offset`: where an inline payload starts, in bytes from the start of the buffer; 0 when empty or out of line |
+ * | 32 | u64 | `data_address`: the address of a payload kept out of line (only payloads over 4096 bytes may be; valid as long as the buffer); 0 when inline |
+ * | 40 | u32 | `message_type` (`wsc_message_type`) |
+ * | 44 | u32 | `error` (`wsc_result`) |
+ * | 48 | u16 | `close_code` |
+ * | 50 | u8 | `clean` (0 or 1) |
+ * | 51 | 5 bytes | reserved, zero |
  *
  * Each field means what the `wsc_event` field of the same name means; the
  * payload is what `data` points to, without the NUL that follows texts in
- * a `wsc_event`. The next record starts at `header_size` bytes after this
- * one's start, plus `data_len` when `data_address` is 0. Fields added to
- * `wsc_event` in later versions are appended to the fixed fields here
- * too, growing `header_size`: read it, never assume 48.
+ * a `wsc_event`. Record `i` starts at `i * record_size`. Fields added to
+ * `wsc_event` in later versions are appended to the records too, growing
+ * `record_size`: step by it, never by `sizeof(wsc_batch_record)`.
  *
  * Thread-safe: several threads may poll one context, batches or single
  * events, each event going to exactly one of them; each thread has its
@@ -594,7 +655,7 @@ wsc_result wsc_context_poll_events(wsc_context *context,
 wsc_result wsc_context_poll_batch(wsc_context *context,
                                   int32_t timeout_ms,
                                   size_t max_events,
-                                  const uint8_t **out_batch,
+                                  const wsc_batch_record **out_batch,
                                   size_t *out_len,
                                   size_t *out_count);
 

@@ -1,7 +1,7 @@
 //! The packed batches of `wsc_context_poll_batch`: each polling thread of a
 //! context owns one buffer, which its next batch poll on that context (or
-//! the context's free) releases. The record layout is documented on
-//! `wsc_context_poll_batch`; [`HEADER_SIZE`] and the offsets below are the
+//! the context's free) releases. The layout is documented on
+//! `wsc_context_poll_batch` and `wsc_batch_record`; `write_record` is the
 //! one place that writes it.
 
 use super::event::{c_parts, wsc_event};
@@ -10,88 +10,170 @@ use parking_lot::Mutex;
 use std::thread::ThreadId;
 use tungstenite::Bytes;
 
-/// Bytes of a record's fixed fields in this version of the library (the
-/// `header_size` field of every record). Fields are only ever appended.
-pub(crate) const HEADER_SIZE: usize = 48;
+/// One event of a batch of `wsc_context_poll_batch`, as the buffer holds
+/// it: every integer little-endian whatever the host, so on little-endian
+/// hosts (all that wsc builds for) the records at the start of the buffer
+/// are an array of this struct. Fields are only ever appended (a field
+/// added to `wsc_event` is appended here too): step from one record to the
+/// next by `record_size`, never by `sizeof(wsc_batch_record)`.
+#[repr(C)]
+pub struct wsc_batch_record {
+    /// Size of every record of the batch in bytes (56 in this version).
+    pub record_size: u32,
+    /// What happened: a `wsc_event_type` value.
+    pub event_type: u32,
+    /// As `wsc_event.client_id`.
+    pub client_id: u64,
+    /// Length of the payload in bytes (as `wsc_event.data_len`; a text
+    /// carries no NUL here).
+    pub data_len: u64,
+    /// Where the payload starts, in bytes from the start of the buffer,
+    /// when it is inline; 0 when it is empty or kept out of line.
+    pub data_offset: u64,
+    /// The address of a payload kept out of line (only payloads over
+    /// 4096 bytes may be; valid as long as the buffer); 0 when inline.
+    pub data_address: u64,
+    /// As `wsc_event.message_type`: a `wsc_message_type` value.
+    pub message_type: u32,
+    /// As `wsc_event.error`: a `wsc_result` value.
+    pub error: u32,
+    /// As `wsc_event.close_code`.
+    pub close_code: u16,
+    /// As `wsc_event.clean`: 0 or 1.
+    pub clean: u8,
+    /// Zero.
+    pub reserved: [u8; 5],
+}
 
-/// Payloads up to this size are copied into the buffer after their
-/// record's fields; larger ones stay where they are and the record gives
-/// their address (one copy less for big messages).
+/// Bytes of a record in this version of the library.
+pub(crate) const RECORD_SIZE: usize = std::mem::size_of::<wsc_batch_record>();
+const _: () = assert!(RECORD_SIZE == 56);
+
+/// Payloads up to this size are always copied into the buffer; larger ones
+/// stay where they are and the record gives their address (one copy less
+/// for big messages).
 pub(crate) const INLINE_MAX: usize = 4096;
 
 /// A buffer above this capacity is given back to the allocator when its
 /// batch is released, so that one burst of big events does not keep it.
 const KEEP_CAPACITY: usize = 1 << 20;
 
-/// One thread's batch: the packed records and the payloads kept out of
+/// One thread's batch: the packed buffer and the payloads kept out of
 /// line, both owned until the batch is released.
 #[derive(Default)]
 pub(crate) struct Batch {
-    buf: Vec<u8>,
+    /// The records, then the inline payloads; `u64`s so that the buffer,
+    /// and every record in it, is 8-byte aligned.
+    buf: Vec<u64>,
+    /// Bytes of `buf` in use.
+    len: usize,
     far: Vec<Bytes>,
     count: usize,
+    /// The events of the poll, converted, before they are written.
+    scratch: Vec<Parts>,
 }
 
+/// An event as `c_parts` splits it: its `wsc_event` has no pointer set
+/// (`data` is NULL), its data is in the `Bytes` or the text.
+struct Parts(wsc_event, Bytes, Vec<u8>);
+
+// SAFETY: the only raw pointer, `wsc_event.data`, is NULL in `Parts`
+// (c_parts leaves it unset); the rest is owned data.
+unsafe impl Send for Parts {}
+
 impl Batch {
-    /// Releases the batch: its records and out-of-line payloads.
+    /// Releases the batch: its buffer and out-of-line payloads.
     pub(crate) fn release(&mut self) {
-        self.buf.clear();
-        self.far.clear();
+        self.len = 0;
         self.count = 0;
-        if self.buf.capacity() > KEEP_CAPACITY {
+        self.far.clear();
+        if self.buf.capacity() * 8 > KEEP_CAPACITY {
             self.buf = Vec::new();
         }
     }
 
-    /// Appends one event's record (and its payload, inline or kept).
+    /// Takes one event of the poll (written by [`Batch::pack`]).
     pub(crate) fn push(&mut self, ev: Event) {
         let (raw, payload, text) = c_parts(ev);
-        let len = payload.len().max(text.len());
-        if len <= INLINE_MAX {
-            let data: &[u8] = if text.is_empty() { &payload } else { &text };
-            self.buf.reserve(HEADER_SIZE + len);
-            write_header(&mut self.buf, &raw, len, 0);
-            self.buf.extend_from_slice(data);
-        } else {
-            // Kept out of line, where it is: the address is taken from the
-            // kept `Bytes`, whose heap storage never moves.
-            let kept = if text.is_empty() {
+        self.scratch.push(Parts(raw, payload, text));
+    }
+
+    /// Writes the events taken by [`Batch::push`]: the records, then the
+    /// inline payloads in the same order.
+    pub(crate) fn pack(&mut self) {
+        let count = self.scratch.len();
+        let inline: usize = self
+            .scratch
+            .iter()
+            .map(|Parts(_, p, t)| p.len().max(t.len()))
+            .filter(|&n| n <= INLINE_MAX)
+            .sum();
+        let total = count * RECORD_SIZE + inline;
+        self.buf.clear();
+        self.buf.resize(total.div_ceil(8), 0);
+        // SAFETY: a `u64` buffer viewed as its bytes: u8 has alignment 1
+        // and every bit pattern is a valid u8; the view lives only here.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().cast::<u8>(), self.buf.len() * 8)
+        };
+        let mut payload_at = count * RECORD_SIZE;
+        for (i, Parts(raw, payload, text)) in self.scratch.drain(..).enumerate() {
+            let data: Bytes = if text.is_empty() {
                 payload
             } else {
                 Bytes::from(text)
             };
-            write_header(&mut self.buf, &raw, len, kept.as_ptr() as u64);
-            self.far.push(kept);
+            let (offset, address) = if data.is_empty() {
+                (0, 0)
+            } else if data.len() <= INLINE_MAX {
+                bytes[payload_at..payload_at + data.len()].copy_from_slice(&data);
+                payload_at += data.len();
+                ((payload_at - data.len()) as u64, 0)
+            } else {
+                // Kept where it is: `Bytes` never moves its heap storage.
+                let address = data.as_ptr() as u64;
+                self.far.push(data.clone());
+                (0, address)
+            };
+            let at = i * RECORD_SIZE;
+            write_record(
+                &mut bytes[at..at + RECORD_SIZE],
+                &raw,
+                data.len(),
+                offset,
+                address,
+            );
         }
-        self.count += 1;
+        debug_assert_eq!(payload_at, total);
+        self.len = total;
+        self.count = count;
     }
 
-    /// The packed records: pointer (NULL when empty), length in bytes, and
+    /// The packed buffer: pointer (NULL when empty), length in bytes, and
     /// the number of events.
     pub(crate) fn view(&self) -> (*const u8, usize, usize) {
-        if self.buf.is_empty() {
+        if self.count == 0 {
             (std::ptr::null(), 0, 0)
         } else {
-            (self.buf.as_ptr(), self.buf.len(), self.count)
+            (self.buf.as_ptr().cast::<u8>(), self.len, self.count)
         }
     }
 }
 
-/// Writes the fixed fields of one record, little-endian, at the end of
-/// `buf` (`wsc_context_poll_batch` documents the offsets).
-fn write_header(buf: &mut Vec<u8>, raw: &wsc_event, data_len: usize, address: u64) {
-    let start = buf.len();
-    buf.extend_from_slice(&(HEADER_SIZE as u32).to_le_bytes()); // 0
-    buf.extend_from_slice(&(raw.event_type as u32).to_le_bytes()); // 4
-    buf.extend_from_slice(&raw.client_id.to_le_bytes()); // 8
-    buf.extend_from_slice(&(data_len as u64).to_le_bytes()); // 16
-    buf.extend_from_slice(&address.to_le_bytes()); // 24
-    buf.extend_from_slice(&(raw.message_type as u32).to_le_bytes()); // 32
-    buf.extend_from_slice(&(raw.error as u32).to_le_bytes()); // 36
-    buf.extend_from_slice(&raw.close_code.to_le_bytes()); // 40
-    buf.push(u8::from(raw.clean)); // 42
-    buf.extend_from_slice(&[0; 5]); // 43..48, reserved, zero
-    debug_assert_eq!(buf.len() - start, HEADER_SIZE);
+/// Writes one record, little-endian, into `out` (`RECORD_SIZE` bytes; the
+/// offsets are those of `wsc_batch_record`).
+fn write_record(out: &mut [u8], raw: &wsc_event, data_len: usize, offset: u64, address: u64) {
+    out[0..4].copy_from_slice(&(RECORD_SIZE as u32).to_le_bytes());
+    out[4..8].copy_from_slice(&(raw.event_type as u32).to_le_bytes());
+    out[8..16].copy_from_slice(&raw.client_id.to_le_bytes());
+    out[16..24].copy_from_slice(&(data_len as u64).to_le_bytes());
+    out[24..32].copy_from_slice(&offset.to_le_bytes());
+    out[32..40].copy_from_slice(&address.to_le_bytes());
+    out[40..44].copy_from_slice(&(raw.message_type as u32).to_le_bytes());
+    out[44..48].copy_from_slice(&(raw.error as u32).to_le_bytes());
+    out[48..50].copy_from_slice(&raw.close_code.to_le_bytes());
+    out[50] = u8::from(raw.clean);
+    out[51..56].fill(0);
 }
 
 /// The batches of one context, one per thread that polls batches; a

@@ -1,6 +1,7 @@
 //! `wsc_context`: the event loop (a poller, its clients, their timers and
 //! the event queue), its fd for other loops, and taking events from it.
 
+use super::batch::wsc_batch_record;
 use super::boundary::{ffi_boundary, put, put_opt, try_context};
 use super::event::{EventBox, wsc_event};
 use super::registry::{self, Handle, Kind};
@@ -228,8 +229,8 @@ pub extern "C" fn wsc_context_poll_events(
 ///
 /// - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
 /// - `max_events`: the most events in the batch, at least 1.
-/// - `out_batch`: receives the buffer (NULL when no event came: timeout,
-///   or a signal interrupted the wait). It belongs to the context and
+/// - `out_batch`: receives the buffer, which starts with the first record
+///   (NULL when no event came: timeout, or a signal interrupted the wait). It belongs to the context and
 ///   stays valid and unchanged until this thread's next
 ///   `wsc_context_poll_batch` on this context (which releases it, also
 ///   when that call fails) or `wsc_context_free`, whichever comes first;
@@ -237,29 +238,32 @@ pub extern "C" fn wsc_context_poll_events(
 /// - `out_len`: receives the buffer's length in bytes (0 with no event).
 /// - `out_count`: receives the number of events; may be NULL.
 ///
-/// The buffer is `*out_count` records back to back, with no padding and no
-/// alignment (read fields with `memcpy`). A record is its fixed fields,
-/// every integer little-endian whatever the host, then its inline payload:
+/// The buffer is `*out_count` records of `record_size` bytes each (the
+/// first field of every record; 56 in this version), then the payloads of
+/// the records that carry theirs inline. Every integer is little-endian
+/// whatever the host; the buffer is 8-byte aligned, so on a little-endian
+/// host (all that wsc builds for) the records are an array of
+/// `wsc_batch_record` (elsewhere read the fields with `memcpy`):
 ///
 /// | offset | type | field |
 /// |---|---|---|
-/// | 0 | u32 | `header_size`: bytes of the fixed fields (48 in this version) |
+/// | 0 | u32 | `record_size` |
 /// | 4 | u32 | `event_type` (`wsc_event_type`) |
 /// | 8 | u64 | `client_id` |
 /// | 16 | u64 | `data_len`: bytes of the payload |
-/// | 24 | u64 | `data_address`: 0 when the payload follows the fixed fields; else the address of the payload, which is kept out of line (payloads over 4 KiB may be) and valid as long as the buffer |
-/// | 32 | u32 | `message_type` (`wsc_message_type`) |
-/// | 36 | u32 | `error` (`wsc_result`) |
-/// | 40 | u16 | `close_code` |
-/// | 42 | u8 | `clean` (0 or 1) |
-/// | 43 | 5 bytes | reserved, zero |
+/// | 24 | u64 | `data_offset`: where an inline payload starts, in bytes from the start of the buffer; 0 when empty or out of line |
+/// | 32 | u64 | `data_address`: the address of a payload kept out of line (only payloads over 4096 bytes may be; valid as long as the buffer); 0 when inline |
+/// | 40 | u32 | `message_type` (`wsc_message_type`) |
+/// | 44 | u32 | `error` (`wsc_result`) |
+/// | 48 | u16 | `close_code` |
+/// | 50 | u8 | `clean` (0 or 1) |
+/// | 51 | 5 bytes | reserved, zero |
 ///
 /// Each field means what the `wsc_event` field of the same name means; the
 /// payload is what `data` points to, without the NUL that follows texts in
-/// a `wsc_event`. The next record starts at `header_size` bytes after this
-/// one's start, plus `data_len` when `data_address` is 0. Fields added to
-/// `wsc_event` in later versions are appended to the fixed fields here
-/// too, growing `header_size`: read it, never assume 48.
+/// a `wsc_event`. Record `i` starts at `i * record_size`. Fields added to
+/// `wsc_event` in later versions are appended to the records too, growing
+/// `record_size`: step by it, never by `sizeof(wsc_batch_record)`.
 ///
 /// Thread-safe: several threads may poll one context, batches or single
 /// events, each event going to exactly one of them; each thread has its
@@ -276,7 +280,7 @@ pub extern "C" fn wsc_context_poll_batch(
     context: *mut wsc_context,
     timeout_ms: i32,
     max_events: usize,
-    out_batch: *mut *const u8,
+    out_batch: *mut *const wsc_batch_record,
     out_len: *mut usize,
     out_count: *mut usize,
 ) -> wsc_result {
@@ -301,13 +305,14 @@ pub extern "C" fn wsc_context_poll_batch(
         batch.release();
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
         let polled = entry.poll_each(timeout, max_events, |ev| batch.push(ev));
+        batch.pack();
         let (ptr, len, count) = batch.view();
         if !entry.batches.put(me, batch) {
             return record(&Error::ContextClosed);
         }
         match polled {
             Ok(_) => {
-                put(out_batch, ptr);
+                put(out_batch, ptr.cast::<wsc_batch_record>());
                 put(out_len, len);
                 put_opt(out_count, count);
                 wsc_result::Ok

@@ -41,6 +41,7 @@ pub mod client;
 pub mod client_config;
 
 // Every C type and function also at `wsc::ffi::*`, as before the split.
+pub use batch::wsc_batch_record;
 pub use client::*;
 pub use client_config::*;
 pub use context::*;

@@ -26,7 +26,7 @@ static int child(wsc_context *old_ctx, wsc_client *old_client, const char *url)
     CHECK_RC(wsc_client_new(old_ctx, url, &other), WSC_RESULT_FORKED);
     CHECK(other == NULL);
     {
-        const uint8_t *batch = NULL;
+        const wsc_batch_record *batch = NULL;
         size_t len = 0;
         int fd = -1;
         CHECK_RC(wsc_context_poll_batch(old_ctx, 0, 8, &batch, &len, NULL), WSC_RESULT_FORKED);

@@ -1,10 +1,10 @@
 /*
  * wsc_context_poll_batch hands a batch over as one packed buffer: records
- * of little-endian fields (header_size, event_type, client_id, data_len,
- * data_address, message_type, error, close_code, clean), each followed by
- * its payload unless the payload is kept out of line (data_address != 0,
- * big payloads). The buffer is the calling thread's until its next batch
- * poll; misuse is an error.
+ * of little-endian fields (record_size, event_type, client_id, data_len,
+ * data_offset, data_address, message_type, error, close_code, clean), then
+ * the inline payloads; a big payload may stay out of line (data_address).
+ * The buffer is the calling thread's until its next batch poll; misuse is
+ * an error.
  */
 #include "common.h"
 
@@ -12,8 +12,8 @@
 #define BIG 10000
 
 typedef struct {
-    uint32_t header_size, event_type, message_type, error;
-    uint64_t client_id, data_len, data_address;
+    uint32_t record_size, event_type, message_type, error;
+    uint64_t client_id, data_len, data_offset, data_address;
     uint16_t close_code;
     uint8_t clean;
     const uint8_t *data;
@@ -28,34 +28,38 @@ static uint64_t le(const uint8_t *p, int n)
     return v;
 }
 
-/* Reads the record at `p` (with `left` bytes left); the size it spans, 0
- * when it does not fit. */
-static size_t read_record(const uint8_t *p, size_t left, record *r)
+/* Reads record `i` of the batch `b` (`len` bytes, `count` records) byte by
+ * byte, as a reader on any host would; 0 when it does not fit. */
+static int read_record(const uint8_t *b, size_t len, size_t count, size_t i, record *r)
 {
-    if (left < 48) {
+    if (len < 4) {
         return 0;
     }
-    r->header_size = (uint32_t)le(p, 4);
+    size_t stride = (size_t)le(b, 4);
+    if (stride < 56 || count > len / stride || (i + 1) * stride > len) {
+        return 0;
+    }
+    const uint8_t *p = b + i * stride;
+    r->record_size = (uint32_t)le(p, 4);
     r->event_type = (uint32_t)le(p + 4, 4);
     r->client_id = le(p + 8, 8);
     r->data_len = le(p + 16, 8);
-    r->data_address = le(p + 24, 8);
-    r->message_type = (uint32_t)le(p + 32, 4);
-    r->error = (uint32_t)le(p + 36, 4);
-    r->close_code = (uint16_t)le(p + 40, 2);
-    r->clean = p[42];
-    if (r->header_size < 48 || r->header_size > left) {
-        return 0;
-    }
+    r->data_offset = le(p + 24, 8);
+    r->data_address = le(p + 32, 8);
+    r->message_type = (uint32_t)le(p + 40, 4);
+    r->error = (uint32_t)le(p + 44, 4);
+    r->close_code = (uint16_t)le(p + 48, 2);
+    r->clean = p[50];
     if (r->data_address != 0) {
         r->data = (const uint8_t *)(uintptr_t)r->data_address;
-        return r->header_size;
-    }
-    if (r->data_len > left - r->header_size) {
+    } else if (r->data_len == 0) {
+        r->data = NULL;
+    } else if (r->data_offset < count * stride || r->data_len > len - r->data_offset) {
         return 0;
+    } else {
+        r->data = b + r->data_offset;
     }
-    r->data = p + r->header_size;
-    return r->header_size + r->data_len;
+    return 1;
 }
 
 int main(void)
@@ -63,7 +67,7 @@ int main(void)
     echo_server srv;
     wsc_context *ctx = NULL, *other = NULL;
     wsc_client *c = NULL;
-    const uint8_t *batch = NULL;
+    const wsc_batch_record *batch = NULL;
     size_t len = 0, count = 0, got = 0, calls = 0;
     uint64_t id = 0;
     char url[128], want[16];
@@ -106,15 +110,17 @@ int main(void)
         if (count > 0) {
             calls++;
         }
-        size_t at = 0, seen = 0;
-        while (at < len) {
+        size_t seen = 0;
+        for (size_t i = 0; i < count; i++) {
             record r;
-            size_t span = read_record(batch + at, len - at, &r);
-            CHECK_MSG(span > 0, "record at %zu of %zu does not fit", at, len);
-            REQUIRE(span > 0);
-            CHECK(r.header_size == 48);
+            int fits = read_record((const uint8_t *)batch, len, count, i, &r);
+            CHECK_MSG(fits, "record %zu of %zu does not fit in %zu bytes", i, count, len);
+            REQUIRE(fits);
+            CHECK(r.record_size == 56);
             CHECK(r.client_id == id);
             CHECK(r.error == WSC_RESULT_OK);
+            /* The same through the struct (a little-endian host). */
+            CHECK(batch[i].event_type == r.event_type && batch[i].data_len == r.data_len);
             if (r.event_type == WSC_EVENT_TYPE_OPEN) {
                 opened = 1;
                 CHECK(r.data_len > 12 && memcmp(r.data, "HTTP/1.1 101", 12) == 0);
@@ -132,7 +138,6 @@ int main(void)
                 out_of_line = r.data_address != 0;
                 big_seen = 1;
             }
-            at += span;
             seen++;
         }
         CHECK_MSG(seen == count, "%zu records, %zu counted", seen, count);
@@ -148,17 +153,14 @@ int main(void)
     int closed = 0;
     for (k = 0; k < 50 && !closed; k++) {
         REQUIRE_RC(wsc_context_poll_batch(ctx, 200, 8, &batch, &len, &count), WSC_RESULT_OK);
-        size_t at = 0;
-        while (at < len) {
+        for (size_t i = 0; i < count; i++) {
             record r;
-            size_t span = read_record(batch + at, len - at, &r);
-            REQUIRE(span > 0);
+            REQUIRE(read_record((const uint8_t *)batch, len, count, i, &r));
             if (r.event_type == WSC_EVENT_TYPE_CLOSED) {
                 closed = 1;
                 CHECK(r.close_code == 1000);
                 CHECK(r.clean == 1);
             }
-            at += span;
         }
     }
     CHECK(closed);
