@@ -62,6 +62,9 @@ final class EventPump
     /** Number of records in the batch; 0: nothing left. */
     private static int $end = 0;
 
+    /** The shared context's pointer, cached: forgotten by drop() when the context goes. */
+    private static ?CData $context = null;
+
     /** `const wsc_batch_record *`: the batch the last poll returned (records, then payloads). */
     private static ?CData $batchPointer = null;
 
@@ -197,6 +200,7 @@ final class EventPump
         EventPump::$next = 0;
         EventPump::$batch = '';
         EventPump::$records = null;
+        EventPump::$context = null;
     }
 
     /**
@@ -274,7 +278,7 @@ final class EventPump
         }
         $max = $limit < self::BATCH ? $limit : self::BATCH;
         $result = EventPump::$ffi->wsc_context_poll_batch(
-            Context::pointer(),
+            EventPump::$context ??= Context::pointer(),
             $timeoutMs,
             $max,
             EventPump::$batchPointerAddress,
@@ -284,7 +288,7 @@ final class EventPump
         if ($result !== Abi::RESULT_OK) {
             if ($result === Abi::RESULT_FORKED) {
                 $result = EventPump::$ffi->wsc_context_poll_batch(
-                    Context::renewAfterFork(),
+                    EventPump::$context = Context::renewAfterFork(),
                     $timeoutMs,
                     $max,
                     EventPump::$batchPointerAddress,
