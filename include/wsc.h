@@ -16,13 +16,14 @@
  *   _free(NULL) is a no-op.
  * - No Rust panic unwinds into the caller: it becomes WSC_RESULT_PANIC.
  * - All functions are thread-safe unless their doc says otherwise. Events
- *   reach the caller only through wsc_context_poll_event and
- *   wsc_context_poll_events, on the caller's thread; the library never
- *   calls back into the caller.
+ *   reach the caller only through wsc_context_poll_event,
+ *   wsc_context_poll_events and wsc_context_poll_batch, on the caller's
+ *   thread; the library never calls back into the caller.
  * - Process-wide effects: wsc_context_new raises the soft RLIMIT_NOFILE
  *   limit to the hard limit; the library installs pthread_atfork handlers
  *   (a context created before fork() answers WSC_RESULT_FORKED in the child);
- *   one handle registry (and its lock) serves all contexts of the process.
+ *   one handle registry (64 shards, each with its own lock, picked by the
+ *   handle's address) serves all contexts of the process.
  * - The ABI is not stable before version 1.0: compare WSC_VERSION_* with
  *   what wsc_version returns at run time.
  */
@@ -457,6 +458,108 @@ typedef struct {
 } wsc_event;
 
 /**
+ * One event of a batch of `wsc_context_poll_batch`, as the buffer holds
+ * it: every integer little-endian whatever the host, so on little-endian
+ * hosts (all that wsc builds for) the records at the start of the buffer
+ * are an array of this struct. Fields are only ever appended (a field
+ * added to `wsc_event` is appended here too): step from one record to the
+ * next by `record_size`, never by `sizeof(wsc_batch_record)`.
+ */
+typedef struct {
+  /**
+   * Size of every record of the batch in bytes (112 in this version).
+   */
+  uint32_t record_size;
+  /**
+   * What happened: a `wsc_event_type` value.
+   */
+  uint32_t event_type;
+  /**
+   * As `wsc_event.client_id`.
+   */
+  uint64_t client_id;
+  /**
+   * Length of the payload in bytes (as `wsc_event.data_len`; a text
+   * carries no NUL here).
+   */
+  uint64_t data_len;
+  /**
+   * Where the payload starts, in bytes from the start of the buffer,
+   * when it is inline; 0 when it is empty or kept out of line.
+   */
+  uint64_t data_offset;
+  /**
+   * The address of a payload kept out of line (only payloads over
+   * 4096 bytes may be; valid as long as the buffer); 0 when inline.
+   */
+  uint64_t data_address;
+  /**
+   * As `wsc_event.message_type`: a `wsc_message_type` value.
+   */
+  uint32_t message_type;
+  /**
+   * As `wsc_event.error`: a `wsc_result` value.
+   */
+  uint32_t error;
+  /**
+   * As `wsc_event.close_code`.
+   */
+  uint16_t close_code;
+  /**
+   * As `wsc_event.clean`: 0 or 1.
+   */
+  uint8_t clean;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[5];
+  /**
+   * As `wsc_event.http_status`: the status of a refused opening
+   * handshake (`ERROR` events), 0 otherwise.
+   */
+  uint16_t http_status;
+  /**
+   * Zero.
+   */
+  uint8_t reserved2[2];
+  /**
+   * As `wsc_event.reconnect_reason`: a `wsc_reconnect_reason` value
+   * (`RECONNECT` events).
+   */
+  uint32_t reconnect_reason;
+  /**
+   * As `wsc_event.reconnect_delay_ms` (milliseconds).
+   */
+  uint64_t reconnect_delay_ms;
+  /**
+   * As `wsc_event.reconnect_attempt`.
+   */
+  uint32_t reconnect_attempt;
+  /**
+   * Zero.
+   */
+  uint32_t reserved3;
+  /**
+   * Where the refused handshake's response head starts, in bytes from
+   * the start of the buffer (always inline); 0 when there is none.
+   */
+  uint64_t http_head_offset;
+  /**
+   * Length of that head in bytes (as `wsc_event.http_head_len`).
+   */
+  uint64_t http_head_len;
+  /**
+   * Where the body excerpt starts, in bytes from the start of the
+   * buffer (always inline); 0 when there is none.
+   */
+  uint64_t http_body_offset;
+  /**
+   * Length of the body excerpt in bytes (as `wsc_event.http_body_len`).
+   */
+  uint64_t http_body_len;
+} wsc_batch_record;
+
+/**
  * permessage-deflate parameters (RFC 7692) for
  * `wsc_client_set_compression`. A zero-initialized struct is the default
  * offer: context takeover both ways, window bits left to the server,
@@ -563,7 +666,8 @@ wsc_result wsc_context_free(wsc_context *context);
  *
  * - `out_fd`: receives the fd, valid until `wsc_context_free`.
  *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `FORKED` (in a
+ * `fork()` child: the fd is the parent's poller).
  */
 wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
 
@@ -629,6 +733,78 @@ wsc_result wsc_context_poll_events(wsc_context *context,
                                    const wsc_event **out_events,
                                    size_t capacity,
                                    size_t *out_count);
+
+/**
+ * Polls like `wsc_context_poll_events` and hands the whole batch over in
+ * one packed, caller-readable buffer: no event handles to free, one call
+ * per batch for FFI callers such as PHP. Every call first releases the
+ * calling thread's previous batch on this context.
+ *
+ * - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+ * - `max_events`: the most events in the batch, at least 1.
+ * - `out_batch`: receives the buffer, which starts with the first record
+ *   (NULL when no event came: timeout, or a signal interrupted the wait). It belongs to the context and
+ *   stays valid and unchanged until this thread's next
+ *   `wsc_context_poll_batch` on this context (which releases it, also
+ *   when that call fails) or `wsc_context_free`, whichever comes first;
+ *   other threads' batch polls never touch it. Read-only; never free it.
+ * - `out_len`: receives the buffer's length in bytes (0 with no event).
+ * - `out_count`: receives the number of events; may be NULL.
+ *
+ * The buffer is `*out_count` records of `record_size` bytes each (the
+ * first field of every record; 112 in this version), then the payloads of
+ * the records that carry theirs inline. Every integer is little-endian
+ * whatever the host; the buffer is 8-byte aligned, so on a little-endian
+ * host (all that wsc builds for) the records are an array of
+ * `wsc_batch_record` (elsewhere read the fields with `memcpy`):
+ *
+ * | offset | type | field |
+ * |---|---|---|
+ * | 0 | u32 | `record_size` |
+ * | 4 | u32 | `event_type` (`wsc_event_type`) |
+ * | 8 | u64 | `client_id` |
+ * | 16 | u64 | `data_len`: bytes of the payload |
+ * | 24 | u64 | `data_offset`: where an inline payload starts, in bytes from the start of the buffer; 0 when empty or out of line |
+ * | 32 | u64 | `data_address`: the address of a payload kept out of line (only payloads over 4096 bytes may be; valid as long as the buffer); 0 when inline |
+ * | 40 | u32 | `message_type` (`wsc_message_type`) |
+ * | 44 | u32 | `error` (`wsc_result`) |
+ * | 48 | u16 | `close_code` |
+ * | 50 | u8 | `clean` (0 or 1) |
+ * | 51 | 5 bytes | reserved, zero |
+ * | 56 | u16 | `http_status` (a refused opening handshake's status, `ERROR` events) |
+ * | 58 | 2 bytes | reserved, zero |
+ * | 60 | u32 | `reconnect_reason` (`wsc_reconnect_reason`, `RECONNECT` events) |
+ * | 64 | u64 | `reconnect_delay_ms` |
+ * | 72 | u32 | `reconnect_attempt` |
+ * | 76 | 4 bytes | reserved, zero |
+ * | 80 | u64 | `http_head_offset`: where the refused handshake's response head starts (always inline); 0 when none |
+ * | 88 | u64 | `http_head_len` |
+ * | 96 | u64 | `http_body_offset`: where its body excerpt starts (always inline); 0 when none |
+ * | 104 | u64 | `http_body_len` |
+ *
+ * Each field means what the `wsc_event` field of the same name means; the
+ * payload is what `data` points to, without the NUL that follows texts in
+ * a `wsc_event`. Record `i` starts at `i * record_size`. Fields added to
+ * `wsc_event` in later versions are appended to the records too, growing
+ * `record_size`: step by it, never by `sizeof(wsc_batch_record)`.
+ *
+ * Thread-safe: several threads may poll one context, batches or single
+ * events, each event going to exactly one of them; each thread has its
+ * own batch buffer. A buffer of a thread that stops polling is released
+ * by `wsc_context_free`. Results: `OK` (a batch, or none on timeout);
+ * `NULL_ARGUMENT` (`context`, `out_batch` or `out_len` NULL);
+ * `INVALID_ARGUMENT` (`max_events` 0); `INVALID_HANDLE`; `CONTEXT_CLOSED`
+ * (also when the context was freed during the call); `FORKED` (in a
+ * `fork()` child; nothing is touched); `IO` (the poller failed). On an
+ * error the out-parameters are not written and the previous batch is
+ * released all the same (except `FORKED` and the argument errors).
+ */
+wsc_result wsc_context_poll_batch(wsc_context *context,
+                                  int32_t timeout_ms,
+                                  size_t max_events,
+                                  const wsc_batch_record **out_batch,
+                                  size_t *out_len,
+                                  size_t *out_count);
 
 /**
  * Frees `count` events of an array filled by `wsc_context_poll_events`.

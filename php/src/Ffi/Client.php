@@ -43,6 +43,9 @@ final class Client
         $ffi = Library::get()->ffi;
         $out = $ffi->new('wsc_client*');
         $result = $ffi->wsc_client_new(Context::pointer(), $url, FFI::addr($out));
+        if ($result === Abi::RESULT_FORKED) {
+            $result = $ffi->wsc_client_new(Context::renewAfterFork(), $url, FFI::addr($out));
+        }
         if ($result === Abi::RESULT_INVALID_URL || $result === Abi::RESULT_INVALID_UTF8) {
             throw new \InvalidArgumentException("invalid remote address '{$url}': " . Result::describe($result));
         }
