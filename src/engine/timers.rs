@@ -14,6 +14,10 @@ pub(crate) enum TimerKind {
     Ping,
     Pong,
     Reconnect,
+    /// The application heartbeat's next message.
+    Heartbeat,
+    /// The receive-idle timeout's check.
+    Idle,
 }
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by

@@ -98,3 +98,39 @@ impl DeflateOptions {
         s
     }
 }
+
+/// The default of the compression threshold
+/// (`Client::set_compression_threshold`), in bytes: with
+/// permessage-deflate in force, shorter messages go uncompressed. Below
+/// about this size deflate saves a handful of bytes per message at a cost
+/// of several microseconds of CPU on each side (figures:
+/// `bench-deflate threshold`, in the commit that set it).
+pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 256;
+
+/// The compression of one message sent with permessage-deflate in force
+/// (RFC 7692 §6: each message is compressed or not, RSV1 says which).
+/// Without permessage-deflate every message goes uncompressed whatever
+/// this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compress {
+    /// Compressed when its payload is at least the client's compression
+    /// threshold (the default).
+    #[default]
+    Auto,
+    /// Compressed whatever its size.
+    Always,
+    /// Sent uncompressed (e.g. data already compressed, or a message that
+    /// must not share a compression context with secrets, RFC 7692 §10).
+    Never,
+}
+
+impl Compress {
+    /// Whether a payload of `len` bytes is compressed, given the threshold.
+    pub(crate) fn wants(self, len: usize, threshold: usize) -> bool {
+        match self {
+            Compress::Auto => len >= threshold,
+            Compress::Always => true,
+            Compress::Never => false,
+        }
+    }
+}

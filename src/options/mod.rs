@@ -7,7 +7,7 @@ mod proxy;
 mod target;
 mod tls;
 
-pub use compression::DeflateOptions;
+pub use compression::{Compress, DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub(crate) use proxy::{Proxy, ProxyKind};
 pub(crate) use target::Target;
 pub use tls::TlsVersion;
@@ -82,6 +82,34 @@ pub(crate) struct ClientOptions {
     /// = no compression (Workerman's behaviour; a compressing connection
     /// costs up to ~300 KiB with context takeover). Default: `None`.
     pub(crate) compression: Option<DeflateOptions>,
+    /// An application-level heartbeat: this message is sent every
+    /// `interval` while the connection is open (the first one `interval`
+    /// after the opening handshake), e.g. the text `ping` or
+    /// `{"op":"ping"}` that some servers require besides ping frames.
+    /// `None` = off. Default: off.
+    pub(crate) heartbeat: Option<Heartbeat>,
+    /// Receive-idle timeout: when no data message (text or binary) has
+    /// arrived for this long while open, the connection is failed as a
+    /// dead peer (an `Error::Timeout` of kind `Idle`, then `Closed` 1006),
+    /// and the automatic reconnect, when set, applies. `None` = off.
+    /// Default: off.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// With permessage-deflate in force: messages whose payload is shorter
+    /// than this many bytes are sent uncompressed (RFC 7692 §6: compression
+    /// is chosen per message), unless a send asks otherwise. Default
+    /// [`DEFAULT_COMPRESSION_THRESHOLD`].
+    pub(crate) compression_threshold: usize,
+}
+
+/// An application-level heartbeat ([`ClientOptions::heartbeat`]).
+#[derive(Clone)]
+pub(crate) struct Heartbeat {
+    /// Time between two heartbeats; above 0.
+    pub(crate) interval: Duration,
+    /// Text (checked as UTF-8 when it was set) or binary.
+    pub(crate) message_type: crate::event::MessageType,
+    /// The message's payload.
+    pub(crate) data: tungstenite::Bytes,
 }
 
 impl Default for ClientOptions {
@@ -105,6 +133,9 @@ impl Default for ClientOptions {
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
             compression: None,
+            heartbeat: None,
+            idle_timeout: None,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
         }
     }
 }

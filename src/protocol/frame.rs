@@ -171,15 +171,21 @@ impl Payload {
 
 /// The message as tungstenite writes it: plain (text not checked again),
 /// or with permessage-deflate compressed into one frame with RSV1 (RFC 7692
-/// §6, §7.2.1), which tungstenite masks and writes as it is. Returns the
-/// wire payload length.
+/// §6, §7.2.1), which tungstenite masks and writes as it is. `compress`:
+/// false sends it uncompressed even with permessage-deflate in force (the
+/// choice is per message, §6). Returns the wire payload length.
 ///
 /// Errors: [`Error::Io`] when compression fails.
 pub(crate) fn wire_message(
     deflater: &mut Option<Deflater>,
     payload: &Payload,
+    compress: bool,
 ) -> Result<(Message, usize)> {
-    let Some(d) = deflater else {
+    let d = match deflater {
+        Some(d) if compress => Some(d),
+        _ => None,
+    };
+    let Some(d) = d else {
         let len = payload.len();
         let msg = match payload {
             Payload::Text(t) => Message::Text(t.clone()),

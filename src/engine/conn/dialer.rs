@@ -3,6 +3,7 @@
 //! handshake, up to the open connection. These are the pre-open states of
 //! [`Conn`]; each step hands over to the next as far as the socket allows.
 
+use super::liveness::Phase;
 use super::{Conn, Env, State};
 use crate::engine::resolver::Request;
 use crate::engine::stream::{Inner, Stream};
@@ -41,6 +42,7 @@ impl Conn {
         self.peer_close = None;
         self.paused = false;
         self.throttled = false;
+        self.link.attempt_started();
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
@@ -79,6 +81,7 @@ impl Conn {
             Some(p) => format!("{} (the proxy)", p.host),
             None => self.target.host.clone(),
         };
+        self.link.phase_done(Phase::Dns);
         match addrs {
             Ok(a) if !a.is_empty() => self.start_tcp(env, a, 0),
             Ok(_) => self.fail(env, Error::Dns(format!("{host}: no address"))),
@@ -159,6 +162,7 @@ impl Conn {
             }
             return false;
         }
+        self.link.phase_done(Phase::Tcp);
         let _ = sock.set_nodelay(true);
         self.peer_addr = sock.peer_addr().ok();
         self.local_addr = sock.local_addr().ok();
@@ -172,7 +176,10 @@ impl Conn {
 
     pub(super) fn proxy_progress(&mut self, env: &mut Env, p: Progress) -> bool {
         match p {
-            Progress::Done(sock) => self.tunnel_ready(env, sock),
+            Progress::Done(sock) => {
+                self.link.phase_done(Phase::Proxy);
+                self.tunnel_ready(env, sock)
+            }
             Progress::Pending(shake) => {
                 self.state = State::Proxy(shake);
                 false
@@ -266,6 +273,7 @@ impl Conn {
         env: &mut Env,
         stream: openssl::ssl::SslStream<TcpStream>,
     ) -> bool {
+        self.link.phase_done(Phase::Tls);
         self.tls_resumed = stream.ssl().session_reused();
         if let Some(config) = self.tls_config.take() {
             config.handshake_done(&stream);
@@ -357,6 +365,7 @@ impl Conn {
                 self.extensions = negotiated.map(|n| n.answer);
                 self.outbox.opened(ws.get_ref().bytes_written);
                 self.failed_attempts = 0;
+                self.link.opened();
                 env.emit(
                     self.id,
                     EventKind::Open {
@@ -372,6 +381,7 @@ impl Conn {
                     );
                 }
                 self.state = State::Open(Box::new(ws));
+                self.arm_liveness(env);
                 self.flush_pending(env);
             }
             Err(HandshakeError::Interrupted(mid)) => {

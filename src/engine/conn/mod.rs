@@ -28,6 +28,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Bytes, Message, WebSocket};
 
 mod dialer;
+mod liveness;
 mod outbox;
 mod timeouts;
 
@@ -128,6 +129,8 @@ pub(crate) struct Conn {
     pub(crate) tls_resumed: bool,
     /// The shared TLS configuration of the handshake under way.
     tls_config: Option<std::sync::Arc<tls::TlsConfig>>,
+    /// Link metrics and liveness clocks (`liveness.rs`).
+    link: liveness::Link,
 }
 
 fn is_would_block(e: &tungstenite::Error) -> bool {
@@ -160,6 +163,7 @@ impl Conn {
             extensions: None,
             tls_resumed: false,
             tls_config: None,
+            link: liveness::Link::default(),
         }
     }
 
@@ -287,6 +291,9 @@ impl Conn {
                 // UTF-8 watch); the watch says which it was.
                 Ok(Message::Binary(data)) => {
                     delivered += 1;
+                    // Any frame is a sign of life for the pong timeout.
+                    self.ping_outstanding = None;
+                    self.link.received(data.len());
                     let message_type = ws.get_mut().next_message_type();
                     let kind = EventKind::Message { message_type, data };
                     env.emit(self.id, kind);
@@ -295,6 +302,8 @@ impl Conn {
                 // binary); already validated by tungstenite if it were.
                 Ok(Message::Text(t)) => {
                     delivered += 1;
+                    self.ping_outstanding = None;
+                    self.link.received(t.len());
                     let kind = EventKind::Message {
                         message_type: MessageType::Text,
                         data: Bytes::from(t),
@@ -302,6 +311,7 @@ impl Conn {
                     env.emit(self.id, kind);
                 }
                 Ok(Message::Ping(p)) => {
+                    self.ping_outstanding = None;
                     // tungstenite answers pings only while open (no pong
                     // after a close frame was sent or received).
                     if let State::Open(_) = self.state {
@@ -311,6 +321,7 @@ impl Conn {
                 }
                 Ok(Message::Pong(p)) => {
                     self.ping_outstanding = None;
+                    self.link.pong_received();
                     env.emit(self.id, EventKind::Pong(p));
                 }
                 Ok(Message::Close(frame)) => {
@@ -343,7 +354,7 @@ impl Conn {
                     }
                 }
                 Ok(Message::Frame(_)) => {}
-                Err(e) if is_would_block(&e) => return,
+                Err(e) if is_would_block(&e) => return self.note_data(delivered),
                 Err(e) if delivered > 0 && !matches!(e, tungstenite::Error::ConnectionClosed) => {
                     self.deferred = Some(e);
                     env.deferred.push((self.id, self.generation));
@@ -597,6 +608,7 @@ impl Conn {
             env.timers
                 .push(now + t, self.id, self.generation, TimerKind::Pong);
         }
+        self.link.ping_sent();
         match ws.send(Message::Ping(Bytes::copy_from_slice(data))) {
             Ok(()) => Ok(()),
             Err(e) if is_would_block(&e) => Ok(()),
