@@ -308,10 +308,9 @@ typedef enum {
 } wsc_tls_version;
 
 /**
- * The compression of one message sent with `wsc_client_send_with`
- * (RFC 7692 §6: with permessage-deflate in force each message is
- * compressed or not). Without permessage-deflate in force every message
- * goes uncompressed.
+ * The compression of one message (`wsc_client_send_with`).
+ * RFC 7692 §6: with permessage-deflate in force each message is
+ * compressed or not; without it every message goes uncompressed.
  */
 typedef enum {
   /**

@@ -453,10 +453,9 @@ pub extern "C" fn wsc_client_tls_session_resumed(
     })
 }
 
-/// The compression of one message sent with `wsc_client_send_with`
-/// (RFC 7692 §6: with permessage-deflate in force each message is
-/// compressed or not). Without permessage-deflate in force every message
-/// goes uncompressed.
+/// The compression of one message (`wsc_client_send_with`).
+/// RFC 7692 §6: with permessage-deflate in force each message is
+/// compressed or not; without it every message goes uncompressed.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum wsc_compress {

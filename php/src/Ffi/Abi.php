@@ -210,7 +210,7 @@ final class Abi
     /** TLS 1.3. */
     public const TLS_VERSION_TLS13 = 13;
 
-    // wsc_compress: The compression of one message sent with `wsc_client_send_with` (RFC 7692 §6: with permessage-deflate in force each message is compressed or not).
+    // wsc_compress: The compression of one message (`wsc_client_send_with`).
     /**
      * Compressed when its payload is at least the client's threshold
      * (`wsc_client_set_compression_threshold`), as `wsc_client_send`.
