@@ -279,23 +279,37 @@ fn window(port: u16) {
 }
 
 /// `--threshold`: per message size, what compressing costs the client in
-/// CPU and saves on the wire (JSON-like text, default options, context
-/// takeover), against the same messages sent uncompressed on the same
-/// connection (the server compresses its echoes either way, so the
-/// difference in CPU is our compressor's).
+/// CPU and saves on the wire (distinct JSON-like texts, level 6, with and
+/// without context takeover), against the same messages sent
+/// uncompressed on the same connection (the server compresses its echoes
+/// either way, so the difference in CPU is our compressor's).
 fn threshold(port: u16, messages: usize) {
     println!(
-        "threshold: JSON-like text, context takeover, level 6; {messages} messages per row, 16 in flight"
+        "threshold: distinct JSON-like texts, level 6; {messages} messages per row and mode, 16 in flight"
     );
-    for size in [32usize, 64, 128, 192, 256, 384, 512, 1024, 2048] {
+    for (mode, opts) in modes().into_iter().skip(1) {
+        for size in [32usize, 64, 128, 192, 256, 384, 512, 1024, 2048] {
+            threshold_row(port, messages, mode, opts.clone(), size);
+        }
+    }
+}
+
+fn threshold_row(
+    port: u16,
+    messages: usize,
+    mode: &str,
+    opts: Option<DeflateOptions>,
+    size: usize,
+) {
+    {
         let ctx = Context::new().expect("context");
-        let c = open(
-            &ctx,
-            &format!("ws://127.0.0.1:{port}/echo"),
-            &Some(DeflateOptions::default()),
-        );
+        let c = open(&ctx, &format!("ws://127.0.0.1:{port}/echo"), &opts);
         await_events(&ctx, 1, |k| matches!(k, EventKind::Open { .. }));
-        let payloads: Vec<String> = (0..64).map(|i| json_like(size, i * 1000)).collect();
+        // Each message its own: the same bytes would compress to a
+        // back-reference with context takeover.
+        let payloads: Vec<String> = (0..messages)
+            .map(|i| json_like(size, i * size / 40))
+            .collect();
         let mut row = Vec::new();
         // Warm-up, then uncompressed, compressed, uncompressed, compressed.
         for (round, compress) in [
@@ -311,7 +325,7 @@ fn threshold(port: u16, messages: usize) {
             let deadline = Instant::now() + WAIT * 2;
             while got < messages {
                 while sent < messages && sent - got < WINDOW {
-                    c.send_with(MessageType::Text, payloads[sent % 64].as_bytes(), compress)
+                    c.send_with(MessageType::Text, payloads[sent].as_bytes(), compress)
                         .expect("send");
                     sent += 1;
                 }
@@ -344,7 +358,7 @@ fn threshold(port: u16, messages: usize) {
             avg(Compress::Always, |r| r.2),
         );
         println!(
-            "threshold {size:>5} B  wire {wire_off:>6.0} -> {wire_on:>6.0} B/msg (saves {:>5.0} B, {:>3.0} %)  \
+            "threshold {mode:<19} {size:>5} B  wire {wire_off:>6.0} -> {wire_on:>6.0} B/msg (saves {:>5.0} B, {:>3.0} %)  \
              client CPU {cpu_off:>5.1} -> {cpu_on:>5.1} us/msg ({:+.1} us)",
             wire_off - wire_on,
             (wire_off - wire_on) * 100.0 / wire_off,

@@ -101,10 +101,16 @@ impl DeflateOptions {
 
 /// The default of the compression threshold
 /// (`Client::set_compression_threshold`), in bytes: with
-/// permessage-deflate in force, shorter messages go uncompressed. Below
-/// about this size deflate saves a handful of bytes per message at a cost
-/// of several microseconds of CPU on each side (figures:
-/// `bench-deflate threshold`, in the commit that set it).
+/// permessage-deflate in force, shorter messages go uncompressed.
+///
+/// Measured with `bench-deflate --threshold` (distinct JSON-like texts,
+/// level 6): compressing costs the client about 3 µs per message plus
+/// ~0.01 µs per byte. Without context takeover a message under ~128 bytes
+/// saves nothing (64 B: 1 byte saved for +6 µs) and 256 B saves 54 %;
+/// with context takeover even 64 B saves 71 % (messages alike). 256 is
+/// where compression pays in both modes when a µs of CPU is weighed
+/// against the 12.5 bytes a 100 Mbit/s link carries in that time; set 0
+/// (or a lower value) when bandwidth matters more than CPU.
 pub const DEFAULT_COMPRESSION_THRESHOLD: usize = 256;
 
 /// The compression of one message sent with permessage-deflate in force
