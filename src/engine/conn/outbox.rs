@@ -155,17 +155,18 @@ impl Conn {
                     .requeue(std::iter::once((payload, compress)).chain(pending));
                 return;
             };
-            let z = compress.wants(payload.len(), self.opts.compression_threshold);
-            let (msg, payload_len) = match wire_message(&mut self.deflater, &payload, z) {
-                Ok(m) => m,
-                Err(e) => {
-                    // Compression failed: end the connection; this message
-                    // and the rest are reported undelivered.
-                    self.outbox
-                        .requeue(std::iter::once((payload, compress)).chain(pending));
-                    return self.lost(env, e);
-                }
-            };
+            let threshold = self.opts.compression_threshold;
+            let (msg, payload_len) =
+                match wire_message(&mut self.deflater, &payload, compress, threshold) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // Compression failed: end the connection; this message
+                        // and the rest are reported undelivered.
+                        self.outbox
+                            .requeue(std::iter::once((payload, compress)).chain(pending));
+                        return self.lost(env, e);
+                    }
+                };
             self.link.sent(payload.len());
             let end = self.outbox.submit(payload_len);
             self.outbox.unwritten.push_back((end, payload));
@@ -227,8 +228,9 @@ impl Conn {
                     return Err(Error::BufferFull);
                 }
                 let payload = Payload::new(t, data)?;
-                let z = compress.wants(data.len(), self.opts.compression_threshold);
-                let (msg, payload_len) = wire_message(&mut self.deflater, &payload, z)?;
+                let threshold = self.opts.compression_threshold;
+                let (msg, payload_len) =
+                    wire_message(&mut self.deflater, &payload, compress, threshold)?;
                 self.link.sent(data.len());
                 let end = self.outbox.submit(payload_len);
                 let State::Open(ws) = &mut self.state else {
