@@ -1182,8 +1182,10 @@ wsc_result wsc_client_set_reconnect_backoff(wsc_client *client,
  * Dead-peer detection: after each ping this client sends, wait at most
  * `timeout_ms` milliseconds for a pong; when none comes, the connection
  * is closed without a closing handshake and reported as an `ERROR`
- * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
- * Default 10000. Pair it with `wsc_client_set_ping_interval`.
+ * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). Any frame received after
+ * the ping (a message, a ping, a pong) counts as the sign of life, so a
+ * server that streams data is not dropped for a late pong. 0 turns the
+ * check off. Default 10000. Pair it with `wsc_client_set_ping_interval`.
  *
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */

@@ -295,8 +295,9 @@ impl Client {
     }
 
     /// After each ping, wait at most `timeout_ms` milliseconds for a pong
-    /// before the connection is closed (1006) with a timeout error; 0 turns
-    /// the check off. Default 10000.
+    /// before the connection is closed (1006) with a timeout error; any
+    /// frame received after the ping (message, ping, pong) counts as the
+    /// sign of life. 0 turns the check off. Default 10000.
     pub fn set_pong_timeout(&self, timeout_ms: u32) -> Result<()> {
         self.with(|c, _| {
             c.opts.pong_timeout =

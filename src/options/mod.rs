@@ -33,8 +33,9 @@ pub(crate) struct ClientOptions {
     /// Time allowed for the closing handshake (our close frame until the
     /// server closes TCP) before TCP is closed anyway. Default 5 s.
     pub(crate) close_timeout: Duration,
-    /// After a ping we send, time allowed for a pong before the peer is
-    /// taken as dead: the connection is closed (1006) and an error reported.
+    /// After a ping we send, time allowed for a pong (or any other frame:
+    /// every frame received is a sign of life) before the peer is taken as
+    /// dead: the connection is closed (1006) and an error reported.
     /// `None` = no check. Default 10 s.
     pub(crate) pong_timeout: Option<Duration>,
     /// Use TLS (OpenSSL) even for a `ws://` URL, as

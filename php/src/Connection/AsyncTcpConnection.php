@@ -200,8 +200,10 @@ class AsyncTcpConnection extends TcpConnection
      * A wsc addition: after each ping (see websocketPingInterval), the
      * seconds to wait for a pong before the server is taken as gone; then
      * onError(PROTOCOL_FAIL, "timeout: no pong within ...") and onClose
-     * (close code 1006). 0 turns the check off. Workerman has no such
-     * check: a dead peer behind a silent network is never noticed there.
+     * (close code 1006). Any frame received after the ping (a message, a
+     * ping, a pong) counts as the sign of life. 0 turns the check off.
+     * Workerman has no such check: a dead peer behind a silent network is
+     * never noticed there.
      */
     public int|float $websocketPongTimeout = 10;
 

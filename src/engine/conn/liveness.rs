@@ -105,19 +105,32 @@ impl Link {
         self.opens += 1;
     }
 
-    /// A ping was written: timed unless an earlier one still waits.
+    /// A ping was written: timed unless an earlier one still waits for its
+    /// pong. A ping without a pong for [`Link::STALE_PROBE`] is given up
+    /// (a server may answer only the latest of several pings, RFC 6455
+    /// §5.5.3), so one lost pong does not stop the measurements.
     pub(super) fn ping_sent(&mut self) {
-        if self.rtt_probe.is_none() {
-            self.rtt_probe = Some(Instant::now());
+        let now = Instant::now();
+        match self.rtt_probe {
+            Some(at) if now.saturating_duration_since(at) < Self::STALE_PROBE => {}
+            _ => self.rtt_probe = Some(now),
         }
     }
+
+    /// How long a ping waits for its pong before a newer ping is timed
+    /// instead.
+    const STALE_PROBE: Duration = Duration::from_secs(30);
 
     /// A pong arrived: one RTT sample (RFC 6298 §2 smoothing).
     pub(super) fn pong_received(&mut self) {
         let Some(at) = self.rtt_probe.take() else {
             return;
         };
-        let r = at.elapsed();
+        self.sample(at.elapsed());
+    }
+
+    /// One RTT sample `r`: RFC 6298 §2.2 for the first, §2.3 after.
+    fn sample(&mut self, r: Duration) {
         self.rtt_last = Some(r);
         self.rtt_samples += 1;
         match self.srtt {
@@ -241,5 +254,39 @@ impl Conn {
         ));
         let reason = e.to_string();
         self.finish(env, Some(e), 1006, reason, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtt_smoothing_follows_rfc_6298() {
+        let ms = Duration::from_millis;
+        let mut l = Link::default();
+        l.sample(ms(80));
+        // §2.2: SRTT = R, RTTVAR = R/2.
+        assert_eq!((l.srtt, l.rttvar), (Some(ms(80)), ms(40)));
+        l.sample(ms(160));
+        // §2.3: RTTVAR = 3/4 * 40 + 1/4 * |80 - 160| = 50; SRTT = 7/8 * 80 + 1/8 * 160 = 90.
+        assert_eq!((l.srtt, l.rttvar), (Some(ms(90)), ms(50)));
+        let m = l.snapshot((0, 0));
+        assert_eq!(
+            (m.rtt_last, m.rtt_smoothed, m.rtt_variation, m.rtt_samples),
+            (Some(ms(160)), Some(ms(90)), Some(ms(50)), 2)
+        );
+    }
+
+    #[test]
+    fn a_pong_without_a_timed_ping_gives_no_sample() {
+        let mut l = Link::default();
+        l.pong_received();
+        assert_eq!(l.snapshot((0, 0)).rtt_samples, 0);
+        l.ping_sent();
+        l.ping_sent(); // the first one is still the one timed
+        l.pong_received();
+        l.pong_received();
+        assert_eq!(l.snapshot((0, 0)).rtt_samples, 1);
     }
 }
