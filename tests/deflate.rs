@@ -9,58 +9,13 @@
 mod common;
 
 use common::*;
-use std::io::Read;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 use wsc::{Context, DeflateOptions, Error, EventKind, MessageType};
 
-const PYTHON: &str = "/usr/bin/python3";
-
 /// deflate_ws_server.py on a free port of 127.0.0.1, killed by PID on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
+type Server = PyServer;
 
-impl Server {
-    fn start() -> Server {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/deflate_ws_server.py");
-        let mut child = Command::new(PYTHON)
-            .arg(script)
-            .args(["--lifetime", "120"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {PYTHON} deflate_ws_server.py: {e}"));
-        let (port, line) = listening_port(&mut child, Duration::from_secs(20));
-        let Some(port) = port else {
-            let _ = child.kill();
-            let status = child.wait().expect("reap");
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!(
-                "deflate_ws_server.py did not start ({status}; exit 3 = python3-websockets \
-                 missing: scripts/install-deps.sh test); stdout {line:?}, stderr: {err}"
-            );
-        };
-        Server { child, port }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("ws://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn server() -> Server {
+    PyServer::start("deflate_ws_server.py")
 }
 
 /// A JSON-like, compressible text of about `n` bytes.
@@ -159,7 +114,7 @@ fn echo_round(ctx: &Context, client: &wsc::Client, count: usize) -> (u64, u64, u
 
 #[test]
 fn compressed_both_ways_with_context_takeover() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo", Some(DeflateOptions::default()));
     let ext = client
         .extensions()
@@ -184,7 +139,7 @@ fn compressed_both_ways_with_context_takeover() {
 
 #[test]
 fn no_context_takeover_both_ways_is_negotiated_and_works() {
-    let server = Server::start();
+    let server = server();
     let opts = DeflateOptions {
         client_no_context_takeover: true,
         server_no_context_takeover: true,
@@ -225,7 +180,7 @@ fn no_context_takeover_both_ways_is_negotiated_and_works() {
 
 #[test]
 fn a_server_that_declines_leaves_the_connection_uncompressed() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo?compress=0", Some(DeflateOptions::default()));
     assert_eq!(client.extensions().expect("extensions"), None);
     let (wire_in, rsv1, _) = echo_round(&ctx, &client, 1);
@@ -235,7 +190,7 @@ fn a_server_that_declines_leaves_the_connection_uncompressed() {
 
 #[test]
 fn compression_is_off_by_default() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo", None);
     assert_eq!(client.extensions().expect("extensions"), None);
     let (_, rsv1, read) = echo_round(&ctx, &client, 1);
@@ -262,7 +217,7 @@ fn failure(server: &Server, path: &str, opts: Option<DeflateOptions>) -> (Error,
 
 #[test]
 fn an_answer_that_was_not_offered_fails_the_handshake() {
-    let server = Server::start();
+    let server = server();
     // Compression off: no extension may be selected.
     let (e, code) = failure(&server, "/answer?ext=permessage-deflate", None);
     assert!(
@@ -300,7 +255,7 @@ fn an_answer_that_was_not_offered_fails_the_handshake() {
 
 #[test]
 fn a_decompression_bomb_is_refused_with_1009() {
-    let server = Server::start();
+    let server = server();
     // 8 MiB of zeros in about 8 KB, against a 1 MiB limit.
     let (e, code) = failure(&server, "/bomb", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::MessageTooBig(_)), "{e}");
@@ -309,7 +264,7 @@ fn a_decompression_bomb_is_refused_with_1009() {
 
 #[test]
 fn rsv1_on_a_control_frame_is_refused_with_1002() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/rsv1-ping", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::Protocol(_)), "{e}");
     assert_eq!(code, 1002);
@@ -317,7 +272,7 @@ fn rsv1_on_a_control_frame_is_refused_with_1002() {
 
 #[test]
 fn invalid_utf8_in_a_compressed_text_is_refused_with_1007() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/bad-utf8", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::InvalidPayload(_)), "{e}");
     assert_eq!(code, 1007);
@@ -325,7 +280,7 @@ fn invalid_utf8_in_a_compressed_text_is_refused_with_1007() {
 
 #[test]
 fn data_that_does_not_inflate_is_refused_with_1007() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/bad-data", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::InvalidPayload(_)), "{e}");
     assert_eq!(code, 1007);
@@ -358,7 +313,7 @@ fn bad_options_are_refused() {
 
 #[test]
 fn messages_queued_before_the_handshake_go_compressed() {
-    let server = Server::start();
+    let server = server();
     let ctx = Context::new().expect("context");
     let client = ctx.client(&server.url("/echo")).expect("client");
     client
@@ -381,7 +336,7 @@ fn messages_queued_before_the_handshake_go_compressed() {
 /// the wire; level 0 compresses exactly as level 6 does.
 #[test]
 fn level_0_compresses_at_the_default_level() {
-    let server = Server::start();
+    let server = server();
     let text = json_like(100_000);
     let wire_of = |level: u8| {
         let opts = DeflateOptions {

@@ -12,16 +12,6 @@
  */
 #include "common.h"
 
-static int py_server_start(echo_server *s, const char *script_path)
-{
-    char python[] = "/usr/bin/python3", flag[] = "--lifetime", secs[] = "120";
-    char script[128];
-    char *argv[] = {python, script, flag, secs, NULL};
-    snprintf(script, sizeof script, "%s", script_path);
-    return server_spawn(s, argv, script_path, 20000,
-                        " (exit 3: python3-websockets missing, scripts/install-deps.sh test)");
-}
-
 /* Waits for OPEN (skipping CONNECTED), checks it came. */
 static void expect_open(wsc_context *ctx)
 {
@@ -30,19 +20,6 @@ static void expect_open(wsc_context *ctx)
     if (ev != NULL) {
         FREE_EVENT(ev);
     }
-}
-
-/* The number after `"key": ` in the JSON text of ev, or -1. */
-static long json_number(const wsc_event *ev, const char *key)
-{
-    char text[512], pat[64];
-    size_t n = ev->data_len < sizeof text - 1 ? ev->data_len : sizeof text - 1;
-    const char *at;
-    memcpy(text, ev->data, n);
-    text[n] = 0;
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    at = strstr(text, pat);
-    return at ? strtol(at + strlen(pat), NULL, 10) : -1;
 }
 
 static void heartbeat_and_metrics(const echo_server *srv)

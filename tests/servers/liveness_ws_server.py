@@ -28,26 +28,17 @@ Behaviour by path (query parameters in brackets, with their defaults):
 Exit codes: 0 stopped, 3 python3-websockets is missing.
 """
 
-import argparse
-import signal
-import sys
 import threading
-import time
 import urllib.parse
 
 from ws_server_common import (
-    IO_TIMEOUT,
     MAX_SIZE,
     Opcode,
     Request,
     ServerProtocol,
-    add_listen_args,
-    announce,
-    listen,
-    log,
     run_connection,
     send_all,
-    shutdown_close,
+    serve_forever,
 )
 
 
@@ -126,30 +117,5 @@ def serve(sock):
         stop.set()
 
 
-def handle(sock):
-    sock.settimeout(IO_TIMEOUT)
-    try:
-        serve(sock)
-    except Exception as e:  # noqa: BLE001 - a test server logs and goes on
-        log("connection failed: {!r}".format(e))
-    finally:
-        shutdown_close(sock)
-
-
-def main():
-    p = argparse.ArgumentParser(description="liveness WebSocket server for wsc's tests (127.0.0.1 only)")
-    add_listen_args(p)
-    args = p.parse_args()
-    listener = listen(args.port, 128)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    timer = threading.Timer(args.lifetime, lambda: signal.raise_signal(signal.SIGTERM))
-    timer.daemon = True
-    timer.start()
-    announce(listener)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    main()
+    serve_forever(serve, "liveness WebSocket server for wsc's tests (127.0.0.1 only)")
