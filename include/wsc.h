@@ -400,7 +400,8 @@ typedef struct {
  * client's whole life. Fields are only ever appended: set `size` to
  * `sizeof(wsc_link_metrics)` before the call; the library fills the
  * fields that fit in `size` and sets `size` to the bytes it filled, so a
- * program built against an older header keeps working.
+ * program built against an older header keeps working; fields past the
+ * returned `size` (a header newer than the library) are left untouched.
  */
 typedef struct {
   /**

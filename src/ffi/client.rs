@@ -511,7 +511,8 @@ pub extern "C" fn wsc_client_send_with(
 /// client's whole life. Fields are only ever appended: set `size` to
 /// `sizeof(wsc_link_metrics)` before the call; the library fills the
 /// fields that fit in `size` and sets `size` to the bytes it filled, so a
-/// program built against an older header keeps working.
+/// program built against an older header keeps working; fields past the
+/// returned `size` (a header newer than the library) are left untouched.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct wsc_link_metrics {
