@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use wsc::{Context, DeflateOptions, Error, EventKind, MessageType};
+use wsc::{Compress, Context, DeflateOptions, Error, EventKind, MessageType};
 
 /// deflate_ws_server.py on a free port of 127.0.0.1, killed by PID on drop.
 type Server = PyServer;
@@ -369,4 +369,32 @@ fn a_level_above_9_is_refused_naming_it() {
         Err(Error::InvalidArgument(m)) => assert!(m.contains("12"), "{m}"),
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
+}
+
+#[test]
+fn short_messages_go_uncompressed_and_each_send_may_choose() {
+    let server = server();
+    let (ctx, client) = connect(&server, "/echo", Some(DeflateOptions::default()));
+    let long = json_like(1000);
+    let short = &long[..100];
+    assert_eq!(wsc::DEFAULT_COMPRESSION_THRESHOLD, 256);
+    send_text(&client, &long); // compressed: at or over the threshold
+    send_text(&client, short); // not
+    for (text, compress) in [(short, Compress::Always), (long.as_str(), Compress::Never)] {
+        client
+            .send_with(MessageType::Text, text.as_bytes(), compress)
+            .expect("send_with");
+    }
+    client.set_compression_threshold(0).expect("threshold");
+    send_text(&client, short); // compressed: the threshold applies at once
+    for want in [long.as_str(), short, short, long.as_str(), short] {
+        assert_eq!(next_text(&ctx), want);
+    }
+    client.set_compression_threshold(256).expect("threshold");
+    let (_, rsv1, frames) = stats(&ctx, &client);
+    assert_eq!(
+        (rsv1, frames),
+        (3, 6),
+        "3 of the 5 messages (and not \"stats\") compressed"
+    );
 }
