@@ -135,6 +135,27 @@ final class LivenessTest extends WscTestCase
         self::assertSame([2, 1, 2], [$m['connects'], $m['reconnects'], $m['opens']]);
     }
 
+    public function testAnyMessageCountsAsAPongForThePongTimeout(): void
+    {
+        $rec = new Recorder();
+        // Never a pong, but a message every 50 ms for 1.5 s.
+        $con = $rec->attach(new AsyncTcpConnection(self::liveUrl('/feed?count=30&interval_ms=50&pong=0')));
+        $con->websocketPingInterval = 0.1;
+        $con->websocketPongTimeout = 0.4;
+        $con->connect();
+        self::loopUntil(
+            fn () => $rec->count('onMessage') >= 30 || $rec->count('onError') > 0,
+            'the 30 messages of the feed',
+            15.0,
+        );
+        self::assertSame([], $rec->args('onError'), 'not failed while messages flowed');
+        self::assertSame(0, $rec->count('onWebSocketPong'));
+        // Quiet and no pongs: now the pong timeout fires.
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose after the pong timeout', 10.0);
+        self::assertStringContainsString('no pong within 400 ms', (string) $rec->args('onError')[0][1]);
+        self::assertSame(1006, $con->getCloseCode());
+    }
+
     public function testTheMetricsOfALiveConnection(): void
     {
         $rec = new Recorder();
