@@ -115,21 +115,21 @@ final class LivenessTest extends WscTestCase
                 }
             },
         ]);
-        $con->websocketIdleTimeout = 0.4;
+        $con->websocketIdleTimeout = 1.0; // ticks come 100 ms apart: a wide margin
         $con->websocketPingInterval = 0.1; // pings keep working: they do not count
         $con->connect();
-        self::loopUntil(fn () => $rec->count('onClose') >= 1, 'onClose after the idle timeout');
+        self::loopUntil(fn () => $rec->count('onClose') >= 1, 'onClose after the idle timeout', 10.0);
         self::assertSame(['tick 1', 'tick 2', 'tick 3'], array_column($rec->args('onMessage'), 0));
         $pongs = $rec->count('onWebSocketPong');
         self::assertGreaterThanOrEqual(2, $pongs, 'pongs came while the feed was quiet');
         self::assertSame(
             [[AsyncTcpConnection::PROTOCOL_FAIL,
-                'timeout: no message from the server within 400 ms (the receive-idle timeout)']],
+                'timeout: no message from the server within 1000 ms (the receive-idle timeout)']],
             $rec->args('onError'),
         );
         self::assertSame(1006, $con->getCloseCode());
         // reConnect() from onClose: open again, the feed starts over.
-        self::loopUntil(fn () => $rec->count('onMessage') >= 4, 'the feed after the reconnect');
+        self::loopUntil(fn () => $rec->count('onMessage') >= 4, 'the feed after the reconnect', 10.0);
         self::assertSame('tick 1', $rec->args('onMessage')[3][0]);
         $m = $con->getMetrics();
         self::assertSame([2, 1, 2], [$m['connects'], $m['reconnects'], $m['opens']]);
@@ -141,7 +141,7 @@ final class LivenessTest extends WscTestCase
         // Never a pong, but a message every 50 ms for 1.5 s.
         $con = $rec->attach(new AsyncTcpConnection(self::liveUrl('/feed?count=30&interval_ms=50&pong=0')));
         $con->websocketPingInterval = 0.1;
-        $con->websocketPongTimeout = 0.4;
+        $con->websocketPongTimeout = 1.0;
         $con->connect();
         self::loopUntil(
             fn () => $rec->count('onMessage') >= 30 || $rec->count('onError') > 0,
@@ -152,7 +152,7 @@ final class LivenessTest extends WscTestCase
         self::assertSame(0, $rec->count('onWebSocketPong'));
         // Quiet and no pongs: now the pong timeout fires.
         self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose after the pong timeout', 10.0);
-        self::assertStringContainsString('no pong within 400 ms', (string) $rec->args('onError')[0][1]);
+        self::assertStringContainsString('no pong within 1000 ms', (string) $rec->args('onError')[0][1]);
         self::assertSame(1006, $con->getCloseCode());
     }
 

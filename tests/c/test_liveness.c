@@ -141,7 +141,7 @@ static void idle_timeout(const echo_server *srv)
     REQUIRE_RC(wsc_context_new(&ctx), WSC_RESULT_OK);
     echo_url(url, sizeof url, srv, "/feed?count=3&interval_ms=100");
     REQUIRE_RC(wsc_client_new(ctx, url, &c), WSC_RESULT_OK);
-    CHECK_RC(wsc_client_set_idle_timeout(c, 400), WSC_RESULT_OK);
+    CHECK_RC(wsc_client_set_idle_timeout(c, 1000), WSC_RESULT_OK); /* ticks: 100 ms apart */
     CHECK_RC(wsc_client_set_ping_interval(c, 100), WSC_RESULT_OK);
     CHECK_RC(wsc_client_set_reconnect_backoff(c, 50, 50), WSC_RESULT_OK);
     CHECK_RC(wsc_client_connect(c), WSC_RESULT_OK);
@@ -157,7 +157,7 @@ static void idle_timeout(const echo_server *srv)
         }
         if (ev->event_type == WSC_EVENT_TYPE_ERROR) {
             CHECK_MSG(ev->error == WSC_RESULT_TIMEOUT, "error %s", wsc_result_str(ev->error));
-            CHECK_MSG(ev->data_len > 0 && strstr((const char *)ev->data, "within 400 ms") != NULL,
+            CHECK_MSG(ev->data_len > 0 && strstr((const char *)ev->data, "within 1000 ms") != NULL,
                       "message '%.*s'", (int)ev->data_len, (const char *)ev->data);
             wsc_event_free(ev);
             break;
