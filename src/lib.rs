@@ -34,7 +34,7 @@ pub use engine::{
     Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status, TlsVersion,
 };
 pub use error::{Error, Result};
-pub use event::{Event, EventKind, MessageType};
+pub use event::{Event, EventKind, MessageType, ReconnectReason};
 pub use metrics::{ConnectTimings, LinkMetrics};
 pub use options::{Compress, DEFAULT_COMPRESSION_THRESHOLD};
 /// The protocol layer's parsers for the fuzz targets (not a supported API).

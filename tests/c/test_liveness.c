@@ -165,6 +165,13 @@ static void idle_timeout(const echo_server *srv)
         wsc_event_free(ev);
     }
     CHECK_MSG(ticks == 3, "%d ticks before the timeout", ticks);
+    /* The reconnect policy's decision, then the end it follows. */
+    ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_RECONNECT, 5000);
+    if (ev != NULL) {
+        CHECK_MSG(ev->reconnect_reason == WSC_RECONNECT_REASON_BACKOFF && ev->reconnect_delay_ms <= 50,
+                  "reconnect reason %d in %u ms", (int)ev->reconnect_reason, (unsigned)ev->reconnect_delay_ms);
+        FREE_EVENT(ev);
+    }
     ev = EXPECT_EVENT(ctx, WSC_EVENT_TYPE_CLOSED, 5000);
     if (ev != NULL) {
         CHECK_MSG(ev->close_code == 1006 && !ev->clean, "closed %d", (int)ev->close_code);
