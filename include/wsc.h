@@ -350,6 +350,28 @@ typedef enum {
 } wsc_tls_version;
 
 /**
+ * The compression of one message (`wsc_client_send_with`).
+ * RFC 7692 §6: with permessage-deflate in force each message is
+ * compressed or not; without it every message goes uncompressed.
+ */
+typedef enum {
+  /**
+   * Compressed when its payload is at least the client's threshold
+   * (`wsc_client_set_compression_threshold`), as `wsc_client_send`.
+   */
+  WSC_COMPRESS_AUTO = 0,
+  /**
+   * Compressed whatever its size.
+   */
+  WSC_COMPRESS_ALWAYS = 1,
+  /**
+   * Sent uncompressed (data already compressed; or a message that must
+   * not share a compression context with secrets, RFC 7692 §10).
+   */
+  WSC_COMPRESS_NEVER = 2,
+} wsc_compress;
+
+/**
  * Opaque: a client, one WebSocket connection to one URL, reconnectable.
  * Create with `wsc_client_new`, free with `wsc_client_free`.
  */
@@ -558,6 +580,107 @@ typedef struct {
    */
   uint64_t http_body_len;
 } wsc_batch_record;
+
+/**
+ * Link metrics of a client, filled by `wsc_client_metrics`. Durations are
+ * in microseconds, -1 when not measured (yet); counts are over the
+ * client's whole life. Fields are only ever appended: set `size` to
+ * `sizeof(wsc_link_metrics)` before the call; the library fills the
+ * fields that fit in `size` and sets `size` to the bytes it filled, so a
+ * program built against an older header keeps working; fields past the
+ * returned `size` (a header newer than the library) are left untouched.
+ */
+typedef struct {
+  /**
+   * In: `sizeof(wsc_link_metrics)` as the caller knows it; out: the
+   * bytes the library filled (from the start of the struct).
+   */
+  size_t size;
+  /**
+   * The round-trip time of the last ping answered by a pong: from
+   * writing the ping until the pong was read (RFC 6455 §5.5.2-3; the
+   * read happens when the caller polls, or at the latest ~10 ms later
+   * on the fallback thread). Pings are those of
+   * `wsc_client_set_ping_interval` and `wsc_client_ping`.
+   */
+  int64_t rtt_last_us;
+  /**
+   * Smoothed RTT, RFC 6298 §2 (SRTT, alpha 1/8).
+   */
+  int64_t rtt_smoothed_us;
+  /**
+   * RTT variation, RFC 6298 §2 (RTTVAR, beta 1/4).
+   */
+  int64_t rtt_variation_us;
+  /**
+   * Pongs that gave an RTT sample.
+   */
+  uint64_t rtt_samples;
+  /**
+   * The last connect that opened: name resolution (-1 for an IP
+   * address).
+   */
+  int64_t connect_dns_us;
+  /**
+   * TCP connect (to the server, or to the proxy).
+   */
+  int64_t connect_tcp_us;
+  /**
+   * The proxy tunnel (HTTP CONNECT or SOCKS5); -1 without a proxy.
+   */
+  int64_t connect_proxy_us;
+  /**
+   * The TLS handshake; -1 for `ws://`.
+   */
+  int64_t connect_tls_us;
+  /**
+   * The opening handshake (request until the checked 101 response).
+   */
+  int64_t connect_handshake_us;
+  /**
+   * The whole attempt, start to open.
+   */
+  int64_t connect_total_us;
+  /**
+   * Connection attempts started (the first connect included).
+   */
+  uint64_t connects;
+  /**
+   * Attempts after the first (automatic reconnects,
+   * `wsc_client_reconnect`, `wsc_client_connect` after a close).
+   */
+  uint64_t reconnects;
+  /**
+   * Attempts that opened.
+   */
+  uint64_t opens;
+  /**
+   * Data messages written to the socket or its buffer (heartbeats
+   * included; not those still queued before the handshake).
+   */
+  uint64_t messages_sent;
+  /**
+   * Data messages received.
+   */
+  uint64_t messages_received;
+  /**
+   * Payload bytes of the messages sent (before compression).
+   */
+  uint64_t payload_bytes_sent;
+  /**
+   * Payload bytes of the messages received (after decompression).
+   */
+  uint64_t payload_bytes_received;
+  /**
+   * Bytes read, handshakes and frame headers included (after TLS
+   * decryption), as `wsc_client_bytes`.
+   */
+  uint64_t wire_bytes_read;
+  /**
+   * Bytes written, as `wsc_client_bytes`.
+   */
+  uint64_t wire_bytes_written;
+} wsc_link_metrics;
 
 /**
  * permessage-deflate parameters (RFC 7692) for
@@ -1043,6 +1166,38 @@ wsc_result wsc_client_status(const wsc_client *client, wsc_status *out_status);
 wsc_result wsc_client_tls_session_resumed(const wsc_client *client, bool *out_resumed);
 
 /**
+ * `wsc_client_send` with this message's compression chosen: `compress` a
+ * `wsc_compress` (`WSC_COMPRESS_AUTO`, `_ALWAYS`, `_NEVER`). A message
+ * queued before the handshake keeps its choice. Everything else as
+ * `wsc_client_send`.
+ *
+ * Results: as `wsc_client_send`; `INVALID_ARGUMENT` also for a
+ * `compress` value that is not a `wsc_compress`.
+ */
+wsc_result wsc_client_send_with(wsc_client *client,
+                                uint32_t message_type,
+                                const uint8_t *data,
+                                size_t data_len,
+                                uint32_t compress,
+                                wsc_send_status *out_status);
+
+/**
+ * The link metrics of a client: RTT from ping/pong, the phase timings of
+ * the last connect that opened, connection counts, messages and bytes
+ * each way (see `wsc_link_metrics`). Cheap: a copy of counters kept on
+ * the connection, under the context lock.
+ *
+ * - `out_metrics`: a caller-owned struct whose `size` the caller set to
+ *   `sizeof(wsc_link_metrics)`; the fields that fit in `size` are filled
+ *   (whole fields only) and `size` is set to the bytes filled.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`size` too small for `size` and one field: below 16 bytes on 64-bit
+ * systems); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_metrics(const wsc_client *client, wsc_link_metrics *out_metrics);
+
+/**
  * Adds a request header to the opening handshake (RFC 6455 §4.1), e.g.
  * `Cookie`, `Origin`, `Authorization`, `Sec-WebSocket-Protocol` (the
  * subprotocols offered, comma-separated; the server's choice is checked).
@@ -1304,8 +1459,10 @@ wsc_result wsc_client_set_reconnect_backoff(wsc_client *client,
  * Dead-peer detection: after each ping this client sends, wait at most
  * `timeout_ms` milliseconds for a pong; when none comes, the connection
  * is closed without a closing handshake and reported as an `ERROR`
- * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
- * Default 10000. Pair it with `wsc_client_set_ping_interval`.
+ * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). Any frame received after
+ * the ping (a message, a ping, a pong) counts as the sign of life, so a
+ * server that streams data is not dropped for a late pong. 0 turns the
+ * check off. Default 10000. Pair it with `wsc_client_set_ping_interval`.
  *
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
@@ -1497,6 +1654,59 @@ wsc_result wsc_client_clear_reconnect_statuses(wsc_client *client);
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_reconnect_tls_verify(wsc_client *client, bool retry);
+
+/**
+ * An application-level heartbeat, for servers that require a message of
+ * their own besides ping frames (e.g. the text `ping` or
+ * `{"op":"ping"}`): while the connection is open, `data` is sent as a
+ * `message_type` message every `interval_ms` milliseconds, the first one
+ * `interval_ms` after the opening handshake. 0 turns it off (the
+ * default). Takes effect at the next connect. A heartbeat is an ordinary
+ * message: compressed under the same rules, counted in
+ * `wsc_client_metrics`, and, if the connection breaks before it is
+ * written, reported as `WSC_EVENT_TYPE_UNDELIVERED`; one that finds the
+ * send buffer full is skipped.
+ *
+ * - `message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid UTF-8 required) or
+ *   `WSC_MESSAGE_TYPE_BINARY`.
+ * - `data`, `data_len`: the payload, copied; NULL only with length 0.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (another message type); `INVALID_UTF8`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_heartbeat(wsc_client *client,
+                                    uint32_t interval_ms,
+                                    uint32_t message_type,
+                                    const uint8_t *data,
+                                    size_t data_len);
+
+/**
+ * The receive-idle timeout: when no data message (text or binary) has
+ * arrived for `timeout_ms` milliseconds while the connection is open, the
+ * connection is failed as a dead peer: `WSC_EVENT_TYPE_ERROR`
+ * (`WSC_RESULT_TIMEOUT`, "no message from the server within N ms") then
+ * `WSC_EVENT_TYPE_CLOSED` with 1006, and the automatic reconnect
+ * (`wsc_client_set_reconnect_backoff`) applies. Pings and pongs do not
+ * count (a feed can go quiet while pings still work). The clock starts at
+ * the opening handshake; while reading is paused it does not fail. 0
+ * turns it off (the default). Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_idle_timeout(wsc_client *client, uint32_t timeout_ms);
+
+/**
+ * With permessage-deflate in force (`wsc_client_set_compression`),
+ * messages whose payload is shorter than `min_bytes` are sent
+ * uncompressed (RFC 7692 §6: compression is chosen per message);
+ * `wsc_client_send_with` overrides it per message. 0 compresses every
+ * message. Default 256: below that, deflate saves a few bytes at
+ * several microseconds of CPU per message on each side. Takes effect at once, also on an open connection.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_compression_threshold(wsc_client *client,
+                                                size_t min_bytes);
 
 #ifdef __cplusplus
 }  // extern "C"
