@@ -13,7 +13,6 @@ mod python;
 
 use common::*;
 use python::PyServer;
-use std::time::Duration;
 use wsc::{Client, Context, Event, EventKind, ReconnectReason};
 
 /// (delay_ms, reason, attempt) of a `Reconnect` event.
