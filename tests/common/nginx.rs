@@ -235,35 +235,14 @@ fn user_line() -> &'static str {
     }
 }
 
+/// tests/servers/nginx-plain.conf.in (shared with the PHP tests) filled in.
 fn write_plain_config(dir: &Path, port: u16, locations: &str) {
-    let d = dir.to_str().expect("a UTF-8 temp path");
-    let user = user_line();
-    let conf = format!(
-        r#"# wsc test nginx: plain HTTP on 127.0.0.1:{port}
-{user}
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{
-    worker_connections 1024;
-}}
-http {{
-    log_format timed '$msec $status $request_uri';
-    access_log {d}/access.log timed;
-    client_body_temp_path {d}/tmp/body;
-    proxy_temp_path {d}/tmp/proxy;
-    fastcgi_temp_path {d}/tmp/fastcgi;
-    uwsgi_temp_path {d}/tmp/uwsgi;
-    scgi_temp_path {d}/tmp/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-{locations}
-    }}
-}}
-"#
-    );
+    let template = include_str!("../servers/nginx-plain.conf.in");
+    let conf = template
+        .replace("@USER@", user_line())
+        .replace("@DIR@", dir.to_str().expect("a UTF-8 temp path"))
+        .replace("@PORT@", &port.to_string())
+        .replace("@LOCATIONS@", locations);
     std::fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
 }
 
