@@ -15,7 +15,7 @@ use wsc::{Compress, Context, DeflateOptions, Error, EventKind, MessageType};
 type Server = PyServer;
 
 fn server() -> Server {
-    PyServer::start("deflate_ws_server.py")
+    PyServer::start("deflate_ws_server.py", &[])
 }
 
 /// A JSON-like, compressible text of about `n` bytes.

@@ -27,7 +27,7 @@ fn texts(events: &[wsc::Event]) -> Vec<String> {
 
 #[test]
 fn a_text_heartbeat_is_sent_every_interval_and_heard_by_the_server() {
-    let server = PyServer::start("liveness_ws_server.py");
+    let server = PyServer::start("liveness_ws_server.py", &[]);
     let ctx = Context::new().unwrap();
     let client = client_of(&ctx, &server.url("/heard"));
     client
@@ -61,7 +61,7 @@ fn a_text_heartbeat_is_sent_every_interval_and_heard_by_the_server() {
 
 #[test]
 fn a_binary_heartbeat_goes_as_binary() {
-    let server = PyServer::start("liveness_ws_server.py");
+    let server = PyServer::start("liveness_ws_server.py", &[]);
     let ctx = Context::new().unwrap();
     let client = client_of(&ctx, &server.url("/heard"));
     client
@@ -85,7 +85,7 @@ fn a_heartbeat_of_invalid_text_is_refused() {
 
 #[test]
 fn a_feed_that_goes_quiet_is_failed_after_the_idle_timeout_and_reconnects() {
-    let server = PyServer::start("liveness_ws_server.py");
+    let server = PyServer::start("liveness_ws_server.py", &[]);
     let ctx = Context::new().unwrap();
     // Ticks 100 ms apart, far under the timeout even on a busy machine.
     let client = client_of(&ctx, &server.url("/feed?count=4&interval_ms=100"));
@@ -140,7 +140,7 @@ fn a_feed_that_goes_quiet_is_failed_after_the_idle_timeout_and_reconnects() {
 
 #[test]
 fn the_idle_timeout_does_not_fire_while_messages_flow() {
-    let server = PyServer::start("liveness_ws_server.py");
+    let server = PyServer::start("liveness_ws_server.py", &[]);
     let ctx = Context::new().unwrap();
     // 20 ticks 100 ms apart: 2 s of traffic, each gap far below 1 s.
     let client = client_of(&ctx, &server.url("/feed?count=20&interval_ms=100"));
@@ -166,7 +166,7 @@ fn the_idle_timeout_does_not_fire_while_messages_flow() {
 
 #[test]
 fn any_received_frame_counts_as_liveness_for_the_pong_timeout() {
-    let server = PyServer::start("liveness_ws_server.py");
+    let server = PyServer::start("liveness_ws_server.py", &[]);
     let ctx = Context::new().unwrap();
     // Never a pong, but a message every 50 ms for 1.5 s.
     let client = client_of(&ctx, &server.url("/feed?count=30&interval_ms=50&pong=0"));

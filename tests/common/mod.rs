@@ -407,21 +407,28 @@ pub fn listening_port(child: &mut Child, within: Duration) -> (Option<u16>, Stri
 }
 
 /// A test server script of tests/servers/ (`liveness_ws_server.py`,
-/// `deflate_ws_server.py`) run with Debian's /usr/bin/python3 on a free
-/// port of 127.0.0.1; killed by PID on drop.
+/// `deflate_ws_server.py`, `drop_ws_server.py`) run with Debian's
+/// /usr/bin/python3 (which has python3-websockets) on a free port of
+/// 127.0.0.1; killed by PID on drop (the script also exits by itself after
+/// its `--lifetime`).
 pub struct PyServer {
     child: Child,
     pub port: u16,
 }
 
 impl PyServer {
-    pub fn start(script: &str) -> PyServer {
+    /// Starts `tests/servers/{script}` with `--lifetime 120` and `args`;
+    /// waits at most 20 s for its `listening on 127.0.0.1:PORT` line.
+    /// Panics with its stderr when it does not start (exit code 3:
+    /// python3-websockets is missing).
+    pub fn start(script: &str, args: &[&str]) -> PyServer {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/servers")
             .join(script);
         let mut child = Command::new("/usr/bin/python3")
             .arg(path)
             .args(["--lifetime", "120"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,8 @@
 //! Debian's nginx as a TLS-terminating reverse proxy in front of a
 //! WebSocket server, for the TLS scale and resumption tests
-//! (tests/tls_nginx.rs) and the wss benchmark (bench/wss.rs).
+//! (tests/tls_nginx.rs) and the wss benchmark (bench/wss.rs); and as a
+//! plain-HTTP server with a test's own `location` blocks (refusals with
+//! bodies and `Retry-After`, tests/nginx_refusal.rs).
 //!
 //! Everything of one run lives in a fresh temporary folder removed on drop:
 //! certificates made by `openssl` (tests/servers/make-test-pki.sh), the
@@ -51,6 +53,24 @@ impl Nginx {
     /// returns once the TLS port accepts connections. Panics with nginx's
     /// error log when it does not start within 20 s.
     pub fn start(upstream: &str) -> Nginx {
+        Self::launch(true, |dir, port| write_config(dir, port, upstream))
+    }
+
+    /// Starts nginx on plain HTTP (`ws://`, no TLS, no certificates) at
+    /// 127.0.0.1 with `locations` (nginx `location` blocks, verbatim) as
+    /// its one server's configuration. The access log's lines are
+    /// `$msec $status $request_uri` (the time of each request, in seconds
+    /// since the epoch with millisecond resolution), so a test sees when
+    /// each attempt reached the server. Panics with nginx's error log when
+    /// it does not start within 20 s.
+    pub fn start_plain(locations: &str) -> Nginx {
+        Self::launch(false, |dir, port| write_plain_config(dir, port, locations))
+    }
+
+    /// Makes the folder (and the certificates when `tls`), then starts
+    /// nginx with the configuration `write(dir, port)` writes, on a free
+    /// port (a few tries: another process may take the port in between).
+    fn launch(tls: bool, write: impl Fn(&Path, u16)) -> Nginx {
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "wsc-nginx-{}-{}",
@@ -59,13 +79,15 @@ impl Nginx {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("tmp")).expect("create the nginx folder");
-        make_pki(&dir);
+        if tls {
+            make_pki(&dir);
+        }
         let mut last = String::new();
         // A free port is picked, released and given to nginx: another
         // process may take it in between, so try a few.
         for _ in 0..5 {
             let port = free_port();
-            write_config(&dir, port, upstream);
+            write(&dir, port);
             let mut child = Command::new(NGINX)
                 .arg("-e")
                 .arg(dir.join("error.log"))
@@ -109,13 +131,20 @@ impl Nginx {
         format!("wss://localhost:{}{}", self.port, path)
     }
 
+    /// `ws://127.0.0.1:PORT{path}` (a server of [`Nginx::start_plain`]).
+    pub fn ws(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+
     /// The CA that signed nginx's certificate (PEM), for `set_tls_ca_file`.
     pub fn ca_file(&self) -> String {
         self.dir.join("ca.pem").to_str().expect("UTF-8").to_string()
     }
 
     /// The access log's lines so far: `$ssl_session_reused $ssl_protocol
-    /// $status` (nginx writes a WebSocket's line when it ends).
+    /// $status` ([`Nginx::start`]) or `$msec $status $request_uri`
+    /// ([`Nginx::start_plain`]); nginx writes a WebSocket's line when it
+    /// ends, a refusal's when it is sent.
     pub fn access_log(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.join("access.log"))
             .unwrap_or_default()
@@ -195,15 +224,31 @@ fn make_pki(dir: &Path) {
     assert!(status.success(), "make-test-pki.sh failed: {err}");
 }
 
-fn write_config(dir: &Path, port: u16, upstream: &str) {
-    let d = dir.to_str().expect("a UTF-8 temp path");
-    // As root, the workers would otherwise run as nobody.
+/// `user root;` when running as root (the workers would otherwise run as
+/// nobody and could not write the logs in our folder), else nothing.
+fn user_line() -> &'static str {
     // SAFETY: geteuid has no preconditions.
-    let user = if unsafe { libc::geteuid() } == 0 {
+    if unsafe { libc::geteuid() } == 0 {
         "user root;"
     } else {
         ""
-    };
+    }
+}
+
+/// tests/servers/nginx-plain.conf.in (shared with the PHP tests) filled in.
+fn write_plain_config(dir: &Path, port: u16, locations: &str) {
+    let template = include_str!("../servers/nginx-plain.conf.in");
+    let conf = template
+        .replace("@USER@", user_line())
+        .replace("@DIR@", dir.to_str().expect("a UTF-8 temp path"))
+        .replace("@PORT@", &port.to_string())
+        .replace("@LOCATIONS@", locations);
+    std::fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
+}
+
+fn write_config(dir: &Path, port: u16, upstream: &str) {
+    let d = dir.to_str().expect("a UTF-8 temp path");
+    let user = user_line();
     let conf = format!(
         r#"# wsc test nginx: TLS on 127.0.0.1:{port}, proxying to ws://{upstream}
 {user}
