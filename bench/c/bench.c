@@ -34,12 +34,14 @@
  *             round of 32-byte messages (each connection its own content,
  *             every echo checked).
  *   bench --url URL --scenario push [--conns 1] [--size 100] [--count 500000]
+ *         [--queue-limit BYTES]
  *             server push: the connections (all opened at once) receive
  *             the echo server's /push/COUNT/SIZE feed, `count` JSON text
  *             messages of `size` bytes in all, shared out evenly; each
  *             message's length is checked (the figures of the PHP
  *             benchmark's push scenario without --json), and the
- *             process's peak RSS (VmHWM) is printed as peak_rss_kib.
+ *             process's peak RSS (VmHWM) is printed as peak_rss_kib;
+ *             --queue-limit sets wsc_context_set_event_queue_limit.
  *
  * Output: a table, then one line per scenario in the format of the floor,
  * which bench/run.sh collects:
@@ -189,7 +191,8 @@ static void usage(void)
                     "       bench --url URL --scenario mib1 [--count N]\n"
                     "       bench --url URL --scenario conns [--conns N] [--rounds N]\n"
                     "       bench --url URL --scenario idle [--conns N] [--idle-seconds S]\n"
-                    "       bench --url URL --scenario push [--conns N] [--size B] [--count N]\n");
+                    "       bench --url URL --scenario push [--conns N] [--size B] [--count N] "
+                    "[--queue-limit BYTES]\n");
     exit(2);
 }
 
@@ -454,7 +457,7 @@ static long peak_rss_kib(void)
 
 /* Server push: n connections to /push/COUNT/SIZE, `total` messages in
  * all; from the connects to the last message. */
-static int run_push(const char *url, long n, long size, long total)
+static int run_push(const char *url, long n, long size, long total, long queue_limit)
 {
     wsc_context *ctx = NULL;
     wsc_client **cs = calloc((size_t)n, sizeof *cs);
@@ -467,6 +470,8 @@ static int run_push(const char *url, long n, long size, long total)
     wsc_result rc;
     if (cs == NULL) return 1;
     if ((rc = wsc_context_new(&ctx)) != WSC_RESULT_OK) die("context_new", rc);
+    if (queue_limit >= 0 && (rc = wsc_context_set_event_queue_limit(ctx, (size_t)queue_limit)) != WSC_RESULT_OK)
+        die("set_event_queue_limit", rc);
     cpu0 = cpu_us_self();
     t0 = now_us();
     for (i = 0; i < n; i++) {
@@ -529,7 +534,7 @@ int main(int argc, char **argv)
     wsc_result rc;
 
     const char *scenario = NULL;
-    long count = -1, conns = -1, rounds = 10, idle_s = 3, size = 100;
+    long count = -1, conns = -1, rounds = 10, idle_s = 3, size = 100, queue_limit = -1;
 
     for (ai = 1; ai < argc; ai++) {
         if (strcmp(argv[ai], "--scenario") == 0 && ai + 1 < argc) {
@@ -538,6 +543,8 @@ int main(int argc, char **argv)
             count = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--conns") == 0 && ai + 1 < argc) {
             conns = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--queue-limit") == 0 && ai + 1 < argc) {
+            queue_limit = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--size") == 0 && ai + 1 < argc) {
             size = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--rounds") == 0 && ai + 1 < argc) {
@@ -583,7 +590,7 @@ int main(int argc, char **argv)
         if (strcmp(scenario, "push") == 0) {
             long pn = conns < 0 ? 1 : conns, total = count < 0 ? 500000 : count;
             if (total < pn) usage();
-            return run_push(url_arg, pn, size, total);
+            return run_push(url_arg, pn, size, total, queue_limit);
         }
         if (strcmp(scenario, "conns") == 0) return run_conns(url_arg, conns < 0 ? 500 : conns, rounds);
         if (strcmp(scenario, "idle") == 0) return run_idle(url_arg, conns < 0 ? 1000 : conns, idle_s);

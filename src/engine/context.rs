@@ -107,6 +107,12 @@ impl Context {
             return Err(Error::Forked);
         }
         if let Some(ev) = s.pop() {
+            // A caller taking queued events is present too: without this,
+            // one draining a long queue (it never waits, so never enters
+            // `Presence`) looks absent to the fallback thread after
+            // `GRACE`, which then reads more into the queue beside it (and
+            // allocates those events in its own malloc arena).
+            s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
             return Ok(Some(ev));
         }
         s.check_open()?;
@@ -189,8 +195,10 @@ impl Context {
     }
 
     /// Sets the event queue limit, in bytes (default
-    /// [`DEFAULT_EVENT_QUEUE_LIMIT`](crate::DEFAULT_EVENT_QUEUE_LIMIT), 16 MiB): once the events waiting for
-    /// the caller (payloads plus 64 bytes each) exceed it, the context stops
+    /// [`DEFAULT_EVENT_QUEUE_LIMIT`](crate::DEFAULT_EVENT_QUEUE_LIMIT), 4 MiB): once the events waiting for
+    /// the caller exceed it (counted at the memory they hold: each event's
+    /// slot in the queue, about 72 bytes, plus its payload's allocation,
+    /// the payload and 30 bytes rounded up to 16), the context stops
     /// reading its sockets, so a server that sends faster than the caller
     /// takes events is held back by TCP flow control instead of filling
     /// memory; reading resumes when the caller has taken the queue down to

@@ -29,7 +29,8 @@ pub(crate) struct Shared {
     pub(super) lock_wanted: AtomicUsize,
     /// Callers inside `poll_event` now.
     pub(super) in_poll: AtomicUsize,
-    /// When a caller last left `poll_event`, in ms since `epoch`.
+    /// When a caller last left `poll_event` or took a queued event from
+    /// it, in ms since `epoch`.
     pub(super) last_exit_ms: AtomicU64,
     pub(super) epoch: Instant,
     pub(super) shutdown: AtomicBool,
