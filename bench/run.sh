@@ -33,7 +33,10 @@
 #   BENCH_CONNS=N BENCH_ROUNDS=N  the many-connections scenario (500, 10)
 #   BENCH_IDLE="N ..."     idle connection counts (default "1000 10000")
 #   BENCH_IDLE_SECONDS=S   idle time measured (default 3)
-#   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here)
+#   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here);
+#                          without it, vendor/workerman/workerman when
+#                          composer.json's require-dev is installed
+#                          (make php-dev-deps)
 #   BENCH_NO_BUILD=1       skip the builds (they must exist)
 #   BENCH_RESULTS=FILE     also write every RESULT line (with run=N) to FILE
 set -euo pipefail
@@ -141,10 +144,25 @@ if command -v php >/dev/null 2>&1 && php -r 'exit(extension_loaded("ffi") ? 0 : 
 else
     skipped+=("php-wsc: skipped (no php with the FFI extension)")
 fi
+# Workerman: WORKERMAN_DIR, else composer.json's require-dev when it is
+# installed (make php-dev-deps: vendor/workerman/workerman; the repository
+# root's vendor/autoload.php loads it).
+workerman_from=""
+if [ -z "${WORKERMAN_DIR:-}" ] && [ -f "$root/vendor/workerman/workerman/src/Worker.php" ] &&
+    [ -f "$root/vendor/autoload.php" ]; then
+    WORKERMAN_DIR="$root"
+    workerman_from="composer.json's require-dev (vendor/workerman/workerman)"
+fi
 if [ -n "${WORKERMAN_DIR:-}" ]; then
+    [ -z "$workerman_from" ] && workerman_from="WORKERMAN_DIR=$WORKERMAN_DIR"
+    say "Workerman from $workerman_from"
     if [ -f "$WORKERMAN_DIR/vendor/autoload.php" ] || [ -f "$WORKERMAN_DIR/Autoloader.php" ]; then
         if [[ " $clients " == *" php-wsc "* ]]; then
             clients="$clients php-workerman"
+            wm_version="$(WM="$WORKERMAN_DIR" php -r '
+                $d = getenv("WM");
+                require is_file("$d/vendor/autoload.php") ? "$d/vendor/autoload.php" : "$d/Autoloader.php";
+                echo defined("Workerman\\Worker::VERSION") ? Workerman\Worker::VERSION : "?";' 2>/dev/null || echo '?')"
         else
             skipped+=("php-workerman: skipped (no php with the FFI extension)")
         fi
@@ -152,7 +170,7 @@ if [ -n "${WORKERMAN_DIR:-}" ]; then
         skipped+=("php-workerman: skipped (WORKERMAN_DIR=$WORKERMAN_DIR has neither vendor/autoload.php nor Autoloader.php: run 'composer install --no-dev' in that Workerman checkout)")
     fi
 else
-    skipped+=("php-workerman: skipped (set WORKERMAN_DIR to a Workerman checkout to compare)")
+    skipped+=("php-workerman: skipped (Workerman not found: install composer.json's require-dev with 'make php-dev-deps', or set WORKERMAN_DIR to a Workerman checkout)")
 fi
 
 # ----------------------------------------------------------- echo server
@@ -345,6 +363,9 @@ else
     echo "figures: one run (BENCH_RUNS=N for medians of N interleaved runs)"
 fi
 echo "CPU: getrusage of the client process, user + system, all its threads (not the server)"
+if [[ " $clients " == *" php-workerman "* ]]; then
+    echo "php-workerman: Workerman $wm_version from $workerman_from"
+fi
 echo
 awk -v clients="$clients" -v runs="$runs" -v scenarios="${scenario_names[*]}" '
 function median(arr, key, cnt,    a, i, j, t) {
