@@ -150,6 +150,15 @@ pub enum SendStatus {
     /// episode (Workerman calls `onBufferFull` inside `send()`; this lets a
     /// wrapper do so without asking again).
     QueuedBufferFull,
+    /// Accepted while the caller is dispatching a batch of events (it took
+    /// an event from [`crate::Context::poll_event`] on this thread and more
+    /// are queued): held with the other messages sent meanwhile and written
+    /// with them in one write when the batch ends, that is when the caller
+    /// takes the last queued event or polls again, or, if it stops polling,
+    /// by the fallback thread (within 10 ms); uWebSockets calls this
+    /// corking. No `BufferDrain` follows; a message that can no longer be
+    /// written is reported undelivered, as any other.
+    Corked,
 }
 
 /// A client's connection state (Workerman's `STATUS_*`).

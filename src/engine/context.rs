@@ -50,6 +50,7 @@ impl Context {
         let (tx, rx) = unbounded();
         let queued = Arc::new(AtomicUsize::new(0));
         let reactor = Reactor::new(poll, waker.clone(), tx, queued.clone());
+        let any_corked = reactor.any_corked.clone();
         let shared = Arc::new(Shared {
             reactor: Mutex::new(reactor),
             rx,
@@ -65,6 +66,8 @@ impl Context {
             fallback_turning: AtomicBool::new(false),
             fallback: Mutex::new(None),
             fork_generation: fork::generation(),
+            dispatcher: AtomicUsize::new(0),
+            any_corked,
         });
         let handle = fallback::spawn(shared.clone())?;
         *shared.fallback.lock() = Some(handle.thread().clone());
@@ -101,7 +104,21 @@ impl Context {
     /// whenever the fd is readable would spin until the turn ends.
     ///
     /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
+    ///
+    /// Sends made by the thread that took the event while more events are
+    /// queued are corked ([`SendStatus::Corked`](crate::SendStatus::Corked)):
+    /// they leave together when the caller takes the last queued event, polls
+    /// again, or stops polling (the fallback thread writes them).
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let ev = self.poll_one(timeout)?;
+        if ev.is_some() {
+            self.shared.handed_out();
+        }
+        Ok(ev)
+    }
+
+    /// [`Context::poll_event`] without the end of the batch.
+    fn poll_one(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let s = &*self.shared;
         if s.forked() {
             return Err(Error::Forked);
@@ -175,7 +192,7 @@ impl Context {
         if max == 0 {
             return Ok(out);
         }
-        if let Some(first) = self.poll_event(timeout)? {
+        if let Some(first) = self.poll_one(timeout)? {
             out.push(first);
             while out.len() < max {
                 match self.shared.pop() {
@@ -183,6 +200,7 @@ impl Context {
                     None => break,
                 }
             }
+            self.shared.handed_out();
         }
         Ok(out)
     }

@@ -42,6 +42,20 @@ pub(crate) struct Shared {
     pub(super) fallback: Mutex<Option<std::thread::Thread>>,
     /// `fork::generation()` when the context was made.
     pub(super) fork_generation: u64,
+    /// The thread that last took an event from `poll_event`
+    /// ([`thread_token`]): its sends while more events are queued are
+    /// corked (it is dispatching a batch).
+    pub(super) dispatcher: AtomicUsize,
+    /// Some client holds corked messages (the reactor's `corked` list is
+    /// not empty): a poll that takes the last queued event writes them.
+    pub(super) any_corked: Arc<AtomicBool>,
+}
+
+/// A number that identifies the calling thread while it lives (the address
+/// of a thread-local), for [`Shared::dispatcher`].
+pub(super) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
 }
 
 impl Shared {
@@ -87,6 +101,23 @@ impl Shared {
         let ev = self.rx.try_recv().ok()?;
         self.queued.fetch_sub(ev.queued_size(), Ordering::SeqCst);
         Some(ev)
+    }
+
+    /// Whether a send by the calling thread now is corked: it is the
+    /// thread dispatching events and more of them are queued.
+    pub(super) fn corks(&self) -> bool {
+        !self.rx.is_empty() && self.dispatcher.load(Ordering::Relaxed) == thread_token()
+    }
+
+    /// After a poll handed events to the caller: it is the dispatcher now;
+    /// once the queue is empty, the batch it dispatched ends with the events
+    /// just taken, and corked messages are written (those of the last
+    /// events' sends are not corked: they go out at once).
+    pub(super) fn handed_out(&self) {
+        self.dispatcher.store(thread_token(), Ordering::Relaxed);
+        if self.any_corked.load(Ordering::SeqCst) && self.rx.is_empty() {
+            self.lock().uncork_all();
+        }
     }
 
     /// True in a `fork()` child of the process that made the context.

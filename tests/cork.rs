@@ -1,0 +1,112 @@
+//! Write coalescing ("corking"): messages sent while the caller dispatches
+//! a batch of events (it took an event and more are queued) leave together
+//! when the batch ends; a lone send is written at once; corked messages are
+//! written even if the caller stops polling, and reported undelivered when
+//! the connection ends before they were written.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+use wsc::{Client, Context, EventKind, MessageType, SendStatus};
+
+/// Sends `n` text messages `m0`.. and waits (without polling: the fallback
+/// thread reads) until their `n` echoes are in the event queue.
+fn queue_echoes(client: &Client, n: usize) {
+    let (read0, _) = client.bytes().unwrap();
+    for i in 0..n {
+        let status = client
+            .send(MessageType::Text, format!("m{i}").as_bytes())
+            .unwrap();
+        assert_eq!(status, SendStatus::Written, "m{i}: nothing is dispatched");
+    }
+    // Each echo is a 2-byte header and a 2-byte payload.
+    let want = read0 + 4 * n as u64;
+    let deadline = Instant::now() + WAIT;
+    while client.bytes().unwrap().0 < want {
+        assert!(Instant::now() < deadline, "the echoes did not come back");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn next_text(ctx: &Context) -> String {
+    text_of(&wait_event(ctx, WAIT, is_message))
+}
+
+#[test]
+fn sends_while_a_batch_is_dispatched_are_corked_and_all_arrive_in_order() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    // A lone send (no event taken, none queued) is written at once.
+    assert_eq!(
+        client.send(MessageType::Text, b"lone").unwrap(),
+        SendStatus::Written
+    );
+    assert_eq!(next_text(&ctx), "lone");
+    queue_echoes(&client, 10);
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        assert_eq!(next_text(&ctx), format!("m{i}"));
+        statuses.push(
+            client
+                .send(MessageType::Text, format!("r{i}").as_bytes())
+                .unwrap(),
+        );
+    }
+    // Corked while more events were queued; the send for the last one is
+    // written at once (with nothing left corked: the batch ended when the
+    // last event was taken).
+    let mut want = vec![SendStatus::Corked; 9];
+    want.push(SendStatus::Written);
+    assert_eq!(statuses, want);
+    assert_eq!(client.send_buffer_size().unwrap(), 0);
+    for i in 0..10 {
+        assert_eq!(next_text(&ctx), format!("r{i}"), "every reply, in order");
+    }
+}
+
+#[test]
+fn corked_messages_leave_when_the_caller_stops_polling() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    queue_echoes(&client, 2);
+    assert_eq!(next_text(&ctx), "m0");
+    let (read0, _) = client.bytes().unwrap();
+    assert_eq!(
+        client.send(MessageType::Text, b"c").unwrap(),
+        SendStatus::Corked
+    );
+    // The caller does not come back: the fallback thread writes the corked
+    // message, the server echoes it and the fallback thread reads the echo.
+    let deadline = Instant::now() + WAIT;
+    while client.bytes().unwrap().0 < read0 + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the corked message never left while the caller did not poll"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(next_text(&ctx), "m1");
+    assert_eq!(next_text(&ctx), "c");
+}
+
+#[test]
+fn corked_messages_are_undelivered_when_the_connection_ends_first() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    queue_echoes(&client, 2);
+    assert_eq!(next_text(&ctx), "m0");
+    assert_eq!(
+        client.send(MessageType::Text, b"corked").unwrap(),
+        SendStatus::Corked
+    );
+    client.abort().unwrap();
+    let seen = wait_for(&ctx, WAIT, is_closed);
+    let undelivered: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Undelivered { data, .. } => Some(data.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(undelivered, [b"corked".to_vec()], "{seen:?}");
+}
