@@ -110,3 +110,38 @@ fn corked_messages_are_undelivered_when_the_connection_ends_first() {
         .collect();
     assert_eq!(undelivered, [b"corked".to_vec()], "{seen:?}");
 }
+
+#[test]
+fn sends_while_a_poll_events_batch_is_dispatched_leave_at_the_next_poll() {
+    let server = EchoServer::start();
+    let (ctx, client, _) = open(&server.url("/"));
+    queue_echoes(&client, 3);
+    let batch = ctx.poll_events(Some(WAIT), 16).unwrap();
+    let texts: Vec<_> = batch.iter().map(text_of).collect();
+    assert_eq!(texts, ["m0", "m1", "m2"], "one batch of the three echoes");
+    // Nothing more is queued, but the batch is still being dispatched: all
+    // three replies are corked, the last one too.
+    for i in 0..3 {
+        assert_eq!(
+            client
+                .send(MessageType::Text, format!("r{i}").as_bytes())
+                .unwrap(),
+            SendStatus::Corked
+        );
+    }
+    assert!(client.send_buffer_size().unwrap() > 0, "held, not written");
+    // The context fd is readable, so that an outer event loop that waits
+    // on it polls again at once; that poll writes them.
+    let mut pfd = libc::pollfd {
+        fd: ctx.fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, the context's fd, which lives as long as ctx.
+    let ready = unsafe { libc::poll(&mut pfd, 1, 5000) };
+    assert_eq!(ready, 1, "the context fd turned readable");
+    for i in 0..3 {
+        assert_eq!(next_text(&ctx), format!("r{i}"), "every reply, in order");
+    }
+    assert_eq!(client.send_buffer_size().unwrap(), 0);
+}

@@ -385,11 +385,15 @@ impl Client {
     /// delivered), [`Error::BufferFull`] (not accepted).
     pub fn send(&self, message_type: MessageType, data: &[u8]) -> Result<SendStatus> {
         let cork = self.shared.corks();
-        let any_corked = &self.shared.any_corked;
+        let shared = &self.shared;
         self.with(|c, env| {
             let r = c.send(env, message_type, data, cork);
-            if let Ok(SendStatus::Corked) = r {
-                any_corked.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Ok(SendStatus::Corked) = r
+                && !shared
+                    .any_corked
+                    .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                shared.first_corked();
             }
             r
         })

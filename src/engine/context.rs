@@ -68,6 +68,7 @@ impl Context {
             fork_generation: fork::generation(),
             dispatcher: AtomicUsize::new(0),
             any_corked,
+            batch: AtomicBool::new(false),
         });
         let handle = fallback::spawn(shared.clone())?;
         *shared.fallback.lock() = Some(handle.thread().clone());
@@ -112,7 +113,7 @@ impl Context {
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let ev = self.poll_one(timeout)?;
         if ev.is_some() {
-            self.shared.handed_out();
+            self.shared.handed_out(1);
         }
         Ok(ev)
     }
@@ -120,6 +121,9 @@ impl Context {
     /// [`Context::poll_event`] without the end of the batch.
     fn poll_one(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let s = &*self.shared;
+        // A poll ends the batch its caller was dispatching (the turn below
+        // writes the corked messages, or the next events continue it).
+        s.batch.store(false, Ordering::Relaxed);
         if s.forked() {
             return Err(Error::Forked);
         }
@@ -185,6 +189,9 @@ impl Context {
     /// Like [`Context::poll_event`], then takes up to `max - 1` more events
     /// that are already queued, without waiting or doing more I/O: one call
     /// drains a batch. Empty when the timeout passed (or a signal came).
+    /// Sends made by this thread while it dispatches a batch of more than
+    /// one event are corked until its next poll (the context fd turns
+    /// readable meanwhile, so an outer event loop polls again at once).
     ///
     /// Errors: as [`Context::poll_event`].
     pub fn poll_events(&self, timeout: Option<Duration>, max: usize) -> Result<Vec<Event>> {
@@ -200,7 +207,7 @@ impl Context {
                     None => break,
                 }
             }
-            self.shared.handed_out();
+            self.shared.handed_out(out.len());
         }
         Ok(out)
     }
