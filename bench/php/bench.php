@@ -399,16 +399,7 @@ final class Bench
             if ($idle) {
                 $extra .= sprintf(' rss_kib_per_conn=%.1f idle_cpu_pct=%.2f', ($rss1 - $rss0) / 1024 / $n, $idleCpu);
             }
-            printf(
-                "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg=%.2f%s\n",
-                $this->client,
-                $this->scenario,
-                $total,
-                $seconds,
-                $total / $seconds,
-                $cpu / $total,
-                $extra,
-            );
+            $this->result($total, $seconds, $cpu, '%.2f', $extra);
             $this->finished = true;
             $this->stop();
         };
@@ -491,7 +482,7 @@ final class Bench
         $want = [];
         $cpu0 = cpuUs();
         $t0 = hrtime(true);
-        $onMessage = function ($con, $data) use (&$received, &$counts, &$want, &$t0, &$cpu0, $size, $total, $json): void {
+        $onMessage = function ($con, $data) use (&$received, &$counts, &$t0, &$cpu0, $size, $total, $json): void {
             $id = spl_object_id($con);
             $seq = $counts[$id]++;
             if ($json) {
@@ -512,17 +503,7 @@ final class Bench
             }
             $seconds = (hrtime(true) - $t0) / 1e9;
             $cpu = cpuUs() - $cpu0;
-            printf(
-                "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg=%.3f "
-                . "peak_rss_kib=%d\n",
-                $this->client,
-                $this->scenario,
-                $total,
-                $seconds,
-                $total / $seconds,
-                $cpu / $total,
-                peakRssKib(),
-            );
+            $this->result($total, $seconds, $cpu, '%.3f', sprintf(' peak_rss_kib=%d', peakRssKib()));
             $this->finished = true;
             $this->stop();
         };
@@ -738,6 +719,25 @@ final class Bench
             $this->stop();
         };
         $con->connect();
+    }
+
+    /**
+     * Prints the RESULT line of the current scenario: $total messages in
+     * $seconds, $cpu microseconds of CPU (CPU per message in the printf
+     * format $cpuFormat), then $extra (fields with a leading space).
+     */
+    private function result(int $total, float $seconds, float $cpu, string $cpuFormat, string $extra): void
+    {
+        printf(
+            "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg={$cpuFormat}%s\n",
+            $this->client,
+            $this->scenario,
+            $total,
+            $seconds,
+            $total / $seconds,
+            $cpu / $total,
+            $extra,
+        );
     }
 
     private function connection(string $scenario): AsyncTcpConnection
