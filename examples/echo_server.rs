@@ -6,7 +6,13 @@
 //! one). Prints `listening on ADDR` once ready. Behaviour by request path:
 //! - anything else: echo every message with its opcode, answer pings and
 //!   close frames;
-//! - `/status/NNN`: answer the handshake with HTTP status NNN and close;
+//! - `/status/NNN`: answer the handshake with HTTP status NNN (body
+//!   `NNN Reason`, with Content-Length) and close; query parameters:
+//!   `body=TEXT` (percent-decoded) instead, `retry-after=V` adds
+//!   `Retry-After: V`, `retry-after-date=S` adds `Retry-After` as the HTTP
+//!   date S seconds from now, `chunked=1` sends the body chunked;
+//! - `/drop`: accept the handshake, then close TCP at once (no close
+//!   frame);
 //! - `/bad-accept`: answer 101 with a wrong `Sec-WebSocket-Accept`;
 //! - `/headers`: first send the request headers as a JSON object (names
 //!   lowercased), then echo;
@@ -20,13 +26,15 @@
 //!   (the client's send buffer fills), then read and discard everything;
 //! - `/no-pong`: after the handshake, read and ignore everything (pings
 //!   get no pong: a peer that is gone without closing TCP);
-//! - `/silent`: accept TCP and never answer.
+//! - `/silent`: accept TCP and never answer;
 //! - `/push/COUNT/SIZE`: the server-push benchmark's feed: after the
 //!   handshake, send COUNT text messages of SIZE bytes (at least 80, at
 //!   most 64 KiB; a JSON object with the message's sequence number from 0
 //!   in `"seq"`, padded to SIZE) as fast as the client takes them (TCP
 //!   flow control holds the server back), then a close frame (1000);
-//!   then read until the client closes.
+//!   then read until the client closes;
+//! - `/peer-address`: first send the client's address as this server sees
+//!   it (`IP:PORT`, IPv6 in brackets) as a text message, then echo.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, TcpListener, TcpStream};
@@ -146,6 +154,46 @@ fn json_string(s: &str) -> String {
     out
 }
 
+/// `/status/NNN[?query]`: refuses the handshake with that status (see the
+/// module doc for the query), then closes.
+fn refuse(stream: &mut TcpStream, code: &str, query: Option<&str>) -> std::io::Result<()> {
+    let code: u16 = code.parse().unwrap_or(400);
+    let reason = tungstenite::http::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    let mut body = format!("{code} {reason}\n");
+    let mut extra = String::new();
+    let mut chunked = false;
+    for pair in query.unwrap_or("").split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+        match name {
+            "body" => body = value.into_owned(),
+            "retry-after" => extra += &format!("Retry-After: {value}\r\n"),
+            "retry-after-date" => {
+                let secs: u64 = value.parse().unwrap_or(1);
+                let at = std::time::SystemTime::now() + Duration::from_secs(secs);
+                extra += &format!("Retry-After: {}\r\n", httpdate::fmt_http_date(at));
+            }
+            "chunked" => chunked = value == "1",
+            _ => {}
+        }
+    }
+    let framed = if chunked {
+        extra += "Transfer-Encoding: chunked\r\n";
+        let (a, b) = body.split_at(body.len() / 2);
+        format!("{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n", a.len(), b.len())
+    } else {
+        extra += &format!("Content-Length: {}\r\n", body.len());
+        body
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\n{extra}Connection: close\r\n\r\n{framed}"
+    )
+}
+
 fn serve(stream: TcpStream) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream);
@@ -162,18 +210,7 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         return Ok(());
     }
     if let Some(code) = path.strip_prefix("/status/") {
-        let code: u16 = code.parse().unwrap_or(400);
-        let reason = tungstenite::http::StatusCode::from_u16(code)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("Error");
-        let body = format!("{code} {reason}\n");
-        write!(
-            stream,
-            "HTTP/1.1 {code} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )?;
-        return Ok(());
+        return refuse(&mut stream, code, head.path.split_once('?').map(|q| q.1));
     }
     let key = head
         .headers
@@ -190,6 +227,9 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         stream,
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     )?;
+    if path == "/drop" {
+        return Ok(());
+    }
     if let Some(ms) = path.strip_prefix("/stall/") {
         let ms: u64 = ms.parse().unwrap_or(1000).min(60_000);
         std::thread::sleep(Duration::from_millis(ms));
@@ -219,6 +259,11 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             .map(|(n, v)| format!("{}:{}", json_string(n), json_string(v)))
             .collect();
         ws.send(Message::text(format!("{{{}}}", fields.join(","))))
+            .map_err(std::io::Error::other)?;
+    }
+    if path == "/peer-address" {
+        let peer = ws.get_ref().peer_addr()?;
+        ws.send(Message::text(peer.to_string()))
             .map_err(std::io::Error::other)?;
     }
     if path == "/ping" {

@@ -56,13 +56,74 @@ pub enum TimeoutKind {
     Pong,
 }
 
+/// The server's answer to an opening handshake it refused (a status other
+/// than 101, RFC 6455 §4.1 and §4.2.2 (6)), as far as wsc read it: the
+/// status line and headers whole, the body as an excerpt. wsc reads the
+/// body only for a short while after the head (see
+/// [`HandshakeResponse::BODY_WAIT`]), honouring `Content-Length`, chunked
+/// transfer coding or the end of the connection, and keeps at most
+/// [`HandshakeResponse::BODY_EXCERPT`] bytes of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandshakeResponse {
+    /// The status code, e.g. 403 (never 101).
+    pub status: u16,
+    /// The reason phrase of the status line as the server sent it (may be
+    /// empty; HTTP/1.1 clients must not rely on it, RFC 9110 §15), e.g.
+    /// `Forbidden`.
+    pub reason: String,
+    /// The headers in the order received, names as sent; values as UTF-8
+    /// (bytes that are not UTF-8 replaced by U+FFFD).
+    pub headers: Vec<(String, String)>,
+    /// The raw response head exactly as received: status line, header
+    /// lines and the empty line.
+    pub head: tungstenite::Bytes,
+    /// The first bytes of the body (at most [`Self::BODY_EXCERPT`]),
+    /// chunked coding removed; empty when none came in time.
+    pub body: tungstenite::Bytes,
+    /// The whole body is in [`Self::body`]: its end (by `Content-Length`,
+    /// the last chunk, or the end of the connection) was seen within the
+    /// excerpt's size and the wait.
+    pub body_complete: bool,
+}
+
+impl HandshakeResponse {
+    /// The most bytes of a refused handshake's body kept: 4 KiB.
+    pub const BODY_EXCERPT: usize = 4096;
+    /// How long wsc waits, after the head of a refusal, for the body to
+    /// arrive before it reports the refusal with what came: 300 ms.
+    pub const BODY_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
+    /// The value of a header, the name compared case-insensitively; the
+    /// values of a header sent several times joined with ", " (RFC 9110
+    /// §5.3). `None` when the server did not send it.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    /// The delay the server asks for in `Retry-After` (RFC 9110 §10.2.3:
+    /// delay-seconds, or an HTTP date, taken relative to `now`; a date in
+    /// the past is a delay of 0), whatever the status. `None` without the
+    /// header or when its value is neither.
+    pub fn retry_after(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        crate::protocol::handshake::parse_retry_after(&self.header("retry-after")?, now)
+    }
+}
+
 /// Why the server's opening handshake response was refused
 /// ([`Error::Handshake`], RFC 6455 §4.1, RFC 7692 §7.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HandshakeFault {
-    /// The server answered with this HTTP status instead of 101.
-    Status(u16),
+    /// The server answered with an HTTP status other than 101: its
+    /// response (status, reason phrase, headers, the first bytes of the
+    /// body). [`HandshakeFault::status`] gives the code alone.
+    Status(Box<HandshakeResponse>),
     /// `Upgrade: websocket` or `Connection: Upgrade` is missing.
     Upgrade,
     /// `Sec-WebSocket-Accept` does not match our key.
@@ -76,6 +137,26 @@ pub enum HandshakeFault {
     Malformed,
     /// The connection ended (or broke) before the response was complete.
     Closed,
+}
+
+impl HandshakeFault {
+    /// The HTTP status of a [`HandshakeFault::Status`] refusal; `None` for
+    /// the other faults.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HandshakeFault::Status(r) => Some(r.status),
+            _ => None,
+        }
+    }
+
+    /// The server's response of a [`HandshakeFault::Status`] refusal;
+    /// `None` for the other faults.
+    pub fn response(&self) -> Option<&HandshakeResponse> {
+        match self {
+            HandshakeFault::Status(r) => Some(r),
+            _ => None,
+        }
+    }
 }
 
 /// Which part of TLS failed ([`Error::Tls`]).
@@ -205,6 +286,69 @@ impl Error {
         }
     }
 }
+
+/// The most characters of a refusal's body shown in the error text (the
+/// whole excerpt is in [`HandshakeResponse::body`]).
+const BODY_IN_TEXT: usize = 256;
+
+impl Error {
+    /// The error of a refused opening handshake: its text names the
+    /// status, the reason phrase, `Retry-After` when sent, and the start
+    /// of the body on one line, e.g.
+    /// `HTTP 403 Forbidden: {"code":-2015,"msg":"Invalid API-key"}`.
+    pub(crate) fn refused(r: Box<HandshakeResponse>) -> Error {
+        let mut text = format!("HTTP {} {}", r.status, r.reason.trim());
+        if let Some(v) = r.header("retry-after") {
+            text = format!("{} (Retry-After: {v})", text.trim_end());
+        }
+        let body = one_line(&r.body, BODY_IN_TEXT);
+        if !body.is_empty() {
+            text = format!("{}: {body}", text.trim_end());
+        }
+        Error::Handshake(Reason::new(HandshakeFault::Status(r), text.trim_end()))
+    }
+}
+
+/// Bytes shown on one line: UTF-8 (others replaced), each run of white
+/// space and control characters one space, at most `max` characters
+/// (then `...`).
+fn one_line(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    let mut count = 0;
+    let mut space = false;
+    for c in text.trim().chars() {
+        if c.is_whitespace() || c.is_control() {
+            space = true;
+            continue;
+        }
+        if count >= max {
+            out.push_str("...");
+            return out;
+        }
+        if space {
+            out.push(' ');
+            count += 1;
+            space = false;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// The marker inside the I/O error with which the stream layer reports a
+/// refused opening handshake (a status other than 101), read whole.
+#[derive(Debug)]
+pub(crate) struct Refusal(pub(crate) Box<HandshakeResponse>);
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.0.status)
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -353,6 +497,12 @@ impl From<tungstenite::Error> for Error {
             T::Io(io) if io.get_ref().is_some_and(|e| e.is::<Utf8Violation>()) => {
                 Error::InvalidPayload("invalid UTF-8 in a text message".into())
             }
+            T::Io(io) if io.get_ref().is_some_and(|e| e.is::<Refusal>()) => {
+                match io.into_inner().map(|e| e.downcast::<Refusal>()) {
+                    Some(Ok(r)) => Error::refused(r.0),
+                    _ => Error::Handshake(Reason::new(HandshakeFault::Malformed, "refused")),
+                }
+            }
             T::Io(io) if io.get_ref().is_some_and(|e| e.is::<InflateViolation>()) => {
                 match io.into_inner().map(|e| e.downcast::<InflateViolation>()) {
                     Some(Ok(v)) => match *v {
@@ -406,16 +556,29 @@ impl From<tungstenite::Error> for Error {
                 "the response looks like an attack",
             )),
             T::Url(u) => Error::InvalidUrl(u.to_string()),
+            // Not reached (the stream reports a refusal itself, with the
+            // reason phrase and the body); kept for a head only tungstenite
+            // could parse.
             T::Http(resp) => {
                 let status = resp.status();
-                Error::Handshake(Reason::new(
-                    HandshakeFault::Status(status.as_u16()),
-                    format!(
-                        "HTTP {} {}",
-                        status.as_u16(),
-                        status.canonical_reason().unwrap_or("")
-                    ),
-                ))
+                let head = tungstenite::Bytes::new();
+                let headers = resp
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| {
+                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                        (n.as_str().to_string(), v)
+                    })
+                    .collect();
+                let body = resp.body().clone().unwrap_or_default();
+                Error::refused(Box::new(HandshakeResponse {
+                    status: status.as_u16(),
+                    reason: status.canonical_reason().unwrap_or("").to_string(),
+                    headers,
+                    head,
+                    body: body.into(),
+                    body_complete: false,
+                }))
             }
             T::HttpFormat(h) => {
                 Error::Handshake(Reason::new(HandshakeFault::Malformed, h.to_string()))

@@ -56,6 +56,7 @@ impl Event {
                     reason.len()
                 }
                 EventKind::Error(e) => e.to_string().len(),
+                EventKind::Reconnect { text, .. } => text.len(),
                 EventKind::Connected | EventKind::BufferFull | EventKind::BufferDrain => 0,
             })
     }
@@ -132,6 +133,45 @@ pub enum EventKind {
         /// Whether the closing handshake completed (RFC 6455 §7.1.4).
         clean: bool,
     },
+    /// The automatic reconnect policy's decision after a connection ended
+    /// or an attempt failed (with the backoff on, see
+    /// [`crate::Client::set_reconnect_backoff`]; not after the caller's
+    /// close or abort). Comes after the `Error` and `Undelivered` events
+    /// of the end and before its `Closed`.
+    Reconnect {
+        /// The delay before the next attempt, in milliseconds; 0 when not
+        /// reconnecting.
+        delay_ms: u64,
+        /// Why this delay, or why not reconnecting.
+        reason: ReconnectReason,
+        /// The number of the attempt in a row that follows (1 for the
+        /// first reconnect after a connection that stayed open); when
+        /// not reconnecting, the attempts made in a row.
+        attempt: u32,
+        /// The decision in words, e.g. `reconnecting in 2000 ms (attempt
+        /// 3): the server asked to retry after 2 s (HTTP 429)`.
+        text: String,
+    },
+}
+
+/// Why the automatic reconnect policy decided as it did
+/// ([`EventKind::Reconnect`]); the numbers are those of C's
+/// `wsc_reconnect_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReconnectReason {
+    /// Reconnecting after the backoff delay (the first delay doubled per
+    /// attempt in a row, up to the longest, less jitter).
+    Backoff = 1,
+    /// Reconnecting after the delay the server asked for in `Retry-After`
+    /// (on 429 or 503, RFC 9110 §10.2.3), longer than the backoff's.
+    RetryAfter = 2,
+    /// Not reconnecting: the failure will not go away by itself (a refusal
+    /// with a status that is not retried, by default 400, 401, 403 and
+    /// 404; a TLS certificate failure; a bad URL, header or TLS setting).
+    Fatal = 3,
+    /// Not reconnecting: the most attempts in a row were made.
+    AttemptsExhausted = 4,
 }
 
 /// What `send` did with an accepted message.

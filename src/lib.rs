@@ -33,7 +33,7 @@ pub use engine::{
     Client, Context, DEFAULT_EVENT_QUEUE_LIMIT, DeflateOptions, SendStatus, Status, TlsVersion,
 };
 pub use error::{Error, Result};
-pub use event::{Event, EventKind, MessageType};
+pub use event::{Event, EventKind, MessageType, ReconnectReason};
 /// The protocol layer's parsers for the fuzz targets (not a supported API).
 #[doc(hidden)]
 pub use protocol::fuzzing;

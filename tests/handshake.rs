@@ -71,7 +71,7 @@ fn status_403_is_a_handshake_error_naming_the_status() {
     match error_of(&seen[1]) {
         Error::Handshake(msg) => {
             assert!(msg.contains("HTTP 403 Forbidden"), "{msg}");
-            assert_eq!(msg.kind, wsc::error::HandshakeFault::Status(403));
+            assert_eq!(msg.kind.status(), Some(403));
         }
         other => panic!("expected Error::Handshake, got {other:?}"),
     }

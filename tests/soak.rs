@@ -478,6 +478,7 @@ fn handle(peer: &mut Peer, kind: EventKind, c: &mut Counts, rng: &mut Rng) {
         | EventKind::BufferFull
         | EventKind::BufferDrain
         | EventKind::Ping(_)
-        | EventKind::Pong(_) => {}
+        | EventKind::Pong(_)
+        | EventKind::Reconnect { .. } => {}
     }
 }

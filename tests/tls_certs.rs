@@ -929,3 +929,38 @@ fn ciphers_and_security_level_are_applied_and_bad_ones_refused() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+// --- connect-to (issue 17) ---------------------------------------------------
+
+/// TCP goes to the connect-to address; the URL's host is the SNI and the
+/// name verified (the certificate names only wrong.example, which does not
+/// resolve here).
+#[test]
+fn connect_to_keeps_the_urls_host_for_sni_and_the_name_check() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki, "wrong-name.pem", "wrong-name.key", None);
+    let ctx = Context::new().unwrap();
+    let url = format!("wss://wrong.example:{}/info", server.port);
+    let client = connect(&ctx, &url, |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.set_connect_to(Some("127.0.0.1")).unwrap();
+    });
+    let info = session_info(&ctx);
+    assert_eq!(
+        info_field(&info, "sni").as_deref(),
+        Some("wrong.example"),
+        "{info}"
+    );
+    assert_eq!(
+        client.addresses().unwrap().0,
+        Some(format!("127.0.0.1:{}", server.port).parse().unwrap())
+    );
+
+    // The URL's host is still what the certificate must name.
+    let url = format!("wss://localhost:{}/", server.port);
+    let _client = connect(&ctx, &url, |c| {
+        c.set_tls_ca_file(Some(&pki.path("ca.pem"))).unwrap();
+        c.set_connect_to(Some("127.0.0.1")).unwrap();
+    });
+    expect_verify_failure(&ctx, "hostname mismatch");
+}

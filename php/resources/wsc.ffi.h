@@ -207,6 +207,15 @@ typedef enum {
    * handshake: then after `OPEN`). No data.
    */
   WSC_EVENT_TYPE_BUFFER_DRAIN = 12,
+  /**
+   * The automatic reconnect policy decided (with the backoff on,
+   * `wsc_client_set_reconnect_backoff`; not after the caller's close):
+   * `reconnect_delay_ms` until the next attempt, `reconnect_reason` why
+   * (or why not reconnecting), `reconnect_attempt` its number in a row;
+   * `data` the decision in words. Comes after the `ERROR` and
+   * `UNDELIVERED` events of the end and before its `CLOSED`.
+   */
+  WSC_EVENT_TYPE_RECONNECT = 13,
 } wsc_event_type;
 
 /**
@@ -222,6 +231,38 @@ typedef enum {
    */
   WSC_MESSAGE_TYPE_BINARY = 2,
 } wsc_message_type;
+
+/**
+ * Why the reconnect policy decided as it did.
+ *
+ * The `reconnect_reason` of a `WSC_EVENT_TYPE_RECONNECT` event.
+ */
+typedef enum {
+  /**
+   * Not a `RECONNECT` event.
+   */
+  WSC_RECONNECT_REASON_NONE = 0,
+  /**
+   * Reconnecting after the backoff's delay.
+   */
+  WSC_RECONNECT_REASON_BACKOFF = 1,
+  /**
+   * Reconnecting after the delay of the server's `Retry-After` (429 or
+   * 503, RFC 9110 §10.2.3), longer than the backoff's.
+   */
+  WSC_RECONNECT_REASON_RETRY_AFTER = 2,
+  /**
+   * Not reconnecting: the failure will not go away by itself (a status
+   * that is not retried, see `wsc_client_set_reconnect_status`; a TLS
+   * certificate failure; bad settings).
+   */
+  WSC_RECONNECT_REASON_FATAL = 3,
+  /**
+   * Not reconnecting: `wsc_client_set_reconnect_max_attempts` attempts
+   * in a row failed.
+   */
+  WSC_RECONNECT_REASON_ATTEMPTS_EXHAUSTED = 4,
+} wsc_reconnect_reason;
 
 /**
  * What `wsc_client_send` did with an accepted message.
@@ -346,9 +387,10 @@ typedef struct {
   uint64_t client_id;
   /**
    * The payload (see `wsc_event_type`), `data_len` bytes, valid until
-   * `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED` and `CLOSE_FRAME`
-   * a NUL byte follows the text (not counted in `data_len`); message
-   * payloads may contain NUL bytes and carry no terminator.
+   * `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED`,
+   * `CLOSE_FRAME` and `RECONNECT` a NUL byte follows the text (not
+   * counted in `data_len`); message payloads may contain NUL bytes and
+   * carry no terminator.
    */
   const uint8_t *data;
   /**
@@ -374,6 +416,48 @@ typedef struct {
    * `WSC_EVENT_TYPE_CLOSED`: true when the closing handshake completed.
    */
   bool clean;
+  /**
+   * `WSC_EVENT_TYPE_ERROR` with `WSC_RESULT_HANDSHAKE` for a refusal (a
+   * status other than 101): the HTTP status, e.g. 403; 0 otherwise.
+   */
+  uint16_t http_status;
+  /**
+   * With `http_status`: the server's raw response head as received
+   * (status line with its reason phrase, headers, the empty line),
+   * `http_head_len` bytes, valid until `wsc_event_free`; NULL otherwise.
+   */
+  const uint8_t *http_head;
+  /**
+   * Length of `http_head` in bytes.
+   */
+  size_t http_head_len;
+  /**
+   * With `http_status`: the first bytes of the response body (at most
+   * 4096, chunked coding removed; what arrived within 300 ms of the
+   * head), `http_body_len` bytes, valid until `wsc_event_free`; NULL when
+   * none came.
+   */
+  const uint8_t *http_body;
+  /**
+   * Length of `http_body` in bytes.
+   */
+  size_t http_body_len;
+  /**
+   * `WSC_EVENT_TYPE_RECONNECT`: milliseconds until the next attempt; 0
+   * when not reconnecting.
+   */
+  uint64_t reconnect_delay_ms;
+  /**
+   * `WSC_EVENT_TYPE_RECONNECT`: why; `WSC_RECONNECT_REASON_NONE` for
+   * other events.
+   */
+  wsc_reconnect_reason reconnect_reason;
+  /**
+   * `WSC_EVENT_TYPE_RECONNECT`: the number of the attempt in a row that
+   * follows (1 for the first); when not reconnecting, the attempts made
+   * in a row. 0 for other events.
+   */
+  uint32_t reconnect_attempt;
 } wsc_event;
 
 /**
@@ -1027,9 +1111,16 @@ wsc_result wsc_client_set_proxy(wsc_client *client, const char *url, const char 
  * Workerman, where the caller reconnects in onClose): after a connection
  * ends or an attempt fails, unless the caller closed or aborted it, wsc
  * connects again after `first_ms` milliseconds, doubled for each attempt
- * in a row that does not open, up to `longest_ms`, less a random part of
- * up to half (jitter). The `CLOSED` event still comes for each end; the
- * status is then `CONNECTING`. `first_ms` 0 turns it off.
+ * in a row, up to `longest_ms`, less a random part of up to half
+ * (jitter). The count starts over only after a connection stayed open
+ * (`wsc_client_set_reconnect_reset_after`, default 10 s). Refusals that
+ * will not succeed are not retried (`wsc_client_set_reconnect_status`,
+ * `wsc_client_set_reconnect_tls_verify`), a 429 or 503 waits at least its
+ * `Retry-After` (`wsc_client_set_reconnect_retry_after_max`), the attempts
+ * can be limited (`wsc_client_set_reconnect_max_attempts`). Each decision
+ * comes as a `WSC_EVENT_TYPE_RECONNECT` event (the delay and why) before
+ * the `CLOSED` event of the end; the status is then `CONNECTING` (or
+ * `CLOSED` when not reconnecting). `first_ms` 0 turns it off.
  *
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
  * (`longest_ms < first_ms`); `CONTEXT_CLOSED`.
@@ -1096,5 +1187,144 @@ wsc_result wsc_client_set_limits(wsc_client *client,
  * `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_compression(wsc_client *client, const wsc_compression_options *options);
+
+/**
+ * `TCP_NODELAY` on the client's sockets: true (the default, as Workerman
+ * sets it) sends each frame at once; false lets Nagle's algorithm hold
+ * small writes back until earlier ones are acknowledged (fewer packets,
+ * up to one round trip of delay). Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tcp_nodelay(wsc_client *client, bool enabled);
+
+/**
+ * TCP keepalive on the client's sockets (tcp(7): `SO_KEEPALIVE`,
+ * `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`): after `idle_s` seconds
+ * without traffic the kernel probes every `interval_s` seconds; after
+ * `count` unanswered probes it resets the connection, which ends as lost
+ * (`CLOSED` 1006). `idle_s` 0 turns keepalive off (the other two are then
+ * ignored). Default on with Workerman 5's values: 55, 55, 1 (a silent
+ * dead peer is found after about 110 s, also with no ping interval set).
+ * Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`idle_s` or `interval_s` above 32767, `interval_s` 0, `count` not 1 to
+ * 127); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_tcp_keepalive(wsc_client *client,
+                                        uint32_t idle_s,
+                                        uint32_t interval_s,
+                                        uint32_t count);
+
+/**
+ * The local address the client's sockets are bound to before they
+ * connect (PHP's `socket` context option `bindto`): `IP:PORT`,
+ * `[IPv6]:PORT` or an IP alone; port 0 lets the kernel pick a port, a
+ * fixed port is bound with `SO_REUSEADDR` so that reconnects can reuse
+ * it (while the last connection to the same server address is in
+ * TIME_WAIT on this side, up to 60 s after this side closed TCP first,
+ * e.g. by `wsc_client_abort`, the kernel may refuse the pair: that
+ * attempt fails saying so). Only the target's addresses of the same family are tried. An
+ * address that cannot be bound (not of this machine, port in use), or a
+ * target without an address of that family, ends the attempt with an
+ * `ERROR` event `WSC_RESULT_CONNECT` naming it. With a proxy, the socket
+ * to the proxy is bound. NULL (the default): the kernel picks. Takes
+ * effect at the next connect.
+ *
+ * - `address`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (none of those forms; a host name is
+ * refused); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_bind_address(wsc_client *client, const char *address);
+
+/**
+ * Connects TCP to `addresses` instead of the URL's host and port (curl's
+ * `--connect-to`, a wsc addition): the URL's host stays in the `Host`
+ * header, in SNI and in the certificate name check. `HOST[:PORT]` (a host
+ * name, resolved at each connect, or an IP address; IPv6 in brackets when
+ * a port follows), or several `IP[:PORT]` separated by commas, raced as a
+ * resolver's answer is (Happy Eyeballs, RFC 8305); an entry without a
+ * port uses the URL's port. With a proxy, the proxy is asked to tunnel to
+ * the first entry. NULL (the default): the URL's host. Takes effect at
+ * the next connect.
+ *
+ * - `addresses`: NUL-terminated, or NULL; copied.
+ *
+ * Results: `OK`; `NULL_ARGUMENT` (client); `INVALID_HANDLE`;
+ * `INVALID_UTF8`; `INVALID_ARGUMENT` (an empty entry, a port outside 1 to
+ * 65535, a host name among several entries; see `wsc_last_error`);
+ * `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_connect_to(wsc_client *client, const char *addresses);
+
+/**
+ * With the reconnect backoff on (`wsc_client_set_reconnect_backoff`): the
+ * backoff, and the count of `wsc_client_set_reconnect_max_attempts`,
+ * start over only after a connection stayed open at least `ms`
+ * milliseconds, so that a server that accepts then drops at once is not
+ * hammered. 0: after every open. Default 10000.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_reset_after(wsc_client *client, uint32_t ms);
+
+/**
+ * With the reconnect backoff on: the most automatic reconnect attempts in
+ * a row (the first connect not counted; the count starts over after a
+ * connection that stayed open, see `wsc_client_set_reconnect_reset_after`,
+ * and at `wsc_client_connect`). When they are used up, a
+ * `WSC_EVENT_TYPE_RECONNECT` event with
+ * `WSC_RECONNECT_REASON_ATTEMPTS_EXHAUSTED` comes and the client stays
+ * closed. 0: no limit (the default).
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_max_attempts(wsc_client *client, uint32_t attempts);
+
+/**
+ * With the reconnect backoff on: the longest `Retry-After` honoured, in
+ * milliseconds. A handshake refused with 429 or 503 and a `Retry-After`
+ * (delay-seconds or an HTTP date, RFC 9110 §10.2.3) waits at least that
+ * long, at most `ms`, before the next attempt, even beyond the backoff's
+ * longest delay (`WSC_RECONNECT_REASON_RETRY_AFTER`). 0: `Retry-After` is
+ * ignored. Default 600000 (10 minutes).
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_retry_after_max(wsc_client *client, uint32_t ms);
+
+/**
+ * With the reconnect backoff on: whether a handshake refused with the HTTP
+ * `status` is retried (`retry` true) or fatal (no reconnect; a
+ * `WSC_EVENT_TYPE_RECONNECT` event with `WSC_RECONNECT_REASON_FATAL` says
+ * so). By default 400, 401, 403 and 404 are fatal and every other status
+ * is retried. Call once per status; the last call for a status wins.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`status` not 100..599, or 101); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_status(wsc_client *client, uint16_t status, bool retry);
+
+/**
+ * Forgets every `wsc_client_set_reconnect_status` of this client: 400,
+ * 401, 403 and 404 fatal again, every other status retried.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_clear_reconnect_statuses(wsc_client *client);
+
+/**
+ * With the reconnect backoff on: whether a TLS certificate failure (the
+ * chain does not verify, the name does not match, a pinned fingerprint
+ * differs) is retried. Default false: fatal. Bad settings (a URL or
+ * header the handshake refuses, TLS files that cannot be used) are always
+ * fatal.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_reconnect_tls_verify(wsc_client *client, bool retry);
 
 

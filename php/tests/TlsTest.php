@@ -100,6 +100,30 @@ final class TlsTest extends WscTestCase
         $this->expectVerifyFailure('self-signed', [], 'self-signed certificate');
     }
 
+    public function testAVerificationFailureEndsTheAutomaticReconnectUnlessAllowed(): void
+    {
+        $rec = new Recorder();
+        $con = $rec->attach(new AsyncTcpConnection(self::server('self-signed')->wss()));
+        $con->reconnectDelay = 0.05;
+        $con->connect();
+        self::loopUntil(fn () => $rec->count('onClose') > 0, 'onClose');
+        self::assertSame(
+            [[null, 'fatal', 0, 'not reconnecting: a TLS certificate failure is not retried']],
+            $rec->args('onReconnect'),
+        );
+        self::assertSame(AsyncTcpConnection::STATUS_CLOSED, $con->getStatus());
+
+        $rec = new Recorder();
+        $retried = $rec->attach(new AsyncTcpConnection(self::server('self-signed')->wss()));
+        $retried->reconnectDelay = 0.05;
+        $retried->reconnectOnTlsVerifyFailure = true;
+        $retried->connect();
+        self::loopUntil(fn () => $rec->count('onReconnect') >= 2, 'two decisions');
+        $retried->close();
+        self::assertSame(['backoff', 'backoff'], array_column($rec->args('onReconnect'), 1));
+        self::assertSame([1, 2], array_column($rec->args('onReconnect'), 2));
+    }
+
     public function testWrongHostNameIsRefused(): void
     {
         $this->expectVerifyFailure('wrong-name', ['cafile' => self::pki()->path('ca.pem')], 'hostname mismatch');

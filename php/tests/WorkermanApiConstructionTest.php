@@ -100,20 +100,32 @@ final class WorkermanApiConstructionTest extends WorkermanApiTestCase
     }
 
     /**
-     * Row: `['socket' => ['bindto' => 'ip:port']]` is not supported by
-     * libwsc: refused at connect() rather than ignored ('0:0', "any", is
-     * accepted).
+     * Row: `['socket' => ['bindto' => 'ip:port']]` binds the local
+     * address the server sees ('0:0': any); `tcp_nodelay` is accepted;
+     * any other `socket` option is refused by name, never ignored
+     * (SocketOptionsTest has the details).
      */
-    public function testConstructionSocketBindtoIsRefusedNotIgnored(): void
+    public function testConstructionSocketBindtoIsApplied(): void
     {
         $rec = new Recorder();
         $any = $rec->attach(new AsyncTcpConnection(self::url('/'), ['socket' => ['bindto' => '0:0']]));
         self::open($any, $rec);
         self::closeAndWait($any, $rec);
 
-        $con = new AsyncTcpConnection(self::url('/'), ['socket' => ['bindto' => '127.0.0.1:0']]);
+        $rec = new Recorder();
+        $bound = $rec->attach(new AsyncTcpConnection(
+            self::url('/peer-address'),
+            ['socket' => ['bindto' => '127.0.0.7:0', 'tcp_nodelay' => true]],
+        ));
+        self::open($bound, $rec);
+        self::loopUntil(fn () => $rec->count('onMessage') > 0, 'the peer address');
+        self::assertSame($bound->getLocalAddress(), $rec->args('onMessage')[0][0]);
+        self::assertSame('127.0.0.7', $bound->getLocalIp());
+        self::closeAndWait($bound, $rec);
+
+        $con = new AsyncTcpConnection(self::url('/'), ['socket' => ['ipv6_v6only' => true]]);
         $this->expectException(\InvalidArgumentException::class);
-        $this->expectExceptionMessage('socket.bindto');
+        $this->expectExceptionMessage('socket.ipv6_v6only');
         $con->connect();
     }
 

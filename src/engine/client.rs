@@ -478,9 +478,15 @@ impl Client {
 
     /// Reconnects by itself after a connection ends or an attempt fails
     /// (not after [`Client::close`] or [`Client::abort`]): after `first_ms`
-    /// milliseconds, doubled for each attempt in a row that does not open,
-    /// up to `longest_ms`, less a random part of up to half (jitter, so
-    /// that many clients do not reconnect in step). `first_ms == 0` turns it
+    /// milliseconds, doubled for each attempt in a row, up to `longest_ms`,
+    /// less a random part of up to half (jitter, so that many clients do
+    /// not reconnect in step); the count starts over after a connection
+    /// that stayed open ([`Client::set_reconnect_reset_after`]). Each
+    /// decision comes as an [`crate::EventKind::Reconnect`] event; refusals
+    /// that will not succeed are not retried
+    /// ([`Client::set_reconnect_status`]), a 429 or 503 waits at least its
+    /// `Retry-After`, and the attempts can be limited
+    /// ([`Client::set_reconnect_max_attempts`]). `first_ms == 0` turns it
     /// off (the default: Workerman's behaviour, where the caller reconnects).
     ///
     /// Errors: [`Error::InvalidArgument`] when `longest_ms < first_ms`.
@@ -497,6 +503,88 @@ impl Client {
                     Duration::from_millis(longest_ms.into()),
                 )
             });
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the backoff (and the attempt count
+    /// of [`Client::set_reconnect_max_attempts`]) starts over only after a
+    /// connection stayed open at least `ms` milliseconds, so that a server
+    /// that accepts then drops at once is not hammered. 0: after every
+    /// open. Default 10,000.
+    pub fn set_reconnect_reset_after(&self, ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_reset_after = Duration::from_millis(ms.into());
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the most automatic reconnect attempts
+    /// in a row (the first connect not counted; the count starts over
+    /// after a connection that stayed open, see
+    /// [`Client::set_reconnect_reset_after`], and at [`Client::connect`]).
+    /// When they are used up, an [`crate::EventKind::Reconnect`] event
+    /// with [`crate::ReconnectReason::AttemptsExhausted`] comes and the
+    /// client stays closed. 0: no limit (the default).
+    pub fn set_reconnect_max_attempts(&self, attempts: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_max_attempts = attempts;
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: the longest `Retry-After` honoured,
+    /// in milliseconds. A handshake refused with 429 or 503 and a
+    /// `Retry-After` (delay-seconds or an HTTP date, RFC 9110 §10.2.3)
+    /// waits at least that long, at most `ms`, before the next attempt,
+    /// even beyond the backoff's longest delay. 0: `Retry-After` is
+    /// ignored. Default 600,000 (10 minutes).
+    pub fn set_reconnect_retry_after_max(&self, ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_retry_after_max = Duration::from_millis(ms.into());
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: whether a handshake refused with the
+    /// HTTP `status` is retried (`retry`) or fatal (no reconnect; an
+    /// [`crate::EventKind::Reconnect`] event with
+    /// [`crate::ReconnectReason::Fatal`] says so). By default 400, 401,
+    /// 403 and 404 are fatal and every other status is retried. The last
+    /// setting of a status wins.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `status` is not 100..=599 or
+    /// is 101 (an open connection).
+    pub fn set_reconnect_status(&self, status: u16, retry: bool) -> Result<()> {
+        if !(100..=599).contains(&status) || status == 101 {
+            return Err(Error::InvalidArgument(format!(
+                "{status} is not an HTTP status that refuses a handshake (100..599, not 101)"
+            )));
+        }
+        self.with(|c, _| {
+            c.opts.reconnect_statuses.retain(|(s, _)| *s != status);
+            c.opts.reconnect_statuses.push((status, retry));
+            Ok(())
+        })
+    }
+
+    /// Forgets every [`Client::set_reconnect_status`]: 400, 401, 403 and
+    /// 404 fatal again, every other status retried.
+    pub fn clear_reconnect_statuses(&self) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_statuses.clear();
+            Ok(())
+        })
+    }
+
+    /// With the reconnect backoff on: whether a TLS certificate failure
+    /// (the chain does not verify, the name does not match, a pinned
+    /// fingerprint differs) is retried. Default false: fatal. Bad settings
+    /// (a bad URL or header, TLS files that cannot be used) are always
+    /// fatal.
+    pub fn set_reconnect_tls_verify(&self, retry: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.reconnect_tls_verify = retry;
             Ok(())
         })
     }
@@ -520,6 +608,95 @@ impl Client {
     /// The connection state.
     pub fn status(&self) -> Result<Status> {
         self.with(|c, _| Ok(c.status()))
+    }
+
+    /// `TCP_NODELAY` on the client's sockets (default true, as Workerman
+    /// sets it): each frame leaves at once instead of waiting, by Nagle's
+    /// algorithm, for the acknowledgement of earlier small writes. Off
+    /// saves packets when many small messages are sent in a row, at up to
+    /// one round trip of delay. Takes effect at the next connect.
+    pub fn set_tcp_nodelay(&self, enabled: bool) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.tcp_nodelay = enabled;
+            Ok(())
+        })
+    }
+
+    /// TCP keepalive probes on the client's sockets (`SO_KEEPALIVE`,
+    /// `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT`; tcp(7)): after
+    /// `idle_s` seconds without traffic the kernel sends a probe every
+    /// `interval_s` seconds, and after `count` unanswered probes it resets
+    /// the connection, which then ends as lost (1006). `idle_s == 0` turns
+    /// keepalive off. Default on with Workerman 5's values: 55 s, 55 s, 1
+    /// probe (a silent dead peer is found after about 110 s; unlike ping
+    /// frames this needs no answer from the server's application). Takes
+    /// effect at the next connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `idle_s` or `interval_s` is
+    /// above 32767 or `interval_s` is 0, or `count` is not 1..=127 (with
+    /// `idle_s > 0`).
+    pub fn set_tcp_keepalive(&self, idle_s: u32, interval_s: u32, count: u32) -> Result<()> {
+        let keepalive = match idle_s {
+            0 => None,
+            _ => Some(crate::options::Keepalive::new(idle_s, interval_s, count)?),
+        };
+        self.with(|c, _| {
+            c.opts.tcp_keepalive = keepalive;
+            Ok(())
+        })
+    }
+
+    /// The local address the client's sockets are bound to before they
+    /// connect (PHP's `socket` context option `bindto`, e.g. the one
+    /// address of the machine that a server has on its allow-list):
+    /// `IP:PORT`, `[IPv6]:PORT`, or an IP alone; port 0 lets the kernel
+    /// pick a free port, a fixed port is bound with `SO_REUSEADDR` so that
+    /// reconnects can reuse it (while the last connection to the same
+    /// server address is in TIME_WAIT on this side, up to 60 s after this
+    /// side closed TCP first, e.g. by [`Client::abort`], the kernel may
+    /// refuse the pair: that attempt fails with an error saying so). Only the target's addresses of the same
+    /// family are tried; none of them fails the attempt with
+    /// [`Error::Connect`], as does an address that cannot be bound (not of
+    /// this machine, port in use). `None` (the default): the kernel picks.
+    /// With a proxy, the socket to the proxy is bound. Takes effect at the
+    /// next connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] when `address` is none of those
+    /// forms (a host name is refused: no resolution).
+    pub fn set_bind_address(&self, address: Option<&str>) -> Result<()> {
+        let local = address
+            .map(crate::options::parse_bind_address)
+            .transpose()?;
+        self.with(|c, _| {
+            c.opts.bind_address = local;
+            Ok(())
+        })
+    }
+
+    /// Connects TCP to these addresses instead of the URL's host and port
+    /// (curl's `--connect-to`), while the URL's host stays in the `Host`
+    /// header, in SNI and in the certificate name check: reaching one
+    /// server of a cluster, or a host whose name does not resolve from
+    /// here. `addresses`: `HOST[:PORT]` (a name, resolved at each connect,
+    /// or an IP; IPv6 in brackets when a port follows), or several
+    /// `IP[:PORT]` separated by commas, raced as a resolver's answer is
+    /// (Happy Eyeballs); an entry without a port uses the URL's port.
+    /// With a proxy, the proxy is asked to tunnel to the first entry.
+    /// `None` (the default): the URL's host. Takes effect at the next
+    /// connect.
+    ///
+    /// Errors: [`Error::InvalidArgument`] naming what is wrong (an empty
+    /// entry, a port outside 1..=65535, a host name among several
+    /// entries).
+    pub fn set_connect_to(&self, addresses: Option<&str>) -> Result<()> {
+        let list = match addresses {
+            None => Vec::new(),
+            Some(a) => crate::options::parse_connect_to(a)?,
+        };
+        self.with(|c, _| {
+            c.opts.connect_to = list;
+            Ok(())
+        })
     }
 }
 

@@ -4,13 +4,14 @@
 //! filter that inflates compressed messages before tungstenite sees them.
 
 use super::read_ahead::ReadAhead;
-use crate::error::Utf8Violation;
+use crate::error::{HandshakeResponse, Refusal, Utf8Violation};
 use crate::event::MessageType;
 use crate::protocol::deflate::Inflater;
-use crate::protocol::handshake::{head_end, normalize_head};
+use crate::protocol::handshake::{RefusalHead, head_end, normalize_head, refusal, refusal_body};
 use crate::protocol::utf8::Utf8Watch;
 use mio::net::TcpStream;
 use std::io::{self, Read, Write};
+use std::time::Instant;
 
 /// The largest opening-handshake response head accepted, in bytes; a
 /// server that sends more without ending its head is refused.
@@ -59,6 +60,20 @@ pub(crate) struct Stream {
     inflate: Option<Box<Inflater>>,
     /// Bulk reads and drained-socket knowledge (see `read_ahead`).
     ahead: ReadAhead,
+    /// While recording: the head is a refusal (not 101), whose body is
+    /// being read before it is reported (see `gather_refusal`).
+    refusal: Option<Box<RefusalBody>>,
+}
+
+/// The refusal whose body a stream reads, briefly, before reporting it.
+struct RefusalBody {
+    head: RefusalHead,
+    /// Where the head ends in the record.
+    end: usize,
+    /// Report with what came by then ([`HandshakeResponse::BODY_WAIT`]).
+    deadline: Instant,
+    /// The deadline has been handed to the connection for a timer.
+    announced: bool,
 }
 
 impl Stream {
@@ -75,6 +90,73 @@ impl Stream {
             stash: Vec::new(),
             inflate: None,
             ahead: ReadAhead::default(),
+            refusal: None,
+        }
+    }
+
+    /// The time by which a refused handshake is reported, once: the
+    /// connection sets a timer for it (the body may never come).
+    pub(crate) fn take_refusal_deadline(&mut self) -> Option<Instant> {
+        let r = self.refusal.as_mut()?;
+        if r.announced {
+            return None;
+        }
+        r.announced = true;
+        Some(r.deadline)
+    }
+
+    /// Ends the wait for a refusal's body now (the handshake timeout came
+    /// first); false when no refusal is being read.
+    pub(crate) fn expire_refusal(&mut self) -> bool {
+        match self.refusal.as_mut() {
+            Some(r) => {
+                r.deadline = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A refusal's head is recorded: reads its body until it is whole,
+    /// [`HandshakeResponse::BODY_EXCERPT`] bytes came, the server closed
+    /// or the deadline passed, then fails with the [`Refusal`] (the whole
+    /// response) instead of handing the head to tungstenite.
+    /// `WouldBlock` passes up (the deadline's timer drives it again).
+    fn gather_refusal(&mut self) -> io::Result<()> {
+        let limit = HandshakeResponse::BODY_EXCERPT;
+        let mut tmp = [0u8; 2048];
+        let mut eof = false;
+        loop {
+            let r = self.refusal.as_ref().expect("a refusal");
+            let rec = self.record.as_ref().expect("recording");
+            let raw = &rec[r.end..];
+            let (body, complete) = refusal_body(r.head.framing, raw, eof, limit);
+            let done = complete || eof || body.len() >= limit || raw.len() >= 2 * limit;
+            if done || Instant::now() >= r.deadline {
+                let r = self.refusal.take().expect("a refusal");
+                let head = tungstenite::Bytes::copy_from_slice(&rec[..r.end]);
+                let response = HandshakeResponse {
+                    status: r.head.status,
+                    reason: r.head.reason,
+                    headers: r.head.headers,
+                    head,
+                    body: body.into(),
+                    body_complete: complete,
+                };
+                return Err(io::Error::other(Refusal(Box::new(response))));
+            }
+            match self.read_inner(&mut tmp) {
+                Ok(0) => eof = true,
+                Ok(n) => self
+                    .record
+                    .as_mut()
+                    .expect("recording")
+                    .extend_from_slice(&tmp[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A reset after the body: report what came.
+                Err(_) => eof = true,
+            }
         }
     }
 
@@ -146,7 +228,20 @@ impl Stream {
         let mut tmp = [0u8; 2048];
         loop {
             let rec = self.record.as_ref().expect("recording");
+            if self.refusal.is_some() {
+                return self.gather_refusal();
+            }
             if let Some(end) = head_end(rec) {
+                if let Some(head) = refusal(&rec[..end]) {
+                    let deadline = Instant::now() + HandshakeResponse::BODY_WAIT;
+                    self.refusal = Some(Box::new(RefusalBody {
+                        head,
+                        end,
+                        deadline,
+                        announced: false,
+                    }));
+                    return self.gather_refusal();
+                }
                 // Only the head goes to tungstenite's handshake; what came
                 // behind it is read after the connection opened, through
                 // the filters then in place.

@@ -14,6 +14,11 @@ pub(crate) enum TimerKind {
     Ping,
     Pong,
     Reconnect,
+    /// Happy Eyeballs (RFC 8305 §5): start the next TCP attempt while the
+    /// earlier ones are still pending.
+    NextAttempt,
+    /// The wait for the body of a refused opening handshake is over.
+    RefusalBody,
 }
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by

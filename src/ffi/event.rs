@@ -5,7 +5,7 @@
 use super::boundary::ffi_boundary;
 use super::registry::{self, Kind};
 use super::result::wsc_result;
-use crate::event::{Event, EventKind, MessageType};
+use crate::event::{Event, EventKind, MessageType, ReconnectReason};
 use tungstenite::Bytes;
 
 /// What an event reports (`wsc_event.event_type`).
@@ -50,6 +50,46 @@ pub enum wsc_event_type {
     /// sends that returned `QUEUED` (on the open connection, or before the
     /// handshake: then after `OPEN`). No data.
     BufferDrain = 12,
+    /// The automatic reconnect policy decided (with the backoff on,
+    /// `wsc_client_set_reconnect_backoff`; not after the caller's close):
+    /// `reconnect_delay_ms` until the next attempt, `reconnect_reason` why
+    /// (or why not reconnecting), `reconnect_attempt` its number in a row;
+    /// `data` the decision in words. Comes after the `ERROR` and
+    /// `UNDELIVERED` events of the end and before its `CLOSED`.
+    Reconnect = 13,
+}
+
+/// Why the reconnect policy decided as it did.
+///
+/// The `reconnect_reason` of a `WSC_EVENT_TYPE_RECONNECT` event.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_reconnect_reason {
+    /// Not a `RECONNECT` event.
+    None = 0,
+    /// Reconnecting after the backoff's delay.
+    Backoff = 1,
+    /// Reconnecting after the delay of the server's `Retry-After` (429 or
+    /// 503, RFC 9110 §10.2.3), longer than the backoff's.
+    RetryAfter = 2,
+    /// Not reconnecting: the failure will not go away by itself (a status
+    /// that is not retried, see `wsc_client_set_reconnect_status`; a TLS
+    /// certificate failure; bad settings).
+    Fatal = 3,
+    /// Not reconnecting: `wsc_client_set_reconnect_max_attempts` attempts
+    /// in a row failed.
+    AttemptsExhausted = 4,
+}
+
+impl From<ReconnectReason> for wsc_reconnect_reason {
+    fn from(r: ReconnectReason) -> Self {
+        match r {
+            ReconnectReason::Backoff => wsc_reconnect_reason::Backoff,
+            ReconnectReason::RetryAfter => wsc_reconnect_reason::RetryAfter,
+            ReconnectReason::Fatal => wsc_reconnect_reason::Fatal,
+            ReconnectReason::AttemptsExhausted => wsc_reconnect_reason::AttemptsExhausted,
+        }
+    }
 }
 
 /// The type of a data message; the numbers are RFC 6455 opcodes (§5.2).
@@ -97,9 +137,10 @@ pub struct wsc_event {
     /// returned, with its id.
     pub client_id: u64,
     /// The payload (see `wsc_event_type`), `data_len` bytes, valid until
-    /// `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED` and `CLOSE_FRAME`
-    /// a NUL byte follows the text (not counted in `data_len`); message
-    /// payloads may contain NUL bytes and carry no terminator.
+    /// `wsc_event_free`. NULL when `data_len` is 0. For `ERROR`, `CLOSED`,
+    /// `CLOSE_FRAME` and `RECONNECT` a NUL byte follows the text (not
+    /// counted in `data_len`); message payloads may contain NUL bytes and
+    /// carry no terminator.
     pub data: *const u8,
     /// Length of `data` in bytes.
     pub data_len: usize,
@@ -114,6 +155,32 @@ pub struct wsc_event {
     pub close_code: u16,
     /// `WSC_EVENT_TYPE_CLOSED`: true when the closing handshake completed.
     pub clean: bool,
+    /// `WSC_EVENT_TYPE_ERROR` with `WSC_RESULT_HANDSHAKE` for a refusal (a
+    /// status other than 101): the HTTP status, e.g. 403; 0 otherwise.
+    pub http_status: u16,
+    /// With `http_status`: the server's raw response head as received
+    /// (status line with its reason phrase, headers, the empty line),
+    /// `http_head_len` bytes, valid until `wsc_event_free`; NULL otherwise.
+    pub http_head: *const u8,
+    /// Length of `http_head` in bytes.
+    pub http_head_len: usize,
+    /// With `http_status`: the first bytes of the response body (at most
+    /// 4096, chunked coding removed; what arrived within 300 ms of the
+    /// head), `http_body_len` bytes, valid until `wsc_event_free`; NULL when
+    /// none came.
+    pub http_body: *const u8,
+    /// Length of `http_body` in bytes.
+    pub http_body_len: usize,
+    /// `WSC_EVENT_TYPE_RECONNECT`: milliseconds until the next attempt; 0
+    /// when not reconnecting.
+    pub reconnect_delay_ms: u64,
+    /// `WSC_EVENT_TYPE_RECONNECT`: why; `WSC_RECONNECT_REASON_NONE` for
+    /// other events.
+    pub reconnect_reason: wsc_reconnect_reason,
+    /// `WSC_EVENT_TYPE_RECONNECT`: the number of the attempt in a row that
+    /// follows (1 for the first); when not reconnecting, the attempts made
+    /// in a row. 0 for other events.
+    pub reconnect_attempt: u32,
 }
 
 /// An event handed to C: the `#[repr(C)]` view first, so that a pointer to
@@ -124,6 +191,8 @@ pub(crate) struct EventBox {
     pub(crate) raw: wsc_event,
     _payload: Bytes,
     _text: Vec<u8>,
+    /// The response of a refused handshake (`http_head`, `http_body`).
+    _refusal: Option<Box<crate::error::HandshakeResponse>>,
 }
 
 // SAFETY: the raw pointers in `raw` point into `_payload`/`_text`, which the
@@ -147,7 +216,16 @@ impl From<Event> for Box<EventBox> {
             error: wsc_result::Ok,
             close_code: 0,
             clean: false,
+            http_status: 0,
+            http_head: std::ptr::null(),
+            http_head_len: 0,
+            http_body: std::ptr::null(),
+            http_body_len: 0,
+            reconnect_delay_ms: 0,
+            reconnect_reason: wsc_reconnect_reason::None,
+            reconnect_attempt: 0,
         };
+        let mut refusal = None;
         let mut payload = Bytes::new();
         let mut text = Vec::new();
         match ev.kind {
@@ -176,6 +254,16 @@ impl From<Event> for Box<EventBox> {
                 raw.event_type = wsc_event_type::Error;
                 raw.error = (&e).into();
                 text = e.to_string().into_bytes();
+                if let crate::Error::Handshake(r) = e
+                    && let crate::error::HandshakeFault::Status(resp) = r.kind
+                {
+                    raw.http_status = resp.status;
+                    (raw.http_head, raw.http_head_len) = (resp.head.as_ptr(), resp.head.len());
+                    if !resp.body.is_empty() {
+                        (raw.http_body, raw.http_body_len) = (resp.body.as_ptr(), resp.body.len());
+                    }
+                    refusal = Some(resp);
+                }
             }
             EventKind::Undelivered { message_type, data } => {
                 raw.event_type = wsc_event_type::Undelivered;
@@ -199,6 +287,18 @@ impl From<Event> for Box<EventBox> {
                 raw.clean = clean;
                 text = reason.into_bytes();
             }
+            EventKind::Reconnect {
+                delay_ms,
+                reason,
+                attempt,
+                text: words,
+            } => {
+                raw.event_type = wsc_event_type::Reconnect;
+                raw.reconnect_delay_ms = delay_ms;
+                raw.reconnect_reason = reason.into();
+                raw.reconnect_attempt = attempt;
+                text = words.into_bytes();
+            }
         }
         if !text.is_empty() {
             raw.data_len = text.len();
@@ -212,6 +312,7 @@ impl From<Event> for Box<EventBox> {
             raw,
             _payload: payload,
             _text: text,
+            _refusal: refusal,
         })
     }
 }

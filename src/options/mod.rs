@@ -4,11 +4,13 @@
 
 mod compression;
 mod proxy;
+mod socket;
 mod target;
 mod tls;
 
 pub use compression::DeflateOptions;
 pub(crate) use proxy::{Proxy, ProxyKind};
+pub(crate) use socket::{Endpoint, Keepalive, parse_bind_address, parse_connect_to};
 pub(crate) use target::Target;
 pub use tls::TlsVersion;
 pub(crate) use tls::{CaCerts, Fingerprint, Identity, TlsSettings, check_ciphers, load_identity};
@@ -64,7 +66,8 @@ pub(crate) struct ClientOptions {
     /// (not after the caller's close or abort): (first delay, longest
     /// delay). The delay doubles for each attempt in a row that does not
     /// open, up to the longest, with jitter (a random part of up to half);
-    /// it starts over after an attempt opens. `None` = never (Workerman's
+    /// it starts over after a connection stayed open
+    /// `reconnect_reset_after`. `None` = never (Workerman's
     /// behaviour: the caller reconnects in onClose). Default: `None`.
     pub(crate) reconnect_backoff: Option<(Duration, Duration)>,
     /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
@@ -82,6 +85,61 @@ pub(crate) struct ClientOptions {
     /// = no compression (Workerman's behaviour; a compressing connection
     /// costs up to ~300 KiB with context takeover). Default: `None`.
     pub(crate) compression: Option<DeflateOptions>,
+    /// `TCP_NODELAY` on the socket (Nagle's algorithm off: each frame
+    /// leaves at once). Default: true (Workerman sets it too).
+    pub(crate) tcp_nodelay: bool,
+    /// TCP keepalive probes on the socket; `None` = off. Default:
+    /// Workerman 5's 55 s idle, 55 s interval, 1 probe.
+    pub(crate) tcp_keepalive: Option<Keepalive>,
+    /// The local address the socket is bound to before it connects (PHP's
+    /// `socket` context option `bindto`); port 0 lets the kernel pick one.
+    /// Only the target's addresses of the same family are tried. Default:
+    /// none (the kernel picks address and port).
+    pub(crate) bind_address: Option<std::net::SocketAddr>,
+    /// Where TCP goes instead of the URL's host and port (curl's
+    /// `--connect-to`): the URL's host stays in `Host`, SNI and the
+    /// certificate name check. Empty = the URL's host. With a proxy, the
+    /// tunnel is asked for the first entry.
+    pub(crate) connect_to: Vec<Endpoint>,
+    /// With the reconnect backoff on: the backoff starts over only after a
+    /// connection stayed open at least this long (a server that accepts
+    /// then drops at once is not hammered). Default 10 s.
+    pub(crate) reconnect_reset_after: Duration,
+    /// The most automatic reconnect attempts in a row (without a
+    /// connection that stayed open `reconnect_reset_after`); 0 = no limit.
+    /// Default 0.
+    pub(crate) reconnect_max_attempts: u32,
+    /// The longest `Retry-After` honoured (RFC 9110 §10.2.3, on 429 and
+    /// 503); zero = the header is ignored. Default 10 min.
+    pub(crate) reconnect_retry_after_max: Duration,
+    /// HTTP statuses of a refused handshake whose default (retried, or
+    /// fatal for [`FATAL_STATUSES`]) the caller changed: (status, retried),
+    /// the last setting of a status wins.
+    pub(crate) reconnect_statuses: Vec<(u16, bool)>,
+    /// Reconnect after a TLS certificate failure (chain verification, name,
+    /// pinned fingerprint). Default: false (fatal).
+    pub(crate) reconnect_tls_verify: bool,
+}
+
+/// The statuses of a refused opening handshake not retried by default:
+/// they will not succeed by themselves (bad request, authentication,
+/// forbidden, no such resource).
+pub(crate) const FATAL_STATUSES: [u16; 4] = [400, 401, 403, 404];
+
+impl ClientOptions {
+    /// Whether an automatic reconnect follows a handshake refused with
+    /// `status`.
+    pub(crate) fn reconnect_status(&self, status: u16) -> bool {
+        match self
+            .reconnect_statuses
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == status)
+        {
+            Some((_, retry)) => *retry,
+            None => !FATAL_STATUSES.contains(&status),
+        }
+    }
 }
 
 impl Default for ClientOptions {
@@ -105,6 +163,15 @@ impl Default for ClientOptions {
             max_message_size: 10 << 20,
             max_send_buffer_size: 1 << 20,
             compression: None,
+            tcp_nodelay: true,
+            tcp_keepalive: Some(Keepalive::WORKERMAN),
+            bind_address: None,
+            connect_to: Vec::new(),
+            reconnect_reset_after: Duration::from_secs(10),
+            reconnect_max_attempts: 0,
+            reconnect_retry_after_max: Duration::from_secs(600),
+            reconnect_statuses: Vec::new(),
+            reconnect_tls_verify: false,
         }
     }
 }

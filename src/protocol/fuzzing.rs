@@ -144,6 +144,42 @@ pub fn response_head(data: &[u8]) {
     }
 }
 
+/// A refused handshake's head and body excerpt (the head, up to its empty
+/// line, then the body bytes): parsing never panics (nor does reading
+/// `Retry-After` from any header); the excerpt never exceeds its limit;
+/// as the body arrives in pieces, each excerpt is a prefix of the one of
+/// the whole body, and once complete it stays complete.
+pub fn refusal(data: &[u8], sizes: &[u8]) {
+    use super::handshake::{head_end, parse_retry_after, refusal, refusal_body};
+    let Some(end) = head_end(data) else {
+        return;
+    };
+    let Some(head) = refusal(&data[..end]) else {
+        return;
+    };
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+    for (_, value) in &head.headers {
+        let _ = parse_retry_after(value, now);
+    }
+    const LIMIT: usize = 64;
+    let raw = &data[end..];
+    let (whole, whole_done) = refusal_body(head.framing, raw, false, LIMIT);
+    assert!(whole.len() <= LIMIT, "the excerpt exceeds its limit");
+    let mut have = 0;
+    let mut done_before = false;
+    for piece in pieces(raw, sizes) {
+        have += piece.len();
+        let (part, done) = refusal_body(head.framing, &raw[..have], false, LIMIT);
+        assert!(
+            whole.starts_with(&part),
+            "a partial excerpt is not a prefix"
+        );
+        assert!(!done_before || done, "a complete body became incomplete");
+        done_before |= done;
+    }
+    assert_eq!(done_before || raw.is_empty(), whole_done || raw.is_empty());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +205,12 @@ mod tests {
         }
         negotiation(b"permessage-deflate; client_max_window_bits=10\npermessage-deflate");
         response_head(b"HTTP/1.1 101 OK\r\nconnection: keep-alive, Upgrade\r\n\r\n\x81\x02hi");
+        for sizes in [&[][..], &[1], &[3, 7]] {
+            refusal(
+                b"HTTP/1.1 429 Slow\r\nRetry-After: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                sizes,
+            );
+            refusal(b"HTTP/1.1 403 No\r\nContent-Length: 100\r\n\r\nabc", sizes);
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::options::DeflateOptions;
+use std::time::{Duration, SystemTime};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::Request;
 use tungstenite::http::{HeaderName, HeaderValue};
@@ -129,9 +130,219 @@ pub(crate) fn normalize_head(raw: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// How the body of a refused handshake ends (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFraming {
+    /// No body: 1xx, 204 and 304 answers, or `Content-Length: 0`.
+    None,
+    /// `Content-Length` bytes.
+    Length(usize),
+    /// Chunked transfer coding (RFC 9112 §7.1).
+    Chunked,
+    /// Until the server closes the connection.
+    UntilClose,
+}
+
+/// The parsed head of an opening handshake answer other than 101.
+pub(crate) struct RefusalHead {
+    pub(crate) status: u16,
+    pub(crate) reason: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) framing: BodyFraming,
+}
+
+/// The head of a response (`head`, up to and including the empty line)
+/// when it is a refusal: a well-formed HTTP/1.x head with a status other
+/// than 101. `None` for a 101 (tungstenite checks the rest) and for a head
+/// that does not parse (tungstenite reports why).
+pub(crate) fn refusal(head: &[u8]) -> Option<RefusalHead> {
+    let mut headers = [httparse::EMPTY_HEADER; 128];
+    let mut resp = httparse::Response::new(&mut headers);
+    let Ok(httparse::Status::Complete(_)) = resp.parse(head) else {
+        return None;
+    };
+    let status = resp.code?;
+    if status == 101 {
+        return None;
+    }
+    let headers: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .map(|h| {
+            let v = String::from_utf8_lossy(h.value).trim().to_string();
+            (h.name.to_string(), v)
+        })
+        .collect();
+    let value = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    let chunked = value("transfer-encoding")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("chunked"));
+    let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+        BodyFraming::None
+    } else if chunked {
+        BodyFraming::Chunked
+    } else {
+        match value("content-length").first().map(|v| v.parse::<usize>()) {
+            Some(Ok(0)) => BodyFraming::None,
+            Some(Ok(n)) => BodyFraming::Length(n),
+            _ => BodyFraming::UntilClose,
+        }
+    };
+    Some(RefusalHead {
+        status,
+        reason: resp.reason.unwrap_or("").to_string(),
+        headers,
+        framing,
+    })
+}
+
+/// The body of a refusal from the bytes received after its head so far
+/// (`raw`), at most `limit` bytes, chunked coding removed, and whether
+/// that is the whole body: its end is in `raw` (or `eof`: the server
+/// closed) and it fits in `limit`. Once the excerpt holds `limit` bytes,
+/// more bytes change nothing.
+pub(crate) fn refusal_body(
+    framing: BodyFraming,
+    raw: &[u8],
+    eof: bool,
+    limit: usize,
+) -> (Vec<u8>, bool) {
+    match framing {
+        BodyFraming::None => (Vec::new(), true),
+        BodyFraming::Length(n) => {
+            let have = raw.len().min(n);
+            (raw[..have.min(limit)].to_vec(), have == n && n <= limit)
+        }
+        BodyFraming::UntilClose => (
+            raw[..raw.len().min(limit)].to_vec(),
+            eof && raw.len() <= limit,
+        ),
+        BodyFraming::Chunked => {
+            let mut out = Vec::new();
+            let mut rest = raw;
+            let mut cut = false;
+            loop {
+                let Ok(httparse::Status::Complete((used, size))) = httparse::parse_chunk_size(rest)
+                else {
+                    return (out, false);
+                };
+                if size == 0 {
+                    return (out, !cut);
+                }
+                rest = &rest[used..];
+                let size = usize::try_from(size).unwrap_or(usize::MAX);
+                let take = size.min(rest.len());
+                let room = limit.saturating_sub(out.len());
+                cut |= take > room;
+                out.extend_from_slice(&rest[..take.min(room)]);
+                if take < size || rest.len() < size + 2 {
+                    return (out, false);
+                }
+                rest = &rest[size + 2..];
+            }
+        }
+    }
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3) as a delay from `now`:
+/// delay-seconds (a non-negative integer), or an HTTP date in any of the
+/// three formats a recipient must accept (RFC 9110 §5.6.7); a date in the
+/// past is a delay of 0. `None` for anything else.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than u64 holds: as long as can be (capped later).
+        return Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_the_three_date_formats() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:30 GMT").unwrap();
+        let s = |v| parse_retry_after(v, now).map(|d| d.as_secs());
+        assert_eq!(s("120"), Some(120));
+        assert_eq!(s(" 0 "), Some(0));
+        assert_eq!(s("Sun, 06 Nov 1994 08:49:37 GMT"), Some(7));
+        assert_eq!(s("Sunday, 06-Nov-94 08:49:40 GMT"), Some(10));
+        assert_eq!(s("Sun Nov  6 08:50:30 1994"), Some(60));
+        assert_eq!(s("Sun, 06 Nov 1994 08:00:00 GMT"), Some(0), "past: now");
+        assert_eq!(s("-5"), None);
+        assert_eq!(s("soon"), None);
+        assert_eq!(s(""), None);
+    }
+
+    #[test]
+    fn a_refusal_head_gives_status_reason_headers_and_framing() {
+        let h = refusal(b"HTTP/1.1 429 Slow Down\r\nRetry-After: 3\r\nContent-Length: 12\r\n\r\n")
+            .unwrap();
+        assert_eq!((h.status, h.reason.as_str()), (429, "Slow Down"));
+        assert_eq!(h.headers[0], ("Retry-After".into(), "3".into()));
+        assert_eq!(h.framing, BodyFraming::Length(12));
+        let h = refusal(b"HTTP/1.1 403 \r\nTransfer-Encoding: gzip, chunked\r\n\r\n").unwrap();
+        assert_eq!((h.reason.as_str(), h.framing), ("", BodyFraming::Chunked));
+        let h = refusal(b"HTTP/1.0 500 Oops\r\n\r\n").unwrap();
+        assert_eq!(h.framing, BodyFraming::UntilClose);
+        let h = refusal(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n").unwrap();
+        assert_eq!(h.framing, BodyFraming::None);
+        assert!(refusal(b"HTTP/1.1 101 Switching Protocols\r\n\r\n").is_none());
+        assert!(refusal(b"garbage\r\n\r\n").is_none());
+    }
+
+    #[test]
+    fn a_refusal_body_is_cut_at_its_end_or_the_limit_and_unchunked() {
+        let b = |f, raw: &[u8], eof, limit| refusal_body(f, raw, eof, limit);
+        assert_eq!(
+            b(BodyFraming::Length(3), b"abcdef", false, 10),
+            (b"abc".to_vec(), true)
+        );
+        assert_eq!(
+            b(BodyFraming::Length(5), b"abc", false, 10),
+            (b"abc".to_vec(), false)
+        );
+        assert_eq!(
+            b(BodyFraming::Length(5), b"abcde", false, 2),
+            (b"ab".to_vec(), false)
+        );
+        assert_eq!(
+            b(BodyFraming::UntilClose, b"abc", false, 10),
+            (b"abc".to_vec(), false)
+        );
+        assert_eq!(
+            b(BodyFraming::UntilClose, b"abc", true, 2),
+            (b"ab".to_vec(), false)
+        );
+        assert_eq!(
+            b(BodyFraming::UntilClose, b"abc", true, 3),
+            (b"abc".to_vec(), true)
+        );
+        let chunked = b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n";
+        assert_eq!(
+            b(BodyFraming::Chunked, chunked, false, 100),
+            (b"hello world".to_vec(), true)
+        );
+        assert_eq!(
+            b(BodyFraming::Chunked, &chunked[..21], false, 100),
+            (b"hello w".to_vec(), false)
+        );
+        assert_eq!(
+            b(BodyFraming::Chunked, chunked, false, 4),
+            (b"hell".to_vec(), false)
+        );
+    }
 
     #[test]
     fn a_connection_token_list_with_upgrade_is_normalized_and_the_rest_kept() {

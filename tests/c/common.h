@@ -319,6 +319,7 @@ static inline const char *event_name(int t)
     case WSC_EVENT_TYPE_CLOSE_FRAME: return "CLOSE_FRAME";
     case WSC_EVENT_TYPE_BUFFER_FULL: return "BUFFER_FULL";
     case WSC_EVENT_TYPE_BUFFER_DRAIN: return "BUFFER_DRAIN";
+    case WSC_EVENT_TYPE_RECONNECT: return "RECONNECT";
     default: return "?";
     }
 }

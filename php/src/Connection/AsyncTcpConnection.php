@@ -39,9 +39,16 @@ use Wsc\Protocols\Ws;
  * options are ignored, as a PHP client does. Any other `ssl` option
  * (verify_depth, capture_peer_cert, ...) makes connect() throw, naming it.
  *
- * Not supported: `socket.bindto` (refused by connect() with an
- * exception), `send($data, true)` (raw bytes: libwsc owns the socket) and
- * getRecvBufferQueueSize().
+ * The `socket` context options of a PHP client: `bindto` (the local
+ * address, 'ip:port', port 0 for any) and `tcp_nodelay`; any other
+ * `socket` option makes connect() throw, naming it. TCP keepalive
+ * (tcpKeepAlive) and TCP_NODELAY are on by default, with Workerman's
+ * values; connectTo sends TCP elsewhere while the URL's host stays in
+ * `Host` and the TLS checks; the addresses of a host are raced (Happy
+ * Eyeballs, RFC 8305).
+ *
+ * Not supported: `send($data, true)` (raw bytes: libwsc owns the socket)
+ * and getRecvBufferQueueSize().
  *
  * Lifetime: while a connection is connecting, open, closing or waiting to
  * reconnect, an internal registry holds it, so a connection kept only in
@@ -60,6 +67,14 @@ use Wsc\Protocols\Ws;
 #[\AllowDynamicProperties]
 class AsyncTcpConnection extends TcpConnection
 {
+    /** onReconnect's `$reason` for each `wsc_reconnect_reason`. */
+    private const RECONNECT_REASONS = [
+        Abi::RECONNECT_REASON_BACKOFF => 'backoff',
+        Abi::RECONNECT_REASON_RETRY_AFTER => 'retry-after',
+        Abi::RECONNECT_REASON_FATAL => 'fatal',
+        Abi::RECONNECT_REASON_ATTEMPTS_EXHAUSTED => 'attempts-exhausted',
+    ];
+
     /** The process whose context the native client belongs to. */
     private int $clientPid;
 
@@ -243,6 +258,125 @@ class AsyncTcpConnection extends TcpConnection
      */
     public $onUndelivered = null;
 
+    /**
+     * A wsc addition (Workerman sets its keepalive with no way to change
+     * it): TCP keepalive on the connection's socket, read at connect().
+     * An int: seconds of silence before the kernel's first probe and
+     * between probes, one unanswered probe resets the connection (then
+     * onError(PROTOCOL_FAIL) and onClose, code 1006); 0 turns it off. Or
+     * `['idle' => s, 'interval' => s, 'count' => n]` (1..32767 s, 1..127
+     * probes). Default: static::TCP_KEEPALIVE_INTERVAL (55), Workerman 5's
+     * values, which it sets on its `tcp` transport only; wsc sets them for
+     * `ssl` too. A bad value makes connect() throw
+     * \InvalidArgumentException.
+     *
+     * @var int|array{idle: int, interval: int, count: int}
+     */
+    public int|array $tcpKeepAlive = self::TCP_KEEPALIVE_INTERVAL;
+
+    /**
+     * A wsc addition, as curl's `--connect-to`: TCP goes to this address
+     * instead of the URL's host and port, while the URL's host stays in
+     * the `Host` header, in SNI and in the certificate name check (a
+     * server of a cluster, a host name that does not resolve from here).
+     * 'host[:port]' (a name, resolved at each connect, or an IP; IPv6 as
+     * '[ip]:port'), or several 'ip[:port]' separated by commas, raced as a
+     * resolver's answer is (Happy Eyeballs); no port: the URL's. With a
+     * proxy, the proxy is asked to tunnel to the first entry. '' (the
+     * default): the URL's host. Read at connect(); a malformed value makes
+     * connect() throw \InvalidArgumentException.
+     */
+    public string $connectTo = '';
+
+    /**
+     * A wsc addition: reconnect by itself after a connection ends or an
+     * attempt fails (not after close() or destroy()): the first delay in
+     * seconds (fractions allowed, millisecond resolution), doubled for
+     * each attempt in a row up to reconnectMaxDelay, less a random part
+     * of up to half (jitter). 0 (the default) turns it off: Workerman's
+     * behaviour, where onClose calls reConnect(). onClose still comes for
+     * each end; onReconnect says what follows. A reConnect() call (also
+     * from onClose) replaces the pending automatic delay, as it replaces
+     * its own. Applied by connect() and reConnect().
+     */
+    public int|float $reconnectDelay = 0;
+
+    /**
+     * A wsc addition: the longest automatic reconnect delay, in seconds
+     * (not below reconnectDelay, else connect() throws). Default 30.
+     */
+    public int|float $reconnectMaxDelay = 30;
+
+    /**
+     * A wsc addition: the automatic reconnect delay (and the count of
+     * reconnectMaxAttempts) starts over only after a connection stayed
+     * open this many seconds, so that a server that accepts then drops at
+     * once is not hammered. 0: after every open. Default 10.
+     */
+    public int|float $reconnectResetAfter = 10;
+
+    /**
+     * A wsc addition: the most automatic reconnect attempts in a row (the
+     * first connect not counted; the count starts over after a connection
+     * that stayed open reconnectResetAfter seconds, and at connect()).
+     * When used up, onReconnect gets reason 'attempts-exhausted' and the
+     * connection stays closed. 0 (the default): no limit.
+     */
+    public int $reconnectMaxAttempts = 0;
+
+    /**
+     * A wsc addition: the longest `Retry-After` honoured, in seconds. A
+     * handshake refused with 429 or 503 and a `Retry-After` (seconds or an
+     * HTTP date, RFC 9110 section 10.2.3) makes the next automatic attempt
+     * wait at least that long, at most this, even beyond
+     * reconnectMaxDelay (onReconnect reason 'retry-after'). 0: the header
+     * is ignored. Default 600.
+     */
+    public int|float $reconnectRetryAfterMax = 600;
+
+    /**
+     * A wsc addition: which refused handshakes the automatic reconnect
+     * retries, HTTP status => true (retried) or false (fatal: no
+     * reconnect, onReconnect reason 'fatal'). Statuses not listed keep the
+     * default: 400, 401, 403 and 404 fatal, every other one retried. E.g.
+     * `[403 => true, 502 => false]`. A key outside 100..599 (or 101), or a
+     * value that is not a bool, makes connect() throw.
+     *
+     * @var array<int, bool>
+     */
+    public array $reconnectStatuses = [];
+
+    /**
+     * A wsc addition: whether the automatic reconnect retries after a TLS
+     * certificate failure (the chain does not verify, the name does not
+     * match, a pinned fingerprint differs). Default false: fatal. Bad
+     * settings (a refused URL or header, unusable TLS files) are always
+     * fatal.
+     */
+    public bool $reconnectOnTlsVerifyFailure = false;
+
+    /**
+     * A wsc addition, emitted with each decision of the automatic
+     * reconnect (reconnectDelay > 0), after onError and before onClose of
+     * the end it follows:
+     * `function (AsyncTcpConnection $connection, ?float $delay, string $reason, int $attempt, string $message)`:
+     * `$delay` the seconds until the next attempt, null when not
+     * reconnecting; `$reason` 'backoff', 'retry-after' (the server's
+     * Retry-After set the delay), 'fatal' (not retried: see
+     * reconnectStatuses, reconnectOnTlsVerifyFailure) or
+     * 'attempts-exhausted' (reconnectMaxAttempts used up); `$attempt` the
+     * number in a row of the attempt that follows (when not reconnecting:
+     * of the attempts made); `$message` the decision in words, e.g.
+     * "reconnecting in 2000 ms (attempt 1): the server asked to retry
+     * after 2 s (HTTP 429 Retry-After)".
+     *
+     * @var callable|null
+     */
+    public $onReconnect = null;
+
+    /** The last refused handshake's response, until an attempt opens. */
+    private ?Response $handshakeResponse = null;
+
     /** The proxy of the current attempt, for error messages ('' for none). */
     private string $proxyInUse = '';
 
@@ -271,9 +405,11 @@ class AsyncTcpConnection extends TcpConnection
      *                                            (files are read by connect(), which
      *                                            throws \InvalidArgumentException for a
      *                                            bad or unsupported option);
-     *                                            `socket.bindto` other than
-     *                                            '0:0' makes connect() throw (not
-     *                                            supported)
+     *                                            `socket`: bindto ('ip:port',
+     *                                            '[ipv6]:port'; port 0: any),
+     *                                            tcp_nodelay (bool); another
+     *                                            `socket` option makes connect()
+     *                                            throw
      *
      * @throws \InvalidArgumentException when the address does not parse, has another scheme
      *                                   (tcp://, http://...), no host, or a fragment
@@ -302,6 +438,7 @@ class AsyncTcpConnection extends TcpConnection
         if ($scheme === 'wss') {
             $this->transport = 'ssl';
         }
+        $this->tcpKeepAlive = static::TCP_KEEPALIVE_INTERVAL;
         $this->maxSendBufferSize = AsyncTcpConnection::$defaultMaxSendBufferSize;
         $this->maxPackageSize = AsyncTcpConnection::$defaultMaxPackageSize;
         Connections::add($this->id, $this);
@@ -354,15 +491,17 @@ class AsyncTcpConnection extends TcpConnection
      * handshake; progress arrives as onConnect, onWebSocketConnect, or
      * onError(CONNECT_FAIL) then onClose. Applies the properties first
      * (headers, websocketOrigin, websocketClientProtocol,
-     * websocketPingInterval, transport and the `ssl` options,
-     * maxPackageSize, maxSendBufferSize, proxySocks5 or proxyHttp). Ignored
+     * websocketPingInterval, transport and the `ssl` and `socket` options,
+     * tcpKeepAlive, connectTo, maxPackageSize, maxSendBufferSize,
+     * proxySocks5 or proxyHttp, the reconnect* properties). Ignored
      * while connecting or open; cancels a pending reConnect() delay and
      * connects now.
      *
      * @throws \InvalidArgumentException for a bad header (named in the message),
      *                                   a negative ping interval, a bad transport,
      *                                   a refused `ssl` option (named), a malformed
-     *                                   proxy setting or `socket.bindto`
+     *                                   proxy setting, `socket` option, tcpKeepAlive
+     *                                   or connectTo, a refused reconnect* property (named)
      * @throws \LogicException           when the connection was freed (Worker stopped)
      */
     public function connect(): void
@@ -524,6 +663,22 @@ class AsyncTcpConnection extends TcpConnection
     }
 
     /**
+     * A wsc addition: the server's response to the last opening handshake
+     * it refused (a status other than 101), the same Response type
+     * onWebSocketConnect gets, with getStatusCode(), getReasonPhrase(),
+     * getHeader() (e.g. 'Retry-After'), getHeaders(), and rawBody(): the
+     * first bytes of the body (at most 4096, what arrived within 300 ms of
+     * the head). Set before onError(CONNECT_FAIL) of the refusal is
+     * called (whose message is "opening handshake refused: HTTP 403
+     * Forbidden: " and the start of the body); null before any refusal
+     * and once an attempt opens.
+     */
+    public function getHandshakeResponse(): ?Response
+    {
+        return $this->handshakeResponse;
+    }
+
+    /**
      * A wsc addition: the close status code of the last close (RFC 6455
      * section 7.4): the server's (e.g. 1000, 4000), 1005 when its close frame had
      * none, 1006 when the connection ended without a closing handshake
@@ -577,6 +732,7 @@ class AsyncTcpConnection extends TcpConnection
                 break;
             case Abi::EVENT_TYPE_OPEN:
                 $this->openedInAttempt = true;
+                $this->handshakeResponse = null;
                 $this->emit('onWebSocketConnect', new Response($event['data']));
                 break;
             case Abi::EVENT_TYPE_TEXT:
@@ -608,6 +764,9 @@ class AsyncTcpConnection extends TcpConnection
                 $this->emit('onBufferDrain');
                 break;
             case Abi::EVENT_TYPE_ERROR:
+                if (isset($event['httpHead'])) {
+                    $this->handshakeResponse = new Response((string) $event['httpHead'], (string) $event['httpBody']);
+                }
                 $code = $this->openedInAttempt ? self::PROTOCOL_FAIL : self::CONNECT_FAIL;
                 $message = $event['data'] !== '' ? $event['data'] : Result::text($event['error']);
                 $toProxy = [Abi::RESULT_CONNECT, Abi::RESULT_DNS, Abi::RESULT_TIMEOUT];
@@ -628,6 +787,17 @@ class AsyncTcpConnection extends TcpConnection
                         strlen($event['data']),
                     ));
                 }
+                break;
+            case Abi::EVENT_TYPE_RECONNECT:
+                $reason = self::RECONNECT_REASONS[$event['reconnectReason']] ?? 'backoff';
+                $retrying = $reason === 'backoff' || $reason === 'retry-after';
+                $this->emit(
+                    'onReconnect',
+                    $retrying ? (int) $event['delayMs'] / 1000.0 : null,
+                    $reason,
+                    (int) $event['attempt'],
+                    (string) $event['data'],
+                );
                 break;
             case Abi::EVENT_TYPE_CLOSED:
                 $this->openedInAttempt = false;
@@ -661,7 +831,18 @@ class AsyncTcpConnection extends TcpConnection
         NativeOptions::headers($client, $headers);
         NativeOptions::timers($client, $this->websocketPingInterval, $this->websocketPongTimeout);
         NativeOptions::compression($client, $this->websocketCompression);
-        NativeOptions::socket($this->socketContext);
+        NativeOptions::socket($client, $this->socketContext);
+        NativeOptions::keepAlive($client, $this->tcpKeepAlive);
+        NativeOptions::connectTo($client, $this->connectTo);
+        NativeOptions::reconnect($client, [
+            'delay' => $this->reconnectDelay,
+            'maxDelay' => $this->reconnectMaxDelay,
+            'resetAfter' => $this->reconnectResetAfter,
+            'maxAttempts' => $this->reconnectMaxAttempts,
+            'retryAfterMax' => $this->reconnectRetryAfterMax,
+            'statuses' => $this->reconnectStatuses,
+            'tlsVerify' => $this->reconnectOnTlsVerifyFailure,
+        ]);
         NativeOptions::tls($client, $this->transport, $this->socketContext);
         $this->proxyInUse = NativeOptions::proxy(
             $client,

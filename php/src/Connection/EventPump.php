@@ -141,7 +141,9 @@ final class EventPump
      * (waiting up to `$timeoutMs`), as an array; not dispatched.
      *
      * @return array<string, int|string|bool>|null the event (keys type, client, data,
-     *         messageType, error, closeCode, clean); null when the timeout passed
+     *         messageType, error, closeCode, clean; httpHead and httpBody for a refused
+     *         handshake's error; delayMs, reconnectReason and attempt for a reconnect
+     *         decision); null when the timeout passed
      *         or a signal interrupted the wait
      *
      * @throws NativeException when polling fails
@@ -273,7 +275,7 @@ final class EventPump
     private static function eventArray(CData $native): array
     {
         $len = (int) $native->data_len;
-        return [
+        $event = [
             'type' => (int) $native->event_type,
             'client' => (int) $native->client_id,
             'data' => $len > 0 ? FFI::string($native->data, $len) : '',
@@ -282,5 +284,16 @@ final class EventPump
             'closeCode' => (int) $native->close_code,
             'clean' => (bool) $native->clean,
         ];
+        if ($event['type'] === Abi::EVENT_TYPE_ERROR && $native->http_status !== 0) {
+            // A refused handshake: its response (head and body excerpt).
+            $event['httpHead'] = FFI::string($native->http_head, $native->http_head_len);
+            $body = $native->http_body_len;
+            $event['httpBody'] = $body > 0 ? FFI::string($native->http_body, $body) : '';
+        } elseif ($event['type'] === Abi::EVENT_TYPE_RECONNECT) {
+            $event['delayMs'] = (int) $native->reconnect_delay_ms;
+            $event['reconnectReason'] = (int) $native->reconnect_reason;
+            $event['attempt'] = (int) $native->reconnect_attempt;
+        }
+        return $event;
     }
 }

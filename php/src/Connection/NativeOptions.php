@@ -145,23 +145,124 @@ final class NativeOptions
     }
 
     /**
-     * The `socket` context options: only `bindto` exists for a client, and
-     * libwsc chooses the local address itself.
+     * The `socket` context options a PHP client reads, with PHP's meaning:
+     * `bindto` (the local 'ip:port' to bind, IPv6 as '[ip]:port'; port 0
+     * lets the kernel pick; '0:0', '0.0.0.0:0' and '[::]:0' mean "any")
+     * and `tcp_nodelay` (true: Nagle's algorithm off; false: on; not given:
+     * wsc's default, on, as Workerman sets it). Any other `socket` option
+     * (backlog, ipv6_v6only, so_reuseport, so_broadcast: listening and UDP
+     * sockets only) is refused by name.
      *
-     * @param array<string, mixed> $socketContext
+     * @param array<string, mixed> $socketContext PHP stream context options; `socket` is read
      *
-     * @throws \InvalidArgumentException for a `socket.bindto` other than any address, any port
+     * @throws \InvalidArgumentException naming the option when it is unknown, of the wrong type,
+     *                                   or refused by libwsc (a malformed address)
+     * @throws NativeException           on an unexpected libwsc failure
      */
-    public static function socket(array $socketContext): void
+    public static function socket(CData $client, array $socketContext): void
     {
-        $bindto = $socketContext['socket']['bindto'] ?? null;
-        if ($bindto !== null && !in_array($bindto, ['0:0', '0.0.0.0:0', '[::]:0'], true)) {
-            throw new \InvalidArgumentException(sprintf(
-                "the socket context option socket.bindto (%s) is not supported by wsc: libwsc chooses the "
-                . "local address and port itself; remove the option (or use '0:0')",
-                json_encode($bindto),
-            ));
+        $ffi = Library::get()->ffi;
+        $socket = $socketContext['socket'] ?? [];
+        if (!is_array($socket)) {
+            throw new \InvalidArgumentException(
+                "the socket context option 'socket' must be an array of options"
+            );
         }
+        foreach (array_keys($socket) as $option) {
+            if ($option !== 'bindto' && $option !== 'tcp_nodelay') {
+                throw new \InvalidArgumentException(
+                    "the socket context option socket.{$option} is not supported by wsc (supported: bindto, "
+                    . 'tcp_nodelay; the others apply to listening or UDP sockets)'
+                );
+            }
+        }
+        $bindto = $socket['bindto'] ?? null;
+        if ($bindto !== null) {
+            if (!is_string($bindto) || str_contains($bindto, "\0")) {
+                throw new \InvalidArgumentException(
+                    "the socket context option socket.bindto must be a string 'ip:port' (e.g. '192.0.2.7:0', "
+                    . "'[2001:db8::7]:0'), got " . get_debug_type($bindto)
+                );
+            }
+            // PHP's form: 'host:port' where host '0' is any address.
+            if (in_array($bindto, ['0:0', '0.0.0.0:0', '[::]:0'], true)) {
+                $bindto = null;
+            } elseif (str_starts_with($bindto, '0:')) {
+                $bindto = '0.0.0.0' . substr($bindto, 1);
+            }
+        }
+        $result = $ffi->wsc_client_set_bind_address($client, $bindto);
+        if ($result === Abi::RESULT_INVALID_ARGUMENT || $result === Abi::RESULT_INVALID_UTF8) {
+            throw new \InvalidArgumentException(
+                'the socket context option socket.bindto was refused: ' . Result::describe($result)
+            );
+        }
+        Result::check($result, 'wsc_client_set_bind_address');
+        $nodelay = array_key_exists('tcp_nodelay', $socket) ? (bool) $socket['tcp_nodelay'] : true;
+        Result::check($ffi->wsc_client_set_tcp_nodelay($client, $nodelay), 'wsc_client_set_tcp_nodelay');
+    }
+
+    /**
+     * The tcpKeepAlive property (`wsc_client_set_tcp_keepalive`): seconds
+     * of silence before the first probe and between probes, one probe (as
+     * Workerman sets it), or an array `['idle' => s, 'interval' => s,
+     * 'count' => n]`; 0 turns TCP keepalive off.
+     *
+     * @param int|array<mixed> $setting
+     *
+     * @throws \InvalidArgumentException naming the property when a value is of the wrong type
+     *                                   or out of range (libwsc's reason)
+     * @throws NativeException           on an unexpected libwsc failure
+     */
+    public static function keepAlive(CData $client, int|array $setting): void
+    {
+        if (is_int($setting)) {
+            $setting = ['idle' => $setting, 'interval' => $setting, 'count' => 1];
+        }
+        $values = [];
+        foreach (['idle', 'interval', 'count'] as $key) {
+            $value = $setting[$key] ?? null;
+            // A uint32_t in C; libwsc checks the ranges.
+            if (!is_int($value) || $value < 0 || $value > 0xffffffff) {
+                throw new \InvalidArgumentException(
+                    "tcpKeepAlive must be seconds (an int >= 0, 0: off) or ['idle' => s, 'interval' => s, "
+                    . "'count' => n]; '{$key}' is " . var_export($value, true)
+                );
+            }
+            $values[] = $value;
+        }
+        $unknown = array_values(array_diff(array_keys($setting), ['idle', 'interval', 'count']));
+        if ($unknown !== []) {
+            throw new \InvalidArgumentException(
+                'tcpKeepAlive: unknown key ' . json_encode($unknown[0]) . ' (known: idle, interval, count)'
+            );
+        }
+        $result = Library::get()->ffi->wsc_client_set_tcp_keepalive($client, ...$values);
+        if ($result === Abi::RESULT_INVALID_ARGUMENT) {
+            throw new \InvalidArgumentException('tcpKeepAlive refused: ' . Result::describe($result));
+        }
+        Result::check($result, 'wsc_client_set_tcp_keepalive');
+    }
+
+    /**
+     * The connectTo property (`wsc_client_set_connect_to`): '' for the
+     * URL's host, else 'host[:port]' or several 'ip[:port]' separated by
+     * commas.
+     *
+     * @throws \InvalidArgumentException when libwsc refuses it (its reason)
+     * @throws NativeException           on an unexpected libwsc failure
+     */
+    public static function connectTo(CData $client, string $connectTo): void
+    {
+        if (str_contains($connectTo, "\0")) {
+            throw new \InvalidArgumentException('connectTo refused: it contains NUL');
+        }
+        $value = trim($connectTo) === '' ? null : $connectTo;
+        $result = Library::get()->ffi->wsc_client_set_connect_to($client, $value);
+        if ($result === Abi::RESULT_INVALID_ARGUMENT || $result === Abi::RESULT_INVALID_UTF8) {
+            throw new \InvalidArgumentException("connectTo '{$connectTo}' refused: " . Result::describe($result));
+        }
+        Result::check($result, 'wsc_client_set_connect_to');
     }
 
     /**
@@ -509,6 +610,76 @@ final class NativeOptions
             $pins[] = [$algorithm, $hex($hash)];
         }
         return $pins;
+    }
+
+    /**
+     * The automatic reconnect policy (`wsc_client_set_reconnect_*`): the
+     * properties reconnectDelay, reconnectMaxDelay, reconnectResetAfter,
+     * reconnectRetryAfterMax (seconds), reconnectMaxAttempts,
+     * reconnectStatuses and reconnectOnTlsVerifyFailure of
+     * AsyncTcpConnection, each checked and named when refused.
+     *
+     * @param array{delay: int|float, maxDelay: int|float, resetAfter: int|float, maxAttempts: int,
+     *              retryAfterMax: int|float, statuses: array<mixed>, tlsVerify: bool} $policy
+     *
+     * @throws \InvalidArgumentException naming the property that is refused
+     * @throws NativeException           on an unexpected libwsc failure
+     */
+    public static function reconnect(CData $client, array $policy): void
+    {
+        $ffi = Library::get()->ffi;
+        $first = self::milliseconds($policy['delay'], 'reconnectDelay');
+        $longest = self::milliseconds($policy['maxDelay'], 'reconnectMaxDelay');
+        $result = $ffi->wsc_client_set_reconnect_backoff($client, $first, $longest);
+        if ($result === Abi::RESULT_INVALID_ARGUMENT) {
+            throw new \InvalidArgumentException(
+                "reconnectMaxDelay ({$policy['maxDelay']} s) must not be below reconnectDelay ({$policy['delay']} s)"
+            );
+        }
+        Result::check($result, 'wsc_client_set_reconnect_backoff');
+        $reset = self::milliseconds($policy['resetAfter'], 'reconnectResetAfter');
+        Result::check(
+            $ffi->wsc_client_set_reconnect_reset_after($client, $reset),
+            'wsc_client_set_reconnect_reset_after',
+        );
+        $attempts = $policy['maxAttempts'];
+        if ($attempts < 0 || $attempts > 0xffffffff) {
+            throw new \InvalidArgumentException('reconnectMaxAttempts must be an int >= 0 (0: no limit)');
+        }
+        Result::check(
+            $ffi->wsc_client_set_reconnect_max_attempts($client, $attempts),
+            'wsc_client_set_reconnect_max_attempts',
+        );
+        $retryAfter = self::milliseconds($policy['retryAfterMax'], 'reconnectRetryAfterMax');
+        Result::check(
+            $ffi->wsc_client_set_reconnect_retry_after_max($client, $retryAfter),
+            'wsc_client_set_reconnect_retry_after_max',
+        );
+        Result::check(
+            $ffi->wsc_client_clear_reconnect_statuses($client),
+            'wsc_client_clear_reconnect_statuses',
+        );
+        foreach ($policy['statuses'] as $status => $retry) {
+            if (!is_int($status) || $status < 100 || $status > 599 || !is_bool($retry)) {
+                throw new \InvalidArgumentException(sprintf(
+                    'reconnectStatuses must map HTTP statuses (100..599) to bool (true: retried, '
+                    . 'false: fatal), got %s => %s',
+                    json_encode($status),
+                    get_debug_type($retry),
+                ));
+            }
+            $result = $ffi->wsc_client_set_reconnect_status($client, $status, $retry);
+            if ($result === Abi::RESULT_INVALID_ARGUMENT) {
+                throw new \InvalidArgumentException(
+                    "reconnectStatuses[{$status}] was refused: " . Result::describe($result)
+                );
+            }
+            Result::check($result, 'wsc_client_set_reconnect_status');
+        }
+        Result::check(
+            $ffi->wsc_client_set_reconnect_tls_verify($client, $policy['tlsVerify']),
+            'wsc_client_set_reconnect_tls_verify',
+        );
     }
 
     /**

@@ -62,6 +62,14 @@ abstract class TcpConnection implements EventTarget
     /** getStatus(): closed. */
     public const STATUS_CLOSED = 16;
 
+    /**
+     * Workerman's TCP keepalive time in seconds (idle before the first
+     * probe, and between probes; one probe): the default of
+     * AsyncTcpConnection::$tcpKeepAlive. A subclass may override it, as in
+     * Workerman.
+     */
+    public const TCP_KEEPALIVE_INTERVAL = 55;
+
     private const STATUS_NAMES = [
         self::STATUS_INITIAL => 'INITIAL',
         self::STATUS_CONNECTING => 'CONNECTING',

@@ -155,12 +155,43 @@ final class Abi
      * handshake: then after `OPEN`). No data.
      */
     public const EVENT_TYPE_BUFFER_DRAIN = 12;
+    /**
+     * The automatic reconnect policy decided (with the backoff on,
+     * `wsc_client_set_reconnect_backoff`; not after the caller's close):
+     * `reconnect_delay_ms` until the next attempt, `reconnect_reason` why
+     * (or why not reconnecting), `reconnect_attempt` its number in a row;
+     * `data` the decision in words. Comes after the `ERROR` and
+     * `UNDELIVERED` events of the end and before its `CLOSED`.
+     */
+    public const EVENT_TYPE_RECONNECT = 13;
 
     // wsc_message_type: The type of a data message; the numbers are RFC 6455 opcodes (§5.2).
     /** Text (opcode 0x1): the payload must be valid UTF-8. */
     public const MESSAGE_TYPE_TEXT = 1;
     /** Binary (opcode 0x2). */
     public const MESSAGE_TYPE_BINARY = 2;
+
+    // wsc_reconnect_reason: Why the reconnect policy decided as it did.
+    /** Not a `RECONNECT` event. */
+    public const RECONNECT_REASON_NONE = 0;
+    /** Reconnecting after the backoff's delay. */
+    public const RECONNECT_REASON_BACKOFF = 1;
+    /**
+     * Reconnecting after the delay of the server's `Retry-After` (429 or
+     * 503, RFC 9110 §10.2.3), longer than the backoff's.
+     */
+    public const RECONNECT_REASON_RETRY_AFTER = 2;
+    /**
+     * Not reconnecting: the failure will not go away by itself (a status
+     * that is not retried, see `wsc_client_set_reconnect_status`; a TLS
+     * certificate failure; bad settings).
+     */
+    public const RECONNECT_REASON_FATAL = 3;
+    /**
+     * Not reconnecting: `wsc_client_set_reconnect_max_attempts` attempts
+     * in a row failed.
+     */
+    public const RECONNECT_REASON_ATTEMPTS_EXHAUSTED = 4;
 
     // wsc_send_status: What `wsc_client_send` did with an accepted message.
     /** Written to the socket whole. */

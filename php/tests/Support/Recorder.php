@@ -21,6 +21,7 @@ final class Recorder
         'onWebSocketPing',
         'onWebSocketPong',
         'onUndelivered',
+        'onReconnect',
     ];
 
     /** @var list<array{0: string, 1: list<mixed>}> */

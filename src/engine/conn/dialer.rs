@@ -1,4 +1,4 @@
-//! Dialing one attempt: resolve -> TCP (next address on failure) -> proxy
+//! Dialing one attempt: resolve -> TCP (Happy Eyeballs over the addresses) -> proxy
 //! tunnel -> TLS (with the checks OpenSSL leaves to us) -> the opening
 //! handshake, up to the open connection. These are the pre-open states of
 //! [`Conn`]; each step hands over to the next as far as the socket allows.
@@ -11,15 +11,18 @@ use crate::engine::tls;
 use crate::engine::tunnel::{Progress, Tunnel};
 use crate::error::{Error, HandshakeFault, Reason, TlsFault};
 use crate::event::EventKind;
+use crate::options::ClientOptions;
 use crate::protocol::deflate::{self, Deflater, Inflater};
 use crate::protocol::handshake;
 use mio::net::TcpStream;
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
+use socket2::{Domain, Protocol, Socket, TcpKeepalive, Type};
+use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tungstenite::handshake::HandshakeError;
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::protocol::WebSocketConfig;
@@ -33,6 +36,138 @@ use tungstenite::{Bytes, WebSocket};
 /// read-ahead buffer (`read_ahead`) whatever this size.
 const READ_BUFFER_SIZE: usize = 2048;
 
+/// RFC 8305 §5 "Connection Attempt Delay": a new TCP attempt starts this
+/// long after the previous one while the earlier ones are still pending
+/// (the RFC's recommended value).
+pub(crate) const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// TCP connection attempts racing to one target (Happy Eyeballs, RFC
+/// 8305): the addresses interleaved by family, a new attempt every
+/// [`ATTEMPT_DELAY`] while the earlier ones are pending (at once when one
+/// fails), the first to connect wins and the others are closed. The
+/// connect timeout covers the whole race. The resolver's `getaddrinfo`
+/// answers both families at once, so RFC 8305 §3's separate AAAA and A
+/// queries (and their 50 ms resolution delay) do not arise; the order
+/// within a family is `getaddrinfo`'s (RFC 6724).
+pub(crate) struct Race {
+    /// Sockets still connecting, oldest first, with their address.
+    pending: Vec<(TcpStream, SocketAddr)>,
+    /// The addresses in the order they are tried.
+    addrs: Vec<SocketAddr>,
+    /// The next address to try.
+    next: usize,
+    /// The attempts that failed: "address: reason".
+    failures: Vec<String>,
+    /// When the next attempt is due if the pending ones are still pending.
+    next_at: Instant,
+}
+
+impl Race {
+    /// The addresses tried so far, for the connect timeout's message.
+    pub(super) fn tried(&self) -> String {
+        self.addrs[..self.next]
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// RFC 8305 §4: duplicates removed, then the families alternated, starting
+/// with the family of the first address (the resolver's preference, RFC
+/// 6724), each family in its own order.
+pub(crate) fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let mut unique: Vec<SocketAddr> = Vec::with_capacity(addrs.len());
+    for a in addrs {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
+    }
+    let Some(first) = unique.first() else {
+        return unique;
+    };
+    let first_v6 = first.is_ipv6();
+    let (mut a, mut b): (VecDeque<_>, VecDeque<_>) =
+        unique.into_iter().partition(|x| x.is_ipv6() == first_v6);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    while !a.is_empty() || !b.is_empty() {
+        out.extend(a.pop_front());
+        out.extend(b.pop_front());
+    }
+    out
+}
+
+/// A non-blocking TCP socket to `addr` with the client's socket options,
+/// bound when asked, its connect under way.
+fn open_socket(addr: SocketAddr, opts: &ClientOptions) -> Result<TcpStream, Error> {
+    let io = |e: io::Error| {
+        if e.raw_os_error() == Some(libc::EMFILE) {
+            Error::Io(format!(
+                "{addr}: too many open files: the limit is {}; raise the hard limit \
+                 (ulimit -Hn, or LimitNOFILE= for a systemd service)",
+                crate::sys::open_files_limit()
+            ))
+        } else if e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+            && let Some(local) = opts.bind_address.filter(|l| l.port() != 0)
+        {
+            Error::Connect(format!(
+                "{addr}: {e}: the pair {local} -> {addr} is still taken, most likely by the \
+                 last connection in TIME_WAIT (up to 60 s after this side closed first); \
+                 bind port 0, or wait"
+            ))
+        } else {
+            Error::Connect(format!("{addr}: {e}"))
+        }
+    };
+    let kind = Type::STREAM.nonblocking().cloexec();
+    let sock = Socket::new(Domain::for_address(addr), kind, Some(Protocol::TCP)).map_err(io)?;
+    let option = |name: &str, e: io::Error| Error::Io(format!("{addr}: cannot set {name}: {e}"));
+    sock.set_tcp_nodelay(opts.tcp_nodelay)
+        .map_err(|e| option("TCP_NODELAY", e))?;
+    if let Some(k) = opts.tcp_keepalive {
+        let params = TcpKeepalive::new()
+            .with_time(k.idle)
+            .with_interval(k.interval)
+            .with_retries(k.count);
+        sock.set_tcp_keepalive(&params)
+            .map_err(|e| option("TCP keepalive", e))?;
+    }
+    if let Some(local) = opts.bind_address {
+        // A fixed port: bindable again while an earlier connection from it
+        // is in TIME_WAIT (reconnects).
+        if local.port() != 0 {
+            sock.set_reuse_address(true)
+                .map_err(|e| option("SO_REUSEADDR", e))?;
+        }
+        sock.bind(&local.into())
+            .map_err(|e| Error::Connect(format!("cannot bind the local address {local}: {e}")))?;
+    }
+    match sock.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(io(e)),
+    }
+    Ok(TcpStream::from_std(std::net::TcpStream::from(sock)))
+}
+
+/// Where a racing socket stands.
+enum Outcome {
+    Pending,
+    Connected,
+    Failed(io::Error),
+}
+
+fn outcome(sock: &TcpStream) -> Outcome {
+    match sock.take_error() {
+        Ok(Some(e)) | Err(e) => Outcome::Failed(e),
+        Ok(None) => match sock.peer_addr() {
+            Ok(_) => Outcome::Connected,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Outcome::Pending,
+            Err(e) => Outcome::Failed(e),
+        },
+    }
+}
+
 impl Conn {
     pub(super) fn start(&mut self, env: &mut Env) {
         self.generation += 1;
@@ -44,13 +179,29 @@ impl Conn {
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
-        // Through a proxy, TCP goes to the proxy; it resolves the target.
-        let (host, port) = match &self.opts.proxy {
-            Some(p) => (p.host.clone(), p.port),
-            None => (self.target.host.clone(), self.target.port(self.tls())),
+        // Through a proxy, TCP goes to the proxy; it resolves the target
+        // (the connect-to override, when set, is what the tunnel asks for).
+        let (host, port) = match (&self.opts.proxy, self.opts.connect_to.as_slice()) {
+            (Some(p), _) => (p.host.clone(), p.port),
+            (None, []) => (self.target.host.clone(), self.target.port(self.tls())),
+            (None, list) => {
+                let url_port = self.target.port(self.tls());
+                let ips: Option<Vec<SocketAddr>> = list
+                    .iter()
+                    .map(|e| {
+                        e.ip()
+                            .map(|ip| SocketAddr::new(ip, e.port.unwrap_or(url_port)))
+                    })
+                    .collect();
+                if let Some(addrs) = ips {
+                    self.start_race(env, addrs);
+                    return;
+                }
+                (list[0].host.clone(), list[0].port.unwrap_or(url_port))
+            }
         };
         if let Ok(ip) = host.parse::<IpAddr>() {
-            self.start_tcp(env, vec![SocketAddr::new(ip, port)], 0);
+            self.start_race(env, vec![SocketAddr::new(ip, port)]);
             return;
         }
         self.state = State::Resolving;
@@ -65,6 +216,16 @@ impl Conn {
         }
     }
 
+    /// The host TCP goes to, for messages: the proxy, the connect-to
+    /// override, or the URL's host.
+    fn dial_host(&self) -> String {
+        match (&self.opts.proxy, self.opts.connect_to.first()) {
+            (Some(p), _) => format!("{} (the proxy)", p.host),
+            (None, Some(e)) => format!("{} (connect-to)", e.host),
+            (None, None) => self.target.host.clone(),
+        }
+    }
+
     /// A resolver answer for this client.
     pub(crate) fn resolved(
         &mut self,
@@ -75,96 +236,165 @@ impl Conn {
         if generation != self.generation || !matches!(self.state, State::Resolving) {
             return;
         }
-        let host = match &self.opts.proxy {
-            Some(p) => format!("{} (the proxy)", p.host),
-            None => self.target.host.clone(),
-        };
         match addrs {
-            Ok(a) if !a.is_empty() => self.start_tcp(env, a, 0),
-            Ok(_) => self.fail(env, Error::Dns(format!("{host}: no address"))),
-            Err(e) => self.fail(env, Error::Dns(format!("{host}: {e}"))),
+            Ok(a) if !a.is_empty() => self.start_race(env, a),
+            Ok(_) => {
+                let host = self.dial_host();
+                self.fail(env, Error::Dns(format!("{host}: no address")))
+            }
+            Err(e) => {
+                let host = self.dial_host();
+                self.fail(env, Error::Dns(format!("{host}: {e}")))
+            }
         }
     }
 
-    pub(super) fn start_tcp(&mut self, env: &mut Env, addrs: Vec<SocketAddr>, mut next: usize) {
-        let mut last_err = None;
-        while next < addrs.len() {
-            let addr = addrs[next];
-            next += 1;
-            match TcpStream::connect(addr) {
-                Ok(sock) => {
-                    let fd = sock.as_raw_fd();
-                    if let Err(e) = env.registry.register(
-                        &mut SourceFd(&fd),
-                        Token(self.id as usize),
-                        Interest::READABLE | Interest::WRITABLE,
-                    ) {
-                        last_err = Some(Error::Io(format!("cannot register the socket: {e}")));
-                        continue;
-                    }
-                    self.fd = Some(fd);
-                    self.state = State::Connecting {
-                        sock,
-                        addrs,
-                        next,
-                        addr,
-                    };
-                    return;
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
-                    last_err = Some(Error::Io(format!(
-                        "{addr}: too many open files: the limit is {}; raise the hard limit \
-                         (ulimit -Hn, or LimitNOFILE= for a systemd service)",
-                        crate::sys::open_files_limit()
-                    )));
-                }
-                Err(e) => last_err = Some(Error::Connect(format!("{addr}: {e}"))),
+    /// Starts the Happy Eyeballs race over `addrs` (a resolver's answer or
+    /// the connect-to list). With a local address to bind, only the
+    /// addresses of its family can be reached.
+    pub(super) fn start_race(&mut self, env: &mut Env, addrs: Vec<SocketAddr>) {
+        let mut addrs = interleave(addrs);
+        if let Some(local) = self.opts.bind_address {
+            let all = addrs.len();
+            addrs.retain(|a| a.is_ipv6() == local.is_ipv6());
+            if addrs.is_empty() {
+                let family = if local.is_ipv6() { "IPv6" } else { "IPv4" };
+                let host = self.dial_host();
+                return self.fail(
+                    env,
+                    Error::Connect(format!(
+                        "{host}: none of its {all} address(es) is {family}, the family of the \
+                         local address {local} to bind"
+                    )),
+                );
             }
         }
-        let e = last_err.unwrap_or_else(|| Error::Connect("no address to connect to".into()));
+        let race = Box::new(Race {
+            pending: Vec::with_capacity(2),
+            addrs,
+            next: 0,
+            failures: Vec::new(),
+            next_at: Instant::now(),
+        });
+        self.next_attempt(env, race);
+    }
+
+    /// Starts the next attempt of the race (going on past addresses that
+    /// fail at once), then waits for it; fails the connection when nothing
+    /// is pending and no address is left.
+    fn next_attempt(&mut self, env: &mut Env, mut race: Box<Race>) {
+        while race.next < race.addrs.len() {
+            let addr = race.addrs[race.next];
+            race.next += 1;
+            let sock = match open_socket(addr, &self.opts) {
+                Ok(s) => s,
+                Err(e @ Error::Io(_)) if race.pending.is_empty() && race.failures.is_empty() => {
+                    // Out of file descriptors, or an option the system
+                    // refuses: the next address would fare no better.
+                    return self.fail(env, e);
+                }
+                Err(Error::Connect(why)) => {
+                    race.failures.push(why);
+                    continue;
+                }
+                Err(e) => {
+                    race.failures.push(e.to_string());
+                    continue;
+                }
+            };
+            let fd = sock.as_raw_fd();
+            if let Err(e) = env.registry.register(
+                &mut SourceFd(&fd),
+                Token(self.id as usize),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                race.failures
+                    .push(format!("{addr}: cannot register the socket: {e}"));
+                continue;
+            }
+            race.pending.push((sock, addr));
+            if race.next < race.addrs.len() {
+                race.next_at = Instant::now() + ATTEMPT_DELAY;
+                env.timers.push(
+                    race.next_at,
+                    self.id,
+                    self.generation,
+                    TimerKind::NextAttempt,
+                );
+            }
+            break;
+        }
+        if race.pending.is_empty() {
+            return self.race_lost(env, &race.failures);
+        }
+        self.state = State::Connecting { race };
+    }
+
+    /// Every attempt failed: one error naming each address and its reason.
+    fn race_lost(&mut self, env: &mut Env, failures: &[String]) {
+        let e = if failures.is_empty() {
+            Error::Connect("no address to connect to".into())
+        } else {
+            Error::Connect(failures.join("; "))
+        };
         self.fail(env, e);
     }
 
-    pub(super) fn drive_connecting(
-        &mut self,
-        env: &mut Env,
-        sock: TcpStream,
-        addrs: Vec<SocketAddr>,
-        next: usize,
-        addr: SocketAddr,
-    ) -> bool {
-        let err = match sock.take_error() {
-            Ok(Some(e)) | Err(e) => Some(e),
-            Ok(None) => match sock.peer_addr() {
-                Ok(_) => None,
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                    self.state = State::Connecting {
-                        sock,
-                        addrs,
-                        next,
-                        addr,
-                    };
-                    return false;
-                }
-                Err(e) => Some(e),
-            },
+    /// The `NextAttempt` timer: start the next attempt when it is due (a
+    /// failed attempt may have started it earlier).
+    pub(super) fn attempt_due(&mut self, env: &mut Env) {
+        let State::Connecting { race } = std::mem::replace(&mut self.state, State::Closed) else {
+            unreachable!("checked by the caller")
         };
-        if let Some(e) = err {
-            self.deregister(env);
-            drop(sock);
-            if next < addrs.len() {
-                self.start_tcp(env, addrs, next);
+        if Instant::now() >= race.next_at && race.next < race.addrs.len() {
+            self.next_attempt(env, race);
+        } else {
+            self.state = State::Connecting { race };
+        }
+    }
+
+    pub(super) fn drive_connecting(&mut self, env: &mut Env, mut race: Box<Race>) -> bool {
+        let mut winner = None;
+        let mut failed = false;
+        let mut i = 0;
+        while i < race.pending.len() {
+            match outcome(&race.pending[i].0) {
+                Outcome::Pending => i += 1,
+                Outcome::Connected => {
+                    winner = Some(race.pending.swap_remove(i));
+                    break;
+                }
+                Outcome::Failed(e) => {
+                    let (sock, addr) = race.pending.remove(i);
+                    let _ = env.registry.deregister(&mut SourceFd(&sock.as_raw_fd()));
+                    race.failures.push(format!("{addr}: {e}"));
+                    failed = true;
+                }
+            }
+        }
+        let Some((sock, _)) = winner else {
+            if failed && race.pending.is_empty() {
+                // RFC 8305 §5: no need to wait for the delay.
+                self.next_attempt(env, race);
             } else {
-                self.fail(env, Error::Connect(format!("{addr}: {e}")));
+                self.state = State::Connecting { race };
             }
             return false;
+        };
+        // The first success wins; the others are closed.
+        for (other, _) in race.pending.drain(..) {
+            let _ = env.registry.deregister(&mut SourceFd(&other.as_raw_fd()));
         }
-        let _ = sock.set_nodelay(true);
+        self.fd = Some(sock.as_raw_fd());
         self.peer_addr = sock.peer_addr().ok();
         self.local_addr = sock.local_addr().ok();
         if let Some(proxy) = self.opts.proxy.clone() {
-            let port = self.target.port(self.tls());
-            let shake = Tunnel::start(sock, proxy, &self.target.host, port);
+            let url_port = self.target.port(self.tls());
+            let (host, port) = match self.opts.connect_to.first() {
+                Some(e) => (e.host.clone(), e.port.unwrap_or(url_port)),
+                None => (self.target.host.clone(), url_port),
+            };
+            let shake = Tunnel::start(sock, proxy, &host, port);
             return self.proxy_progress(env, Box::new(shake).drive());
         }
         self.tunnel_ready(env, sock)
@@ -358,7 +588,7 @@ impl Conn {
                 self.deflater = negotiated.as_ref().map(Deflater::new);
                 self.extensions = negotiated.map(|n| n.answer);
                 self.outbox.opened(ws.get_ref().bytes_written);
-                self.failed_attempts = 0;
+                self.opened_at = Some(Instant::now());
                 env.emit(
                     self.id,
                     EventKind::Open {
@@ -376,7 +606,11 @@ impl Conn {
                 self.state = State::Open(Box::new(ws));
                 self.flush_pending(env);
             }
-            Err(HandshakeError::Interrupted(mid)) => {
+            Err(HandshakeError::Interrupted(mut mid)) => {
+                if let Some(at) = mid.get_mut().get_mut().take_refusal_deadline() {
+                    env.timers
+                        .push(at, self.id, self.generation, TimerKind::RefusalBody);
+                }
                 self.state = State::Handshaking(Box::new(mid));
             }
             Err(HandshakeError::Failure(e)) => {
@@ -404,5 +638,38 @@ impl Conn {
                 self.fail(env, e);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleave;
+    use std::net::SocketAddr;
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn families_alternate_from_the_first_addresss_family_without_duplicates() {
+        let got = interleave(addrs(&[
+            "[::1]:1",
+            "[::2]:1",
+            "[::3]:1",
+            "127.0.0.1:1",
+            "[::1]:1",
+            "127.0.0.2:1",
+        ]));
+        let want = addrs(&[
+            "[::1]:1",
+            "127.0.0.1:1",
+            "[::2]:1",
+            "127.0.0.2:1",
+            "[::3]:1",
+        ]);
+        assert_eq!(got, want);
+        let got = interleave(addrs(&["127.0.0.1:1", "127.0.0.2:1", "[::1]:1"]));
+        assert_eq!(got, addrs(&["127.0.0.1:1", "[::1]:1", "127.0.0.2:1"]));
+        assert!(interleave(Vec::new()).is_empty());
     }
 }

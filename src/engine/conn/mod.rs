@@ -8,7 +8,7 @@ use super::tls;
 use super::tunnel::Tunnel;
 use crate::error::Error;
 use crate::event::Status;
-use crate::event::{Event, EventKind, MessageType};
+use crate::event::{Event, EventKind, MessageType, ReconnectReason};
 use crate::options::{ClientOptions, Target};
 use crate::protocol::close;
 use crate::protocol::deflate::Deflater;
@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tungstenite::handshake::MidHandshake;
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::protocol::CloseFrame;
@@ -66,11 +66,9 @@ impl Env<'_> {
 enum State {
     Initial,
     Resolving,
+    /// TCP attempts racing (Happy Eyeballs, RFC 8305; see `dialer`).
     Connecting {
-        sock: TcpStream,
-        addrs: Vec<SocketAddr>,
-        next: usize,
-        addr: SocketAddr,
+        race: Box<dialer::Race>,
     },
     Proxy(Box<Tunnel>),
     Tls(Box<openssl::ssl::MidHandshakeSslStream<TcpStream>>),
@@ -133,7 +131,15 @@ pub(crate) struct Conn {
     /// Messages sent while the caller dispatches a batch wait in
     /// tungstenite's write buffer for the batch's end ([`Conn::uncork`]).
     corked: bool,
+    /// When the current connection opened; taken when it ends, to judge
+    /// whether it stayed open long enough to start the backoff over.
+    opened_at: Option<Instant>,
 }
+
+/// What the reconnect policy makes of how an attempt or connection ended:
+/// retried (with the server's `Retry-After` as a floor and the status
+/// that carried it), or not (why).
+type Verdict = std::result::Result<Option<(Duration, u16)>, String>;
 
 fn is_would_block(e: &tungstenite::Error) -> bool {
     matches!(e, tungstenite::Error::Io(io) if io.kind() == io::ErrorKind::WouldBlock)
@@ -166,6 +172,7 @@ impl Conn {
             tls_resumed: false,
             tls_config: None,
             corked: false,
+            opened_at: None,
         }
     }
 
@@ -192,7 +199,12 @@ impl Conn {
     pub(crate) fn connect(&mut self, env: &mut Env) {
         self.closed_by_caller = false;
         match self.state {
-            State::Initial | State::Closed | State::ReconnectWait => self.start(env),
+            State::Initial | State::Closed => {
+                // The caller starts over: so does the reconnect policy.
+                self.failed_attempts = 0;
+                self.start(env);
+            }
+            State::ReconnectWait => self.start(env),
             _ => {}
         }
     }
@@ -222,12 +234,7 @@ impl Conn {
         loop {
             let state = std::mem::replace(&mut self.state, State::Closed);
             let progressed = match state {
-                State::Connecting {
-                    sock,
-                    addrs,
-                    next,
-                    addr,
-                } => self.drive_connecting(env, sock, addrs, next, addr),
+                State::Connecting { race } => self.drive_connecting(env, race),
                 State::Proxy(shake) => self.proxy_progress(env, shake.drive()),
                 State::Tls(mid) => {
                     let r = mid.handshake();
@@ -415,6 +422,7 @@ impl Conn {
         clean: bool,
     ) {
         let unwritten = self.outbox.take_unwritten(self.stream_written());
+        let verdict = self.reconnect_verdict(error.as_ref());
         self.teardown(env);
         if let Some(e) = error {
             env.emit(self.id, EventKind::Error(e));
@@ -429,7 +437,7 @@ impl Conn {
             );
         }
         self.drop_pending(env);
-        self.schedule_backoff(env);
+        self.schedule_backoff(env, verdict);
         env.emit(
             self.id,
             EventKind::Closed {
@@ -440,15 +448,77 @@ impl Conn {
         );
     }
 
+    /// Whether the reconnect policy retries after `error` (see
+    /// [`Verdict`]): a refusal with a fatal status (by default 400, 401,
+    /// 403, 404), a TLS certificate failure (unless allowed), bad settings
+    /// are not; 429 and 503 carry their `Retry-After`.
+    fn reconnect_verdict(&self, error: Option<&Error>) -> Verdict {
+        use crate::error::TlsFault;
+        let o = &self.opts;
+        match error {
+            Some(Error::Handshake(r)) => {
+                let Some(resp) = r.kind.response() else {
+                    return Ok(None);
+                };
+                if !o.reconnect_status(resp.status) {
+                    return Err(format!("HTTP {} is not retried", resp.status));
+                }
+                if !matches!(resp.status, 429 | 503) || o.reconnect_retry_after_max.is_zero() {
+                    return Ok(None);
+                }
+                let wait = resp.retry_after(SystemTime::now());
+                Ok(wait.map(|w| (w.min(o.reconnect_retry_after_max), resp.status)))
+            }
+            Some(Error::Tls(r))
+                if matches!(
+                    r.kind,
+                    TlsFault::Verify | TlsFault::Name | TlsFault::Fingerprint
+                ) && !o.reconnect_tls_verify =>
+            {
+                Err("a TLS certificate failure is not retried".into())
+            }
+            Some(Error::Tls(r)) if r.kind == TlsFault::Setup => {
+                Err("the TLS settings cannot be used".into())
+            }
+            Some(Error::InvalidUrl(_) | Error::InvalidHeader(_) | Error::InvalidArgument(_)) => {
+                Err("the URL or a header is refused".into())
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// With a reconnect backoff set and the end not the caller's doing:
-    /// waits (first delay doubled per failed attempt in a row, up to the
-    /// longest, minus a random part of up to half) and connects again.
-    fn schedule_backoff(&mut self, env: &mut Env) {
+    /// decides (`verdict`, the attempt limit), reports the decision
+    /// (`Reconnect`), then waits (first delay doubled per attempt in a row,
+    /// up to the longest, minus a random part of up to half; at least the
+    /// server's `Retry-After`) and connects again. The count of attempts
+    /// in a row starts over when the connection that ended stayed open
+    /// `reconnect_reset_after`.
+    fn schedule_backoff(&mut self, env: &mut Env, verdict: Verdict) {
+        let stayed = self.opened_at.take().map(|t| t.elapsed());
         let Some((first, longest)) = self.opts.reconnect_backoff else {
             return;
         };
         if self.closed_by_caller {
             return;
+        }
+        if stayed.is_some_and(|d| d >= self.opts.reconnect_reset_after) {
+            self.failed_attempts = 0;
+        }
+        let max = self.opts.reconnect_max_attempts;
+        let give_up = |reason, text: String| EventKind::Reconnect {
+            delay_ms: 0,
+            reason,
+            attempt: self.failed_attempts,
+            text: format!("not reconnecting: {text}"),
+        };
+        let floor = match verdict {
+            Ok(floor) => floor,
+            Err(why) => return env.emit(self.id, give_up(ReconnectReason::Fatal, why)),
+        };
+        if max > 0 && self.failed_attempts >= max {
+            let why = format!("{max} reconnect attempts in a row failed");
+            return env.emit(self.id, give_up(ReconnectReason::AttemptsExhausted, why));
         }
         let factor = 1u32 << self.failed_attempts.min(20);
         let delay = first.saturating_mul(factor).min(longest);
@@ -458,7 +528,41 @@ impl Conn {
         self.jitter ^= self.jitter << 17;
         let cut = delay.as_micros() as u64 / 2;
         let cut = if cut == 0 { 0 } else { self.jitter % cut };
-        self.reconnect_after(env, delay - Duration::from_micros(cut));
+        let delay = delay - Duration::from_micros(cut);
+        let (delay, reason, why) = match floor {
+            Some((f, status)) if f > delay => (
+                f,
+                ReconnectReason::RetryAfter,
+                format!(
+                    "the server asked to retry after {} s (HTTP {status} Retry-After)",
+                    f.as_millis() as f64 / 1000.0
+                ),
+            ),
+            _ => (delay, ReconnectReason::Backoff, String::new()),
+        };
+        let of = if max > 0 {
+            format!(" of {max}")
+        } else {
+            String::new()
+        };
+        let delay_ms = delay.as_millis() as u64;
+        let mut text = format!(
+            "reconnecting in {delay_ms} ms (attempt {}{of})",
+            self.failed_attempts
+        );
+        if !why.is_empty() {
+            text = format!("{text}: {why}");
+        }
+        env.emit(
+            self.id,
+            EventKind::Reconnect {
+                delay_ms,
+                reason,
+                attempt: self.failed_attempts,
+                text,
+            },
+        );
+        self.reconnect_after(env, delay);
     }
 
     /// Waits `delay`, then connects (the state `ReconnectWait`).

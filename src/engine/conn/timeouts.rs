@@ -17,16 +17,27 @@ impl Conn {
                     State::Resolving | State::Connecting { .. } | State::Proxy(_) | State::Tls(_)
                 ) {
                     let ms = self.opts.connect_timeout.as_millis();
+                    let tried = match &self.state {
+                        State::Connecting { race } => format!(" (tried {})", race.tried()),
+                        _ => String::new(),
+                    };
                     self.fail(
                         env,
                         Error::Timeout(Reason::new(
                             TimeoutKind::Connect,
-                            format!("no connection within {ms} ms"),
+                            format!("no connection within {ms} ms{tried}"),
                         )),
                     );
                 }
             }
             TimerKind::Handshake => {
+                // A refusal whose body is late: reported as the refusal
+                // it is, with what came, not as a timeout.
+                if let State::Handshaking(mid) = &mut self.state
+                    && mid.get_mut().get_mut().expire_refusal()
+                {
+                    return self.drive(env);
+                }
                 if matches!(self.state, State::Handshaking(_)) {
                     let ms = self.opts.handshake_timeout.as_millis();
                     self.fail(
@@ -95,9 +106,21 @@ impl Conn {
                     self.finish(env, Some(e), 1006, reason, false);
                 }
             }
+            TimerKind::RefusalBody => {
+                // The server refused the handshake and its body is late:
+                // report the refusal with what came.
+                if matches!(self.state, State::Handshaking(_)) {
+                    self.drive(env);
+                }
+            }
             TimerKind::Reconnect => {
                 if let State::ReconnectWait = self.state {
                     self.start(env);
+                }
+            }
+            TimerKind::NextAttempt => {
+                if let State::Connecting { .. } = self.state {
+                    self.attempt_due(env);
                 }
             }
         }

@@ -6,7 +6,10 @@ namespace Wsc\Protocols\Http;
 
 /**
  * The server's answer to the opening handshake, as handed to
- * `onWebSocketConnect($connection, $response)`.
+ * `onWebSocketConnect($connection, $response)`, and, for a refused
+ * handshake (a status other than 101), as returned by
+ * `AsyncTcpConnection::getHandshakeResponse()`, then with the first bytes
+ * of its body (rawBody()).
  *
  * Its string form is the raw response head exactly as received (status
  * line and header lines, each ending in CRLF, and the empty line), which
@@ -39,8 +42,10 @@ final class Response implements \Stringable
 
     /**
      * @param string $rawHead the response head as received, CRLF line ends
+     * @param string $rawBody the body, or its first bytes (a refused handshake's
+     *                        excerpt, at most 4096 bytes); '' for a 101
      */
-    public function __construct(private readonly string $rawHead)
+    public function __construct(private readonly string $rawHead, private readonly string $rawBody = '')
     {
         $lines = preg_split("/\r?\n/", rtrim($rawHead, "\r\n"));
         $status = (string) array_shift($lines);
@@ -125,12 +130,14 @@ final class Response implements \Stringable
     }
 
     /**
-     * The body: always '' (the answer to the opening handshake has none;
-     * Workerman 5's rawBody()).
+     * The body (Workerman 5's rawBody()): '' for the 101 of an open
+     * connection (it has none); for a refused handshake, the first bytes
+     * of the server's body as libwsc read them (at most 4096 bytes,
+     * chunked coding removed, what arrived within 300 ms of the head).
      */
     public function rawBody(): string
     {
-        return '';
+        return $this->rawBody;
     }
 
     /**
