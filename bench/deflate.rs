@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use wsc::{Context, DeflateOptions, EventKind, MessageType};
+use wsc::{Compress, Context, DeflateOptions, EventKind, MessageType};
 
 const WAIT: Duration = Duration::from_secs(60);
 const WINDOW: usize = 16;
@@ -217,7 +217,173 @@ fn idle(port: u16, name: &str, opts: &Option<DeflateOptions>, n: usize, size: us
     drop(warm);
 }
 
+/// Sends `data` once with `opts` and returns the wire bytes it took
+/// (frame header included) and the client CPU of the round trip.
+fn one_message(port: u16, opts: DeflateOptions, data: &[u8], threshold: usize) -> u64 {
+    let ctx = Context::new().expect("context");
+    let c = open(&ctx, &format!("ws://127.0.0.1:{port}/echo"), &Some(opts));
+    c.set_compression_threshold(threshold).expect("threshold");
+    await_events(&ctx, 1, |k| matches!(k, EventKind::Open { .. }));
+    let (_, w0) = c.bytes().expect("bytes");
+    c.send(MessageType::Binary, data).expect("send");
+    await_events(&ctx, 1, |k| matches!(k, EventKind::Message { .. }));
+    c.bytes().expect("bytes").1 - w0
+}
+
+/// The size stock zlib (Python's zlib module, C zlib) compresses `data`
+/// to at `level` with a 2^`bits` window, as permessage-deflate sends it
+/// (raw deflate, sync flush, the 4-byte tail removed).
+fn stock_zlib(data: &[u8], level: u8, bits: u8) -> String {
+    use std::io::Write;
+    let script = format!(
+        "import sys, zlib; d = sys.stdin.buffer.read(); c = zlib.compressobj({level}, zlib.DEFLATED, -{bits}); \
+         print(len(c.compress(d) + c.flush(zlib.Z_SYNC_FLUSH)) - 4, zlib.ZLIB_RUNTIME_VERSION)"
+    );
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| fail(&format!("python3: {e}")));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(data)
+        .expect("write");
+    let out = child.wait_with_output().expect("python3");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `--window`: the compressed size of 1 MiB messages at level 6 (the
+/// default) for each window size, wsc (zlib-rs) beside stock zlib.
+fn window(port: u16) {
+    let pattern: Vec<u8> = (0..1usize << 20).map(|i| (i % 251) as u8).collect();
+    let json = json_like(1 << 20, 0).into_bytes();
+    println!(
+        "window: wire bytes of one 1 MiB message at level 6, wsc vs stock zlib (payload bytes, version)"
+    );
+    for (name, data) in [("period-251 pattern", &pattern), ("JSON-like text", &json)] {
+        for bits in 9..=15u8 {
+            let opts = DeflateOptions {
+                client_max_window_bits: Some(bits),
+                ..DeflateOptions::default()
+            };
+            let wire = one_message(port, opts, data, 0);
+            println!(
+                "window  {name:<19} 2^{bits:<2}  wsc {wire:>8} B on the wire  stock zlib {}",
+                stock_zlib(data, 6, bits)
+            );
+        }
+    }
+}
+
+/// `--threshold`: per message size, what compressing costs the client in
+/// CPU and saves on the wire (distinct JSON-like texts, level 6, with and
+/// without context takeover), against the same messages sent
+/// uncompressed on the same connection (the server compresses its echoes
+/// either way, so the difference in CPU is our compressor's).
+fn threshold(port: u16, messages: usize) {
+    println!(
+        "threshold: distinct JSON-like texts, level 6; {messages} messages per row and mode, 16 in flight"
+    );
+    for (mode, opts) in modes().into_iter().skip(1) {
+        for size in [32usize, 64, 128, 192, 256, 384, 512, 1024, 2048] {
+            threshold_row(port, messages, mode, opts.clone(), size);
+        }
+    }
+}
+
+fn threshold_row(
+    port: u16,
+    messages: usize,
+    mode: &str,
+    opts: Option<DeflateOptions>,
+    size: usize,
+) {
+    {
+        let ctx = Context::new().expect("context");
+        let c = open(&ctx, &format!("ws://127.0.0.1:{port}/echo"), &opts);
+        await_events(&ctx, 1, |k| matches!(k, EventKind::Open { .. }));
+        // Each message its own: the same bytes would compress to a
+        // back-reference with context takeover.
+        let payloads: Vec<String> = (0..messages)
+            .map(|i| json_like(size, i * size / 40))
+            .collect();
+        let mut row = Vec::new();
+        // Warm-up, then uncompressed, compressed, uncompressed, compressed.
+        for (round, compress) in [
+            (0, Compress::Never),
+            (1, Compress::Never),
+            (2, Compress::Always),
+            (3, Compress::Never),
+            (4, Compress::Always),
+        ] {
+            let (_, w0) = c.bytes().expect("bytes");
+            let cpu0 = cpu_seconds();
+            let (mut sent, mut got) = (0usize, 0usize);
+            let deadline = Instant::now() + WAIT * 2;
+            while got < messages {
+                while sent < messages && sent - got < WINDOW {
+                    c.send_with(MessageType::Text, payloads[sent].as_bytes(), compress)
+                        .expect("send");
+                    sent += 1;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    fail("threshold: echoes in time");
+                }
+                if let Some(ev) = ctx.poll_event(Some(left)).expect("poll")
+                    && let EventKind::Message { .. } = ev.kind
+                {
+                    got += 1;
+                }
+            }
+            let cpu = (cpu_seconds() - cpu0) * 1e6 / messages as f64;
+            let wire = (c.bytes().expect("bytes").1 - w0) as f64 / messages as f64;
+            if round > 0 {
+                row.push((compress, cpu, wire));
+            }
+        }
+        let avg = |z: Compress, f: fn(&(Compress, f64, f64)) -> f64| {
+            let v: Vec<f64> = row.iter().filter(|r| r.0 == z).map(f).collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let (cpu_off, cpu_on) = (
+            avg(Compress::Never, |r| r.1),
+            avg(Compress::Always, |r| r.1),
+        );
+        let (wire_off, wire_on) = (
+            avg(Compress::Never, |r| r.2),
+            avg(Compress::Always, |r| r.2),
+        );
+        println!(
+            "threshold {mode:<19} {size:>5} B  wire {wire_off:>6.0} -> {wire_on:>6.0} B/msg (saves {:>5.0} B, {:>3.0} %)  \
+             client CPU {cpu_off:>5.1} -> {cpu_on:>5.1} us/msg ({:+.1} us)",
+            wire_off - wire_on,
+            (wire_off - wire_on) * 100.0 / wire_off,
+            cpu_on - cpu_off
+        );
+    }
+}
+
 fn main() {
+    // `bench-deflate --window` and `--threshold [messages]`: the figures
+    // behind the small-window level mapping and the default threshold.
+    let first = std::env::args().nth(1);
+    if matches!(first.as_deref(), Some("--window" | "--threshold")) {
+        let server = start_server();
+        if first.as_deref() == Some("--window") {
+            window(server.port);
+        } else {
+            let n = std::env::args()
+                .nth(2)
+                .map(|a| a.parse().unwrap_or_else(|_| fail("--threshold: messages")))
+                .unwrap_or(5000);
+            threshold(server.port, n);
+        }
+        return;
+    }
     // `bench-deflate --idle PORT MODE N SIZE`: one idle measurement in a
     // fresh process (memory freed by an earlier mode would skew it).
     let raw: Vec<String> = std::env::args().skip(1).collect();

@@ -55,6 +55,14 @@ class wsc_event(ctypes.Structure):
         ("error", ctypes.c_int),  # wsc_result
         ("close_code", ctypes.c_uint16),
         ("clean", ctypes.c_bool),
+        ("http_status", ctypes.c_uint16),
+        ("http_head", ctypes.POINTER(ctypes.c_uint8)),
+        ("http_head_len", ctypes.c_size_t),
+        ("http_body", ctypes.POINTER(ctypes.c_uint8)),
+        ("http_body_len", ctypes.c_size_t),
+        ("reconnect_delay_ms", ctypes.c_uint64),
+        ("reconnect_reason", ctypes.c_int),  # wsc_reconnect_reason
+        ("reconnect_attempt", ctypes.c_uint32),
     ]
 
 

@@ -16,13 +16,14 @@
  *   _free(NULL) is a no-op.
  * - No Rust panic unwinds into the caller: it becomes WSC_RESULT_PANIC.
  * - All functions are thread-safe unless their doc says otherwise. Events
- *   reach the caller only through wsc_context_poll_event and
- *   wsc_context_poll_events, on the caller's thread; the library never
- *   calls back into the caller.
+ *   reach the caller only through wsc_context_poll_event,
+ *   wsc_context_poll_events and wsc_context_poll_batch, on the caller's
+ *   thread; the library never calls back into the caller.
  * - Process-wide effects: wsc_context_new raises the soft RLIMIT_NOFILE
  *   limit to the hard limit; the library installs pthread_atfork handlers
  *   (a context created before fork() answers WSC_RESULT_FORKED in the child);
- *   one handle registry (and its lock) serves all contexts of the process.
+ *   one handle registry (64 shards, each with its own lock, picked by the
+ *   handle's address) serves all contexts of the process.
  * - The ABI is not stable before version 1.0: compare WSC_VERSION_* with
  *   what wsc_version returns at run time.
  */
@@ -359,6 +360,28 @@ typedef enum {
 } wsc_tls_version;
 
 /**
+ * The compression of one message (`wsc_client_send_with`).
+ * RFC 7692 §6: with permessage-deflate in force each message is
+ * compressed or not; without it every message goes uncompressed.
+ */
+typedef enum {
+  /**
+   * Compressed when its payload is at least the client's threshold
+   * (`wsc_client_set_compression_threshold`), as `wsc_client_send`.
+   */
+  WSC_COMPRESS_AUTO = 0,
+  /**
+   * Compressed whatever its size.
+   */
+  WSC_COMPRESS_ALWAYS = 1,
+  /**
+   * Sent uncompressed (data already compressed; or a message that must
+   * not share a compression context with secrets, RFC 7692 §10).
+   */
+  WSC_COMPRESS_NEVER = 2,
+} wsc_compress;
+
+/**
  * Opaque: a client, one WebSocket connection to one URL, reconnectable.
  * Create with `wsc_client_new`, free with `wsc_client_free`.
  */
@@ -467,6 +490,209 @@ typedef struct {
 } wsc_event;
 
 /**
+ * One event of a batch of `wsc_context_poll_batch`, as the buffer holds
+ * it: every integer little-endian whatever the host, so on little-endian
+ * hosts (all that wsc builds for) the records at the start of the buffer
+ * are an array of this struct. Fields are only ever appended (a field
+ * added to `wsc_event` is appended here too): step from one record to the
+ * next by `record_size`, never by `sizeof(wsc_batch_record)`.
+ */
+typedef struct {
+  /**
+   * Size of every record of the batch in bytes (112 in this version).
+   */
+  uint32_t record_size;
+  /**
+   * What happened: a `wsc_event_type` value.
+   */
+  uint32_t event_type;
+  /**
+   * As `wsc_event.client_id`.
+   */
+  uint64_t client_id;
+  /**
+   * Length of the payload in bytes (as `wsc_event.data_len`; a text
+   * carries no NUL here).
+   */
+  uint64_t data_len;
+  /**
+   * Where the payload starts, in bytes from the start of the buffer,
+   * when it is inline; 0 when it is empty or kept out of line.
+   */
+  uint64_t data_offset;
+  /**
+   * The address of a payload kept out of line (only payloads over
+   * 4096 bytes may be; valid as long as the buffer); 0 when inline.
+   */
+  uint64_t data_address;
+  /**
+   * As `wsc_event.message_type`: a `wsc_message_type` value.
+   */
+  uint32_t message_type;
+  /**
+   * As `wsc_event.error`: a `wsc_result` value.
+   */
+  uint32_t error;
+  /**
+   * As `wsc_event.close_code`.
+   */
+  uint16_t close_code;
+  /**
+   * As `wsc_event.clean`: 0 or 1.
+   */
+  uint8_t clean;
+  /**
+   * Zero.
+   */
+  uint8_t reserved[5];
+  /**
+   * As `wsc_event.http_status`: the status of a refused opening
+   * handshake (`ERROR` events), 0 otherwise.
+   */
+  uint16_t http_status;
+  /**
+   * Zero.
+   */
+  uint8_t reserved2[2];
+  /**
+   * As `wsc_event.reconnect_reason`: a `wsc_reconnect_reason` value
+   * (`RECONNECT` events).
+   */
+  uint32_t reconnect_reason;
+  /**
+   * As `wsc_event.reconnect_delay_ms` (milliseconds).
+   */
+  uint64_t reconnect_delay_ms;
+  /**
+   * As `wsc_event.reconnect_attempt`.
+   */
+  uint32_t reconnect_attempt;
+  /**
+   * Zero.
+   */
+  uint32_t reserved3;
+  /**
+   * Where the refused handshake's response head starts, in bytes from
+   * the start of the buffer (always inline); 0 when there is none.
+   */
+  uint64_t http_head_offset;
+  /**
+   * Length of that head in bytes (as `wsc_event.http_head_len`).
+   */
+  uint64_t http_head_len;
+  /**
+   * Where the body excerpt starts, in bytes from the start of the
+   * buffer (always inline); 0 when there is none.
+   */
+  uint64_t http_body_offset;
+  /**
+   * Length of the body excerpt in bytes (as `wsc_event.http_body_len`).
+   */
+  uint64_t http_body_len;
+} wsc_batch_record;
+
+/**
+ * Link metrics of a client, filled by `wsc_client_metrics`. Durations are
+ * in microseconds, -1 when not measured (yet); counts are over the
+ * client's whole life. Fields are only ever appended: set `size` to
+ * `sizeof(wsc_link_metrics)` before the call; the library fills the
+ * fields that fit in `size` and sets `size` to the bytes it filled, so a
+ * program built against an older header keeps working; fields past the
+ * returned `size` (a header newer than the library) are left untouched.
+ */
+typedef struct {
+  /**
+   * In: `sizeof(wsc_link_metrics)` as the caller knows it; out: the
+   * bytes the library filled (from the start of the struct).
+   */
+  size_t size;
+  /**
+   * The round-trip time of the last ping answered by a pong: from
+   * writing the ping until the pong was read (RFC 6455 §5.5.2-3; the
+   * read happens when the caller polls, or at the latest ~10 ms later
+   * on the fallback thread). Pings are those of
+   * `wsc_client_set_ping_interval` and `wsc_client_ping`.
+   */
+  int64_t rtt_last_us;
+  /**
+   * Smoothed RTT, RFC 6298 §2 (SRTT, alpha 1/8).
+   */
+  int64_t rtt_smoothed_us;
+  /**
+   * RTT variation, RFC 6298 §2 (RTTVAR, beta 1/4).
+   */
+  int64_t rtt_variation_us;
+  /**
+   * Pongs that gave an RTT sample.
+   */
+  uint64_t rtt_samples;
+  /**
+   * The last connect that opened: name resolution (-1 for an IP
+   * address).
+   */
+  int64_t connect_dns_us;
+  /**
+   * TCP connect (to the server, or to the proxy).
+   */
+  int64_t connect_tcp_us;
+  /**
+   * The proxy tunnel (HTTP CONNECT or SOCKS5); -1 without a proxy.
+   */
+  int64_t connect_proxy_us;
+  /**
+   * The TLS handshake; -1 for `ws://`.
+   */
+  int64_t connect_tls_us;
+  /**
+   * The opening handshake (request until the checked 101 response).
+   */
+  int64_t connect_handshake_us;
+  /**
+   * The whole attempt, start to open.
+   */
+  int64_t connect_total_us;
+  /**
+   * Connection attempts started (the first connect included).
+   */
+  uint64_t connects;
+  /**
+   * Attempts after the first (automatic reconnects,
+   * `wsc_client_reconnect`, `wsc_client_connect` after a close).
+   */
+  uint64_t reconnects;
+  /**
+   * Attempts that opened.
+   */
+  uint64_t opens;
+  /**
+   * Data messages written to the socket or its buffer (heartbeats
+   * included; not those still queued before the handshake).
+   */
+  uint64_t messages_sent;
+  /**
+   * Data messages received.
+   */
+  uint64_t messages_received;
+  /**
+   * Payload bytes of the messages sent (before compression).
+   */
+  uint64_t payload_bytes_sent;
+  /**
+   * Payload bytes of the messages received (after decompression).
+   */
+  uint64_t payload_bytes_received;
+  /**
+   * Bytes read, handshakes and frame headers included (after TLS
+   * decryption), as `wsc_client_bytes`.
+   */
+  uint64_t wire_bytes_read;
+  /**
+   * Bytes written, as `wsc_client_bytes`.
+   */
+  uint64_t wire_bytes_written;
+} wsc_link_metrics;
+
+/**
  * permessage-deflate parameters (RFC 7692) for
  * `wsc_client_set_compression`. A zero-initialized struct is the default
  * offer: context takeover both ways, window bits left to the server,
@@ -573,7 +799,8 @@ wsc_result wsc_context_free(wsc_context *context);
  *
  * - `out_fd`: receives the fd, valid until `wsc_context_free`.
  *
- * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `FORKED` (in a
+ * `fork()` child: the fd is the parent's poller).
  */
 wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
 
@@ -640,6 +867,78 @@ wsc_result wsc_context_poll_events(wsc_context *context,
                                    const wsc_event **out_events,
                                    size_t capacity,
                                    size_t *out_count);
+
+/**
+ * Polls like `wsc_context_poll_events` and hands the whole batch over in
+ * one packed, caller-readable buffer: no event handles to free, one call
+ * per batch for FFI callers such as PHP. Every call first releases the
+ * calling thread's previous batch on this context.
+ *
+ * - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+ * - `max_events`: the most events in the batch, at least 1.
+ * - `out_batch`: receives the buffer, which starts with the first record
+ *   (NULL when no event came: timeout, or a signal interrupted the wait). It belongs to the context and
+ *   stays valid and unchanged until this thread's next
+ *   `wsc_context_poll_batch` on this context (which releases it, also
+ *   when that call fails) or `wsc_context_free`, whichever comes first;
+ *   other threads' batch polls never touch it. Read-only; never free it.
+ * - `out_len`: receives the buffer's length in bytes (0 with no event).
+ * - `out_count`: receives the number of events; may be NULL.
+ *
+ * The buffer is `*out_count` records of `record_size` bytes each (the
+ * first field of every record; 112 in this version), then the payloads of
+ * the records that carry theirs inline. Every integer is little-endian
+ * whatever the host; the buffer is 8-byte aligned, so on a little-endian
+ * host (all that wsc builds for) the records are an array of
+ * `wsc_batch_record` (elsewhere read the fields with `memcpy`):
+ *
+ * | offset | type | field |
+ * |---|---|---|
+ * | 0 | u32 | `record_size` |
+ * | 4 | u32 | `event_type` (`wsc_event_type`) |
+ * | 8 | u64 | `client_id` |
+ * | 16 | u64 | `data_len`: bytes of the payload |
+ * | 24 | u64 | `data_offset`: where an inline payload starts, in bytes from the start of the buffer; 0 when empty or out of line |
+ * | 32 | u64 | `data_address`: the address of a payload kept out of line (only payloads over 4096 bytes may be; valid as long as the buffer); 0 when inline |
+ * | 40 | u32 | `message_type` (`wsc_message_type`) |
+ * | 44 | u32 | `error` (`wsc_result`) |
+ * | 48 | u16 | `close_code` |
+ * | 50 | u8 | `clean` (0 or 1) |
+ * | 51 | 5 bytes | reserved, zero |
+ * | 56 | u16 | `http_status` (a refused opening handshake's status, `ERROR` events) |
+ * | 58 | 2 bytes | reserved, zero |
+ * | 60 | u32 | `reconnect_reason` (`wsc_reconnect_reason`, `RECONNECT` events) |
+ * | 64 | u64 | `reconnect_delay_ms` |
+ * | 72 | u32 | `reconnect_attempt` |
+ * | 76 | 4 bytes | reserved, zero |
+ * | 80 | u64 | `http_head_offset`: where the refused handshake's response head starts (always inline); 0 when none |
+ * | 88 | u64 | `http_head_len` |
+ * | 96 | u64 | `http_body_offset`: where its body excerpt starts (always inline); 0 when none |
+ * | 104 | u64 | `http_body_len` |
+ *
+ * Each field means what the `wsc_event` field of the same name means; the
+ * payload is what `data` points to, without the NUL that follows texts in
+ * a `wsc_event`. Record `i` starts at `i * record_size`. Fields added to
+ * `wsc_event` in later versions are appended to the records too, growing
+ * `record_size`: step by it, never by `sizeof(wsc_batch_record)`.
+ *
+ * Thread-safe: several threads may poll one context, batches or single
+ * events, each event going to exactly one of them; each thread has its
+ * own batch buffer. A buffer of a thread that stops polling is released
+ * by `wsc_context_free`. Results: `OK` (a batch, or none on timeout);
+ * `NULL_ARGUMENT` (`context`, `out_batch` or `out_len` NULL);
+ * `INVALID_ARGUMENT` (`max_events` 0); `INVALID_HANDLE`; `CONTEXT_CLOSED`
+ * (also when the context was freed during the call); `FORKED` (in a
+ * `fork()` child; nothing is touched); `IO` (the poller failed). On an
+ * error the out-parameters are not written and the previous batch is
+ * released all the same (except `FORKED` and the argument errors).
+ */
+wsc_result wsc_context_poll_batch(wsc_context *context,
+                                  int32_t timeout_ms,
+                                  size_t max_events,
+                                  const wsc_batch_record **out_batch,
+                                  size_t *out_len,
+                                  size_t *out_count);
 
 /**
  * Frees `count` events of an array filled by `wsc_context_poll_events`.
@@ -879,6 +1178,38 @@ wsc_result wsc_client_status(const wsc_client *client, wsc_status *out_status);
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_tls_session_resumed(const wsc_client *client, bool *out_resumed);
+
+/**
+ * `wsc_client_send` with this message's compression chosen: `compress` a
+ * `wsc_compress` (`WSC_COMPRESS_AUTO`, `_ALWAYS`, `_NEVER`). A message
+ * queued before the handshake keeps its choice. Everything else as
+ * `wsc_client_send`.
+ *
+ * Results: as `wsc_client_send`; `INVALID_ARGUMENT` also for a
+ * `compress` value that is not a `wsc_compress`.
+ */
+wsc_result wsc_client_send_with(wsc_client *client,
+                                uint32_t message_type,
+                                const uint8_t *data,
+                                size_t data_len,
+                                uint32_t compress,
+                                wsc_send_status *out_status);
+
+/**
+ * The link metrics of a client: RTT from ping/pong, the phase timings of
+ * the last connect that opened, connection counts, messages and bytes
+ * each way (see `wsc_link_metrics`). Cheap: a copy of counters kept on
+ * the connection, under the context lock.
+ *
+ * - `out_metrics`: a caller-owned struct whose `size` the caller set to
+ *   `sizeof(wsc_link_metrics)`; the fields that fit in `size` are filled
+ *   (whole fields only) and `size` is set to the bytes filled.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (`size` too small for `size` and one field: below 16 bytes on 64-bit
+ * systems); `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_metrics(const wsc_client *client, wsc_link_metrics *out_metrics);
 
 /**
  * Adds a request header to the opening handshake (RFC 6455 §4.1), e.g.
@@ -1142,8 +1473,10 @@ wsc_result wsc_client_set_reconnect_backoff(wsc_client *client,
  * Dead-peer detection: after each ping this client sends, wait at most
  * `timeout_ms` milliseconds for a pong; when none comes, the connection
  * is closed without a closing handshake and reported as an `ERROR`
- * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
- * Default 10000. Pair it with `wsc_client_set_ping_interval`.
+ * (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). Any frame received after
+ * the ping (a message, a ping, a pong) counts as the sign of life, so a
+ * server that streams data is not dropped for a late pong. 0 turns the
+ * check off. Default 10000. Pair it with `wsc_client_set_ping_interval`.
  *
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
@@ -1335,6 +1668,59 @@ wsc_result wsc_client_clear_reconnect_statuses(wsc_client *client);
  * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
  */
 wsc_result wsc_client_set_reconnect_tls_verify(wsc_client *client, bool retry);
+
+/**
+ * An application-level heartbeat, for servers that require a message of
+ * their own besides ping frames (e.g. the text `ping` or
+ * `{"op":"ping"}`): while the connection is open, `data` is sent as a
+ * `message_type` message every `interval_ms` milliseconds, the first one
+ * `interval_ms` after the opening handshake. 0 turns it off (the
+ * default). Takes effect at the next connect. A heartbeat is an ordinary
+ * message: compressed under the same rules, counted in
+ * `wsc_client_metrics`, and, if the connection breaks before it is
+ * written, reported as `WSC_EVENT_TYPE_UNDELIVERED`; one that finds the
+ * send buffer full is skipped.
+ *
+ * - `message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid UTF-8 required) or
+ *   `WSC_MESSAGE_TYPE_BINARY`.
+ * - `data`, `data_len`: the payload, copied; NULL only with length 0.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+ * (another message type); `INVALID_UTF8`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_heartbeat(wsc_client *client,
+                                    uint32_t interval_ms,
+                                    uint32_t message_type,
+                                    const uint8_t *data,
+                                    size_t data_len);
+
+/**
+ * The receive-idle timeout: when no data message (text or binary) has
+ * arrived for `timeout_ms` milliseconds while the connection is open, the
+ * connection is failed as a dead peer: `WSC_EVENT_TYPE_ERROR`
+ * (`WSC_RESULT_TIMEOUT`, "no message from the server within N ms") then
+ * `WSC_EVENT_TYPE_CLOSED` with 1006, and the automatic reconnect
+ * (`wsc_client_set_reconnect_backoff`) applies. Pings and pongs do not
+ * count (a feed can go quiet while pings still work). The clock starts at
+ * the opening handshake; while reading is paused it does not fail. 0
+ * turns it off (the default). Takes effect at the next connect.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_idle_timeout(wsc_client *client, uint32_t timeout_ms);
+
+/**
+ * With permessage-deflate in force (`wsc_client_set_compression`),
+ * messages whose payload is shorter than `min_bytes` are sent
+ * uncompressed (RFC 7692 §6: compression is chosen per message);
+ * `wsc_client_send_with` overrides it per message. 0 compresses every
+ * message. Default 256: below that, deflate saves a few bytes at
+ * several microseconds of CPU per message on each side. Takes effect at once, also on an open connection.
+ *
+ * Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+ */
+wsc_result wsc_client_set_compression_threshold(wsc_client *client,
+                                                size_t min_bytes);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -54,6 +54,9 @@ pub enum TimeoutKind {
     Close,
     /// No pong within the pong timeout of a ping (RFC 6455 §5.5.3).
     Pong,
+    /// No data message within the receive-idle timeout
+    /// (`Client::set_idle_timeout`).
+    Idle,
 }
 
 /// The server's answer to an opening handshake it refused (a status other

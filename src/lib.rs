@@ -25,6 +25,7 @@ pub mod error;
 pub mod event;
 pub mod ffi;
 mod id_map;
+mod metrics;
 mod options;
 mod protocol;
 mod sys;
@@ -34,6 +35,8 @@ pub use engine::{
 };
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, MessageType, ReconnectReason};
+pub use metrics::{ConnectTimings, LinkMetrics};
+pub use options::{Compress, DEFAULT_COMPRESSION_THRESHOLD};
 /// The protocol layer's parsers for the fuzz targets (not a supported API).
 #[doc(hidden)]
 pub use protocol::fuzzing;

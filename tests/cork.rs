@@ -145,3 +145,77 @@ fn sends_while_a_poll_events_batch_is_dispatched_leave_at_the_next_poll() {
     }
     assert_eq!(client.send_buffer_size().unwrap(), 0);
 }
+
+#[test]
+fn sends_while_a_packed_batch_is_dispatched_are_corked_through_the_c_api() {
+    use wsc::ffi::*;
+    let server = EchoServer::start();
+    let url = std::ffi::CString::new(server.url("/")).unwrap();
+    let mut ctx: *mut wsc_context = std::ptr::null_mut();
+    assert_eq!(wsc_context_new(&mut ctx), wsc_result::Ok);
+    let mut c: *mut wsc_client = std::ptr::null_mut();
+    assert_eq!(wsc_client_new(ctx, url.as_ptr(), &mut c), wsc_result::Ok);
+    assert_eq!(wsc_client_connect(c), wsc_result::Ok);
+    for m in [b"m0", b"m1", b"m2"] {
+        assert_eq!(
+            wsc_client_send(c, 1, m.as_ptr(), 2, std::ptr::null_mut()),
+            wsc_result::Ok
+        );
+    }
+    // Polls batches until `want` text messages came; returns them.
+    let poll_messages = |want: usize| -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        let deadline = Instant::now() + WAIT;
+        while got.len() < want && Instant::now() < deadline {
+            let (mut p, mut len, mut count) = (std::ptr::null(), 0usize, 0usize);
+            assert_eq!(
+                wsc_context_poll_batch(ctx, 200, 64, &mut p, &mut len, &mut count),
+                wsc_result::Ok
+            );
+            // SAFETY: `len` readable bytes at `p` until the next batch poll.
+            let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+            let mut at = 0;
+            for _ in 0..count {
+                let le = |off: usize, n: usize| {
+                    b[at + off..at + off + n]
+                        .iter()
+                        .rev()
+                        .fold(0u64, |v, &x| (v << 8) | u64::from(x))
+                };
+                // event_type@4 (3 = TEXT), data_len@16, data_offset@24
+                // (inline, from the buffer's start); record_size@0.
+                if le(4, 4) == 3 {
+                    let (n, off) = (le(16, 8) as usize, le(24, 8) as usize);
+                    got.push(b[off..off + n].to_vec());
+                }
+                at += le(0, 4) as usize;
+            }
+        }
+        got
+    };
+    // The three echoes come in one batch once the fallback thread read them.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        poll_messages(3),
+        [b"m0".to_vec(), b"m1".to_vec(), b"m2".to_vec()]
+    );
+    let mut status = wsc_send_status::Written;
+    for r in [b"r0", b"r1", b"r2"] {
+        assert_eq!(
+            wsc_client_send(c, 1, r.as_ptr(), 2, &mut status),
+            wsc_result::Ok
+        );
+        assert_eq!(
+            status,
+            wsc_send_status::Corked,
+            "sent while the batch is dispatched"
+        );
+    }
+    // The next batch poll writes them; their echoes come back in order.
+    assert_eq!(
+        poll_messages(3),
+        [b"r0".to_vec(), b"r1".to_vec(), b"r2".to_vec()]
+    );
+    assert_eq!(wsc_client_free(c), wsc_result::Ok);
+    assert_eq!(wsc_context_free(ctx), wsc_result::Ok);
+}

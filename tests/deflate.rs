@@ -9,58 +9,13 @@
 mod common;
 
 use common::*;
-use std::io::Read;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-use wsc::{Context, DeflateOptions, Error, EventKind, MessageType};
-
-const PYTHON: &str = "/usr/bin/python3";
+use wsc::{Compress, Context, DeflateOptions, Error, EventKind, MessageType};
 
 /// deflate_ws_server.py on a free port of 127.0.0.1, killed by PID on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
+type Server = PyServer;
 
-impl Server {
-    fn start() -> Server {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/deflate_ws_server.py");
-        let mut child = Command::new(PYTHON)
-            .arg(script)
-            .args(["--lifetime", "120"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {PYTHON} deflate_ws_server.py: {e}"));
-        let (port, line) = listening_port(&mut child, Duration::from_secs(20));
-        let Some(port) = port else {
-            let _ = child.kill();
-            let status = child.wait().expect("reap");
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!(
-                "deflate_ws_server.py did not start ({status}; exit 3 = python3-websockets \
-                 missing: scripts/install-deps.sh test); stdout {line:?}, stderr: {err}"
-            );
-        };
-        Server { child, port }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("ws://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn server() -> Server {
+    PyServer::start("deflate_ws_server.py")
 }
 
 /// A JSON-like, compressible text of about `n` bytes.
@@ -143,7 +98,8 @@ fn stats(ctx: &Context, client: &wsc::Client) -> (u64, u64, u64) {
 
 /// Echoes `count` copies of a 100 KB JSON-like text and returns (wire bytes
 /// the server read, RSV1 frames it got, bytes we read); the "stats"
-/// message itself is one of the frames counted.
+/// message itself (5 bytes, below the compression threshold) goes
+/// uncompressed.
 fn echo_round(ctx: &Context, client: &wsc::Client, count: usize) -> (u64, u64, u64) {
     let text = json_like(100_000);
     let read_before = client.bytes().expect("bytes").0;
@@ -158,7 +114,7 @@ fn echo_round(ctx: &Context, client: &wsc::Client, count: usize) -> (u64, u64, u
 
 #[test]
 fn compressed_both_ways_with_context_takeover() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo", Some(DeflateOptions::default()));
     let ext = client
         .extensions()
@@ -167,7 +123,7 @@ fn compressed_both_ways_with_context_takeover() {
     assert!(ext.starts_with("permessage-deflate"), "{ext}");
     let (wire_in, rsv1, read) = echo_round(&ctx, &client, 5);
     // 5 x 100 KB of text: compressed to a few KB each way.
-    assert_eq!(rsv1, 5 + 1, "every message reached the server with RSV1");
+    assert_eq!(rsv1, 5, "every message reached the server with RSV1");
     assert!(
         wire_in < 50_000,
         "server read {wire_in} bytes for 500 KB of text"
@@ -183,7 +139,7 @@ fn compressed_both_ways_with_context_takeover() {
 
 #[test]
 fn no_context_takeover_both_ways_is_negotiated_and_works() {
-    let server = Server::start();
+    let server = server();
     let opts = DeflateOptions {
         client_no_context_takeover: true,
         server_no_context_takeover: true,
@@ -204,7 +160,7 @@ fn no_context_takeover_both_ways_is_negotiated_and_works() {
         assert!(ext.contains(p), "{p} in {ext}");
     }
     let (wire_in, rsv1, read) = echo_round(&ctx, &client, 3);
-    assert_eq!(rsv1, 3 + 1);
+    assert_eq!(rsv1, 3);
     assert!(wire_in < 60_000, "server read {wire_in}");
     assert!(read < 60_000, "we read {read}");
     // Without context takeover a repeated message costs as much again.
@@ -224,7 +180,7 @@ fn no_context_takeover_both_ways_is_negotiated_and_works() {
 
 #[test]
 fn a_server_that_declines_leaves_the_connection_uncompressed() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo?compress=0", Some(DeflateOptions::default()));
     assert_eq!(client.extensions().expect("extensions"), None);
     let (wire_in, rsv1, _) = echo_round(&ctx, &client, 1);
@@ -234,7 +190,7 @@ fn a_server_that_declines_leaves_the_connection_uncompressed() {
 
 #[test]
 fn compression_is_off_by_default() {
-    let server = Server::start();
+    let server = server();
     let (ctx, client) = connect(&server, "/echo", None);
     assert_eq!(client.extensions().expect("extensions"), None);
     let (_, rsv1, read) = echo_round(&ctx, &client, 1);
@@ -261,7 +217,7 @@ fn failure(server: &Server, path: &str, opts: Option<DeflateOptions>) -> (Error,
 
 #[test]
 fn an_answer_that_was_not_offered_fails_the_handshake() {
-    let server = Server::start();
+    let server = server();
     // Compression off: no extension may be selected.
     let (e, code) = failure(&server, "/answer?ext=permessage-deflate", None);
     assert!(
@@ -299,7 +255,7 @@ fn an_answer_that_was_not_offered_fails_the_handshake() {
 
 #[test]
 fn a_decompression_bomb_is_refused_with_1009() {
-    let server = Server::start();
+    let server = server();
     // 8 MiB of zeros in about 8 KB, against a 1 MiB limit.
     let (e, code) = failure(&server, "/bomb", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::MessageTooBig(_)), "{e}");
@@ -308,7 +264,7 @@ fn a_decompression_bomb_is_refused_with_1009() {
 
 #[test]
 fn rsv1_on_a_control_frame_is_refused_with_1002() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/rsv1-ping", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::Protocol(_)), "{e}");
     assert_eq!(code, 1002);
@@ -316,7 +272,7 @@ fn rsv1_on_a_control_frame_is_refused_with_1002() {
 
 #[test]
 fn invalid_utf8_in_a_compressed_text_is_refused_with_1007() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/bad-utf8", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::InvalidPayload(_)), "{e}");
     assert_eq!(code, 1007);
@@ -324,7 +280,7 @@ fn invalid_utf8_in_a_compressed_text_is_refused_with_1007() {
 
 #[test]
 fn data_that_does_not_inflate_is_refused_with_1007() {
-    let server = Server::start();
+    let server = server();
     let (e, code) = failure(&server, "/bad-data", Some(DeflateOptions::default()));
     assert!(matches!(e, Error::InvalidPayload(_)), "{e}");
     assert_eq!(code, 1007);
@@ -357,7 +313,7 @@ fn bad_options_are_refused() {
 
 #[test]
 fn messages_queued_before_the_handshake_go_compressed() {
-    let server = Server::start();
+    let server = server();
     let ctx = Context::new().expect("context");
     let client = ctx.client(&server.url("/echo")).expect("client");
     client
@@ -369,9 +325,8 @@ fn messages_queued_before_the_handshake_go_compressed() {
     assert_eq!(next_text(&ctx), text);
     let (wire_in, rsv1, _) = stats(&ctx, &client);
     assert_eq!(
-        rsv1,
-        1 + 1,
-        "the queued message and \"stats\" went compressed"
+        rsv1, 1,
+        "the queued message went compressed (\"stats\" is below the threshold)"
     );
     assert!(wire_in < 10_000, "server read {wire_in}");
 }
@@ -381,7 +336,7 @@ fn messages_queued_before_the_handshake_go_compressed() {
 /// the wire; level 0 compresses exactly as level 6 does.
 #[test]
 fn level_0_compresses_at_the_default_level() {
-    let server = Server::start();
+    let server = server();
     let text = json_like(100_000);
     let wire_of = |level: u8| {
         let opts = DeflateOptions {
@@ -414,4 +369,32 @@ fn a_level_above_9_is_refused_naming_it() {
         Err(Error::InvalidArgument(m)) => assert!(m.contains("12"), "{m}"),
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
+}
+
+#[test]
+fn short_messages_go_uncompressed_and_each_send_may_choose() {
+    let server = server();
+    let (ctx, client) = connect(&server, "/echo", Some(DeflateOptions::default()));
+    let long = json_like(1000);
+    let short = &long[..100];
+    assert_eq!(wsc::DEFAULT_COMPRESSION_THRESHOLD, 256);
+    send_text(&client, &long); // compressed: at or over the threshold
+    send_text(&client, short); // not
+    for (text, compress) in [(short, Compress::Always), (long.as_str(), Compress::Never)] {
+        client
+            .send_with(MessageType::Text, text.as_bytes(), compress)
+            .expect("send_with");
+    }
+    client.set_compression_threshold(0).expect("threshold");
+    send_text(&client, short); // compressed: the threshold applies at once
+    for want in [long.as_str(), short, short, long.as_str(), short] {
+        assert_eq!(next_text(&ctx), want);
+    }
+    client.set_compression_threshold(256).expect("threshold");
+    let (_, rsv1, frames) = stats(&ctx, &client);
+    assert_eq!(
+        (rsv1, frames),
+        (3, 6),
+        "3 of the 5 messages (and not \"stats\") compressed"
+    );
 }

@@ -125,3 +125,21 @@ fn wrong_socks5_credentials_are_a_proxy_authentication_error() {
         other => panic!("expected Error::Proxy, got {other:?}"),
     }
 }
+
+#[test]
+fn the_metrics_time_the_proxy_tunnel() {
+    let server = EchoServer::start();
+    let proxy = Socks5::start("u", "p");
+    let ctx = Context::new().unwrap();
+    let client = ctx.client(&server.url("/")).unwrap();
+    let url = format!("socks5://u:p@127.0.0.1:{}", proxy.port);
+    client.set_proxy(Some(&url), None).unwrap();
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_open);
+    let t = client.metrics().unwrap().connect;
+    assert!(
+        t.tcp.is_some() && t.proxy.is_some() && t.handshake.is_some(),
+        "{t:?}"
+    );
+    assert_eq!((t.dns, t.tls), (None, None));
+}

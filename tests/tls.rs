@@ -126,3 +126,25 @@ fn server_that_does_not_speak_tls_is_a_tls_error() {
     let (code, _, clean) = closed_of(&seen[1]);
     assert_eq!((code, clean), (1006, false));
 }
+
+#[test]
+fn the_metrics_time_the_tls_handshake() {
+    let server = tls_echo_server();
+    let ctx = Context::new().unwrap();
+    let client = ctx
+        .client(&format!("wss://127.0.0.1:{}/", server.addr.port()))
+        .unwrap();
+    client.set_tls(false, false).unwrap();
+    client.connect().unwrap();
+    wait_for(&ctx, WAIT, is_open);
+    let t = client.metrics().unwrap().connect;
+    assert!(
+        t.tls.is_some() && t.tcp.is_some() && t.handshake.is_some(),
+        "{t:?}"
+    );
+    assert_eq!((t.dns, t.proxy), (None, None));
+    assert!(t.total.unwrap() >= t.tcp.unwrap() + t.tls.unwrap() + t.handshake.unwrap());
+    client.close(1000, "").unwrap();
+    wait_for(&ctx, WAIT, is_closed);
+    assert_eq!(server.join(), None);
+}

@@ -150,7 +150,8 @@ final class Timer
         if ($next === null) {
             return null;
         }
-        $ms = (int) ceil(($next - self::now()) * 1000);
+        // now(), inlined: the Worker loop calls this once per turn.
+        $ms = (int) ceil(($next - hrtime(true) / 1e9) * 1000);
         return $ms <= 0 ? 0 : ($ms < 0x7fffffff ? $ms : 0x7fffffff);
     }
 
@@ -167,7 +168,7 @@ final class Timer
         if ($next === null) {
             return 0;
         }
-        $now = self::now();
+        $now = hrtime(true) / 1e9; // now(), inlined: once per loop turn
         if ($next > $now) {
             return 0;
         }

@@ -25,6 +25,27 @@ final class SendTest extends WscTestCase
         self::assertSame([['before connect'], ['while connecting']], $rec->args('onMessage'));
     }
 
+    /**
+     * libwsc hands a batch over with payloads up to 4096 bytes copied
+     * inline and bigger ones read where they are: echoes on both sides of
+     * that limit, queued before the handshake so that they come back in
+     * few batches, each arrive whole and in order.
+     */
+    public function testMessagesOnBothSidesOfTheBatchInlineLimitComeBackWholeAndInOrder(): void
+    {
+        $rec = new Recorder();
+        $con = self::recorded('/', $rec);
+        $con->websocketType = Ws::BINARY_TYPE_ARRAYBUFFER;
+        $payloads = [];
+        foreach ([1, 4095, 4096, 4097, 70000, 0, 4096, 100000, 3] as $length) {
+            $payloads[] = $length === 0 ? '' : random_bytes($length);
+            self::assertNull($con->send(end($payloads)), 'queued before the handshake');
+        }
+        $con->connect();
+        self::loopUntil(fn () => $rec->count('onMessage') >= count($payloads), 'every echo');
+        self::assertTrue(array_column($rec->args('onMessage'), 0) === $payloads, 'each came back identical');
+    }
+
     public function testSendOnAnOpenConnectionIsWritten(): void
     {
         $rec = new Recorder();

@@ -295,8 +295,9 @@ impl Client {
     }
 
     /// After each ping, wait at most `timeout_ms` milliseconds for a pong
-    /// before the connection is closed (1006) with a timeout error; 0 turns
-    /// the check off. Default 10000.
+    /// before the connection is closed (1006) with a timeout error; any
+    /// frame received after the ping (message, ping, pong) counts as the
+    /// sign of life. 0 turns the check off. Default 10000.
     pub fn set_pong_timeout(&self, timeout_ms: u32) -> Result<()> {
         self.with(|c, _| {
             c.opts.pong_timeout =
@@ -384,19 +385,7 @@ impl Client {
     /// Errors: [`Error::InvalidUtf8`], [`Error::NotConnected`] (not
     /// delivered), [`Error::BufferFull`] (not accepted).
     pub fn send(&self, message_type: MessageType, data: &[u8]) -> Result<SendStatus> {
-        let cork = self.shared.corks();
-        let shared = &self.shared;
-        self.with(|c, env| {
-            let r = c.send(env, message_type, data, cork);
-            if let Ok(SendStatus::Corked) = r
-                && !shared
-                    .any_corked
-                    .swap(true, std::sync::atomic::Ordering::SeqCst)
-            {
-                shared.first_corked();
-            }
-            r
-        })
+        self.send_with(message_type, data, crate::Compress::Auto)
     }
 
     /// Sends a ping with `data` (at most 125 bytes) on an open connection.
@@ -696,6 +685,103 @@ impl Client {
         self.with(|c, _| {
             c.opts.connect_to = list;
             Ok(())
+        })
+    }
+
+    /// An application-level heartbeat: while the connection is open, sends
+    /// `data` as a `message_type` message every `interval_ms` milliseconds,
+    /// the first one `interval_ms` after the opening handshake (e.g. the
+    /// text `ping` or `{"op":"ping"}` that servers requiring a heartbeat
+    /// expect besides ping frames). `interval_ms == 0` turns it off (the
+    /// default). Takes effect at the next connect. A heartbeat is an
+    /// ordinary message: compressed under the same rules, counted in
+    /// [`Client::metrics`], reported `Undelivered` if the connection
+    /// breaks before it is written; one that finds the send buffer full
+    /// is skipped.
+    ///
+    /// Errors: [`Error::InvalidUtf8`] for text that is not UTF-8.
+    pub fn set_heartbeat(
+        &self,
+        interval_ms: u32,
+        message_type: MessageType,
+        data: &[u8],
+    ) -> Result<()> {
+        if message_type == MessageType::Text && std::str::from_utf8(data).is_err() {
+            return Err(Error::InvalidUtf8);
+        }
+        let hb = (interval_ms > 0).then(|| crate::options::Heartbeat {
+            interval: Duration::from_millis(interval_ms.into()),
+            message_type,
+            data: tungstenite::Bytes::copy_from_slice(data),
+        });
+        self.with(|c, _| {
+            c.opts.heartbeat = hb;
+            Ok(())
+        })
+    }
+
+    /// The receive-idle timeout: when no data message (text or binary)
+    /// has arrived for `timeout_ms` milliseconds while the connection is
+    /// open, it is failed as a dead peer: `Error::Timeout` (kind
+    /// [`crate::error::TimeoutKind::Idle`]) then `Closed` with 1006, and
+    /// the automatic reconnect ([`Client::set_reconnect_backoff`]) applies.
+    /// Pings and pongs do not count (a feed can go quiet while pings still
+    /// work). The clock starts at the opening handshake; while reading is
+    /// paused it does not fail. `0` turns it off (the default). Takes
+    /// effect at the next connect.
+    pub fn set_idle_timeout(&self, timeout_ms: u32) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.idle_timeout =
+                (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms.into()));
+            Ok(())
+        })
+    }
+
+    /// The link metrics of this client: round-trip times from ping/pong,
+    /// the timings of the last connect that opened, connection counts,
+    /// messages and bytes each way (see [`crate::LinkMetrics`]).
+    pub fn metrics(&self) -> Result<crate::LinkMetrics> {
+        self.with(|c, _| Ok(c.metrics()))
+    }
+
+    /// With permessage-deflate in force, messages whose payload is shorter
+    /// than `min_bytes` go uncompressed (RFC 7692 §6 lets each message
+    /// choose); [`Client::send_with`] can override it per message. 0
+    /// compresses every message. Default
+    /// [`crate::DEFAULT_COMPRESSION_THRESHOLD`] (256 bytes). Takes effect
+    /// at once, also on an open connection.
+    pub fn set_compression_threshold(&self, min_bytes: usize) -> Result<()> {
+        self.with(|c, _| {
+            c.opts.compression_threshold = min_bytes;
+            Ok(())
+        })
+    }
+
+    /// [`Client::send`] with this message's compression chosen:
+    /// [`crate::Compress::Auto`] (by the threshold, as `send`),
+    /// `Always` or `Never`. Without permessage-deflate in force it goes
+    /// uncompressed whatever `compress` says; a message queued before the
+    /// handshake keeps its choice.
+    ///
+    /// Errors: as [`Client::send`].
+    pub fn send_with(
+        &self,
+        message_type: MessageType,
+        data: &[u8],
+        compress: crate::Compress,
+    ) -> Result<SendStatus> {
+        let cork = self.shared.corks();
+        let shared = &self.shared;
+        self.with(|c, env| {
+            let r = c.send_with(env, message_type, data, compress, cork);
+            if let Ok(SendStatus::Corked) = r
+                && !shared
+                    .any_corked
+                    .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                shared.first_corked();
+            }
+            r
         })
     }
 }

@@ -196,20 +196,43 @@ impl Context {
     /// Errors: as [`Context::poll_event`].
     pub fn poll_events(&self, timeout: Option<Duration>, max: usize) -> Result<Vec<Event>> {
         let mut out = Vec::new();
-        if max == 0 {
-            return Ok(out);
-        }
-        if let Some(first) = self.poll_one(timeout)? {
-            out.push(first);
-            while out.len() < max {
-                match self.shared.pop() {
-                    Some(ev) => out.push(ev),
-                    None => break,
-                }
-            }
-            self.shared.handed_out(out.len());
-        }
+        self.poll_each(timeout, max, |ev| out.push(ev))?;
         Ok(out)
+    }
+
+    /// Like [`Context::poll_events`], handing each event to `each` in order
+    /// instead of collecting them; returns how many it handed over.
+    ///
+    /// Errors: as [`Context::poll_event`].
+    pub fn poll_each(
+        &self,
+        timeout: Option<Duration>,
+        max: usize,
+        mut each: impl FnMut(Event),
+    ) -> Result<usize> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let Some(first) = self.poll_one(timeout)? else {
+            return Ok(0);
+        };
+        each(first);
+        let mut n = 1;
+        while n < max {
+            match self.shared.pop() {
+                Some(ev) => each(ev),
+                None => break,
+            }
+            n += 1;
+        }
+        self.shared.handed_out(n);
+        Ok(n)
+    }
+
+    /// True in a `fork()` child of the process that created the context:
+    /// every call on it then fails with [`Error::Forked`]. Takes no lock.
+    pub fn forked(&self) -> bool {
+        self.shared.forked()
     }
 
     /// The context's file descriptor (the epoll fd): readable whenever

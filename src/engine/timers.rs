@@ -19,6 +19,10 @@ pub(crate) enum TimerKind {
     NextAttempt,
     /// The wait for the body of a refused opening handshake is over.
     RefusalBody,
+    /// The application heartbeat's next message.
+    Heartbeat,
+    /// The receive-idle timeout's check.
+    Idle,
 }
 
 /// The timer list: a min-heap of deadlines, stale entries skipped by

@@ -464,3 +464,198 @@ pub extern "C" fn wsc_client_tls_session_resumed(
         }
     })
 }
+
+/// The compression of one message (`wsc_client_send_with`).
+/// RFC 7692 §6: with permessage-deflate in force each message is
+/// compressed or not; without it every message goes uncompressed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum wsc_compress {
+    /// Compressed when its payload is at least the client's threshold
+    /// (`wsc_client_set_compression_threshold`), as `wsc_client_send`.
+    Auto = 0,
+    /// Compressed whatever its size.
+    Always = 1,
+    /// Sent uncompressed (data already compressed; or a message that must
+    /// not share a compression context with secrets, RFC 7692 §10).
+    Never = 2,
+}
+
+/// `wsc_client_send` with this message's compression chosen: `compress` a
+/// `wsc_compress` (`WSC_COMPRESS_AUTO`, `_ALWAYS`, `_NEVER`). A message
+/// queued before the handshake keeps its choice. Everything else as
+/// `wsc_client_send`.
+///
+/// Results: as `wsc_client_send`; `INVALID_ARGUMENT` also for a
+/// `compress` value that is not a `wsc_compress`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_send_with(
+    client: *mut wsc_client,
+    message_type: u32,
+    data: *const u8,
+    data_len: usize,
+    compress: u32,
+    out_status: *mut wsc_send_status,
+) -> wsc_result {
+    with_client(client, |c| {
+        let data = try_arg!(bytes(data, data_len));
+        let Some(t) = wsc_message_type::from_c(message_type) else {
+            return wsc_result::InvalidArgument;
+        };
+        let z = match compress {
+            0 => crate::Compress::Auto,
+            1 => crate::Compress::Always,
+            2 => crate::Compress::Never,
+            _ => return wsc_result::InvalidArgument,
+        };
+        match c.send_with(t, data, z) {
+            Ok(s) => {
+                put_opt(out_status, s.into());
+                wsc_result::Ok
+            }
+            Err(e) => record(&e),
+        }
+    })
+}
+
+/// Link metrics of a client, filled by `wsc_client_metrics`. Durations are
+/// in microseconds, -1 when not measured (yet); counts are over the
+/// client's whole life. Fields are only ever appended: set `size` to
+/// `sizeof(wsc_link_metrics)` before the call; the library fills the
+/// fields that fit in `size` and sets `size` to the bytes it filled, so a
+/// program built against an older header keeps working; fields past the
+/// returned `size` (a header newer than the library) are left untouched.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct wsc_link_metrics {
+    /// In: `sizeof(wsc_link_metrics)` as the caller knows it; out: the
+    /// bytes the library filled (from the start of the struct).
+    pub size: usize,
+    /// The round-trip time of the last ping answered by a pong: from
+    /// writing the ping until the pong was read (RFC 6455 §5.5.2-3; the
+    /// read happens when the caller polls, or at the latest ~10 ms later
+    /// on the fallback thread). Pings are those of
+    /// `wsc_client_set_ping_interval` and `wsc_client_ping`.
+    pub rtt_last_us: i64,
+    /// Smoothed RTT, RFC 6298 §2 (SRTT, alpha 1/8).
+    pub rtt_smoothed_us: i64,
+    /// RTT variation, RFC 6298 §2 (RTTVAR, beta 1/4).
+    pub rtt_variation_us: i64,
+    /// Pongs that gave an RTT sample.
+    pub rtt_samples: u64,
+    /// The last connect that opened: name resolution (-1 for an IP
+    /// address).
+    pub connect_dns_us: i64,
+    /// TCP connect (to the server, or to the proxy).
+    pub connect_tcp_us: i64,
+    /// The proxy tunnel (HTTP CONNECT or SOCKS5); -1 without a proxy.
+    pub connect_proxy_us: i64,
+    /// The TLS handshake; -1 for `ws://`.
+    pub connect_tls_us: i64,
+    /// The opening handshake (request until the checked 101 response).
+    pub connect_handshake_us: i64,
+    /// The whole attempt, start to open.
+    pub connect_total_us: i64,
+    /// Connection attempts started (the first connect included).
+    pub connects: u64,
+    /// Attempts after the first (automatic reconnects,
+    /// `wsc_client_reconnect`, `wsc_client_connect` after a close).
+    pub reconnects: u64,
+    /// Attempts that opened.
+    pub opens: u64,
+    /// Data messages written to the socket or its buffer (heartbeats
+    /// included; not those still queued before the handshake).
+    pub messages_sent: u64,
+    /// Data messages received.
+    pub messages_received: u64,
+    /// Payload bytes of the messages sent (before compression).
+    pub payload_bytes_sent: u64,
+    /// Payload bytes of the messages received (after decompression).
+    pub payload_bytes_received: u64,
+    /// Bytes read, handshakes and frame headers included (after TLS
+    /// decryption), as `wsc_client_bytes`.
+    pub wire_bytes_read: u64,
+    /// Bytes written, as `wsc_client_bytes`.
+    pub wire_bytes_written: u64,
+}
+
+impl From<crate::LinkMetrics> for wsc_link_metrics {
+    fn from(m: crate::LinkMetrics) -> Self {
+        let us = |d: Option<std::time::Duration>| {
+            d.map_or(-1, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        };
+        wsc_link_metrics {
+            size: std::mem::size_of::<wsc_link_metrics>(),
+            rtt_last_us: us(m.rtt_last),
+            rtt_smoothed_us: us(m.rtt_smoothed),
+            rtt_variation_us: us(m.rtt_variation),
+            rtt_samples: m.rtt_samples,
+            connect_dns_us: us(m.connect.dns),
+            connect_tcp_us: us(m.connect.tcp),
+            connect_proxy_us: us(m.connect.proxy),
+            connect_tls_us: us(m.connect.tls),
+            connect_handshake_us: us(m.connect.handshake),
+            connect_total_us: us(m.connect.total),
+            connects: m.connects,
+            reconnects: m.reconnects,
+            opens: m.opens,
+            messages_sent: m.messages_sent,
+            messages_received: m.messages_received,
+            payload_bytes_sent: m.payload_bytes_sent,
+            payload_bytes_received: m.payload_bytes_received,
+            wire_bytes_read: m.wire_bytes_read,
+            wire_bytes_written: m.wire_bytes_written,
+        }
+    }
+}
+
+/// The link metrics of a client: RTT from ping/pong, the phase timings of
+/// the last connect that opened, connection counts, messages and bytes
+/// each way (see `wsc_link_metrics`). Cheap: a copy of counters kept on
+/// the connection, under the context lock.
+///
+/// - `out_metrics`: a caller-owned struct whose `size` the caller set to
+///   `sizeof(wsc_link_metrics)`; the fields that fit in `size` are filled
+///   (whole fields only) and `size` is set to the bytes filled.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (`size` too small for `size` and one field: below 16 bytes on 64-bit
+/// systems); `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_metrics(
+    client: *const wsc_client,
+    out_metrics: *mut wsc_link_metrics,
+) -> wsc_result {
+    with_client(client, |c| {
+        if out_metrics.is_null() {
+            return wsc_result::NullArgument;
+        }
+        // SAFETY: non-NULL; the caller passes a struct at least `size`
+        // bytes long whose first field is `size` (documented).
+        let asked = unsafe { std::ptr::addr_of!((*out_metrics).size).read_unaligned() };
+        let head = std::mem::offset_of!(wsc_link_metrics, rtt_last_us);
+        if asked < head + 8 {
+            return wsc_result::InvalidArgument;
+        }
+        let m = match c.metrics() {
+            Ok(m) => wsc_link_metrics::from(m),
+            Err(e) => return record(&e),
+        };
+        let full = std::mem::size_of::<wsc_link_metrics>();
+        // Whole 8-byte fields after `size` only.
+        let n = head + ((asked.min(full) - head) / 8) * 8;
+        let mut m = m;
+        m.size = n;
+        // SAFETY: `out_metrics` has room for `asked >= n` bytes (the
+        // caller's promise); `m` is a full struct of `full >= n` bytes;
+        // the two do not overlap (`m` is on our stack).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (&m as *const wsc_link_metrics).cast::<u8>(),
+                out_metrics.cast::<u8>(),
+                n,
+            );
+        }
+        wsc_result::Ok
+    })
+}

@@ -460,8 +460,10 @@ pub extern "C" fn wsc_client_set_reconnect_backoff(
 /// Dead-peer detection: after each ping this client sends, wait at most
 /// `timeout_ms` milliseconds for a pong; when none comes, the connection
 /// is closed without a closing handshake and reported as an `ERROR`
-/// (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). 0 turns the check off.
-/// Default 10000. Pair it with `wsc_client_set_ping_interval`.
+/// (`WSC_RESULT_TIMEOUT`) then `CLOSED` (1006). Any frame received after
+/// the ping (a message, a ping, a pong) counts as the sign of life, so a
+/// server that streams data is not dropped for a late pong. 0 turns the
+/// check off. Default 10000. Pair it with `wsc_client_set_ping_interval`.
 ///
 /// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
 #[unsafe(no_mangle)]
@@ -730,4 +732,73 @@ pub extern "C" fn wsc_client_set_reconnect_tls_verify(
     retry: bool,
 ) -> wsc_result {
     with_client(client, |c| result(c.set_reconnect_tls_verify(retry)))
+}
+
+/// An application-level heartbeat, for servers that require a message of
+/// their own besides ping frames (e.g. the text `ping` or
+/// `{"op":"ping"}`): while the connection is open, `data` is sent as a
+/// `message_type` message every `interval_ms` milliseconds, the first one
+/// `interval_ms` after the opening handshake. 0 turns it off (the
+/// default). Takes effect at the next connect. A heartbeat is an ordinary
+/// message: compressed under the same rules, counted in
+/// `wsc_client_metrics`, and, if the connection breaks before it is
+/// written, reported as `WSC_EVENT_TYPE_UNDELIVERED`; one that finds the
+/// send buffer full is skipped.
+///
+/// - `message_type`: `WSC_MESSAGE_TYPE_TEXT` (valid UTF-8 required) or
+///   `WSC_MESSAGE_TYPE_BINARY`.
+/// - `data`, `data_len`: the payload, copied; NULL only with length 0.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `INVALID_ARGUMENT`
+/// (another message type); `INVALID_UTF8`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_heartbeat(
+    client: *mut wsc_client,
+    interval_ms: u32,
+    message_type: u32,
+    data: *const u8,
+    data_len: usize,
+) -> wsc_result {
+    with_client(client, |c| {
+        let data = try_arg!(super::boundary::bytes(data, data_len));
+        let Some(t) = super::event::wsc_message_type::from_c(message_type) else {
+            return wsc_result::InvalidArgument;
+        };
+        result(c.set_heartbeat(interval_ms, t, data))
+    })
+}
+
+/// The receive-idle timeout: when no data message (text or binary) has
+/// arrived for `timeout_ms` milliseconds while the connection is open, the
+/// connection is failed as a dead peer: `WSC_EVENT_TYPE_ERROR`
+/// (`WSC_RESULT_TIMEOUT`, "no message from the server within N ms") then
+/// `WSC_EVENT_TYPE_CLOSED` with 1006, and the automatic reconnect
+/// (`wsc_client_set_reconnect_backoff`) applies. Pings and pongs do not
+/// count (a feed can go quiet while pings still work). The clock starts at
+/// the opening handshake; while reading is paused it does not fail. 0
+/// turns it off (the default). Takes effect at the next connect.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_idle_timeout(
+    client: *mut wsc_client,
+    timeout_ms: u32,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_idle_timeout(timeout_ms)))
+}
+
+/// With permessage-deflate in force (`wsc_client_set_compression`),
+/// messages whose payload is shorter than `min_bytes` are sent
+/// uncompressed (RFC 7692 §6: compression is chosen per message);
+/// `wsc_client_send_with` overrides it per message. 0 compresses every
+/// message. Default 256: below that, deflate saves a few bytes at
+/// several microseconds of CPU per message on each side. Takes effect at once, also on an open connection.
+///
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `CONTEXT_CLOSED`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_client_set_compression_threshold(
+    client: *mut wsc_client,
+    min_bytes: usize,
+) -> wsc_result {
+    with_client(client, |c| result(c.set_compression_threshold(min_bytes)))
 }

@@ -1,7 +1,8 @@
 //! `wsc_context`: the event loop (a poller, its clients, their timers and
 //! the event queue), its fd for other loops, and taking events from it.
 
-use super::boundary::{ffi_boundary, put, try_context};
+use super::batch::wsc_batch_record;
+use super::boundary::{ffi_boundary, put, put_opt, try_context};
 use super::event::{EventBox, wsc_event};
 use super::registry::{self, Handle, Kind};
 use super::result::{record, result, wsc_result};
@@ -62,6 +63,11 @@ pub extern "C" fn wsc_context_free(context: *mut wsc_context) -> wsc_result {
         }
         match registry::remove(context as usize, Kind::Context) {
             Some(Handle::Context(ctx)) => {
+                if !ctx.forked() {
+                    // In a fork() child its lock may be held by a thread
+                    // the child lacks: the batches are left (leaked).
+                    ctx.batches.close();
+                }
                 ctx.shutdown();
                 drop(ctx);
                 wsc_result::Ok
@@ -79,13 +85,17 @@ pub extern "C" fn wsc_context_free(context: *mut wsc_context) -> wsc_result {
 ///
 /// - `out_fd`: receives the fd, valid until `wsc_context_free`.
 ///
-/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`.
+/// Results: `OK`; `NULL_ARGUMENT`; `INVALID_HANDLE`; `FORKED` (in a
+/// `fork()` child: the fd is the parent's poller).
 #[unsafe(no_mangle)]
 pub extern "C" fn wsc_context_fd(context: *const wsc_context, out_fd: *mut c_int) -> wsc_result {
     ffi_boundary!({
         let ctx = try_context!(context);
         if out_fd.is_null() {
             return wsc_result::NullArgument;
+        }
+        if ctx.forked() {
+            return record(&Error::Forked);
         }
         put(out_fd, ctx.fd());
         wsc_result::Ok
@@ -206,6 +216,116 @@ pub extern "C" fn wsc_context_poll_events(
                     },
                 );
                 put(out_count, n);
+                wsc_result::Ok
+            }
+            Err(e) => record(&e),
+        }
+    })
+}
+
+/// Polls like `wsc_context_poll_events` and hands the whole batch over in
+/// one packed, caller-readable buffer: no event handles to free, one call
+/// per batch for FFI callers such as PHP. Every call first releases the
+/// calling thread's previous batch on this context.
+///
+/// - `timeout_ms`: for the first event, as in `wsc_context_poll_event`.
+/// - `max_events`: the most events in the batch, at least 1.
+/// - `out_batch`: receives the buffer, which starts with the first record
+///   (NULL when no event came: timeout, or a signal interrupted the wait). It belongs to the context and
+///   stays valid and unchanged until this thread's next
+///   `wsc_context_poll_batch` on this context (which releases it, also
+///   when that call fails) or `wsc_context_free`, whichever comes first;
+///   other threads' batch polls never touch it. Read-only; never free it.
+/// - `out_len`: receives the buffer's length in bytes (0 with no event).
+/// - `out_count`: receives the number of events; may be NULL.
+///
+/// The buffer is `*out_count` records of `record_size` bytes each (the
+/// first field of every record; 112 in this version), then the payloads of
+/// the records that carry theirs inline. Every integer is little-endian
+/// whatever the host; the buffer is 8-byte aligned, so on a little-endian
+/// host (all that wsc builds for) the records are an array of
+/// `wsc_batch_record` (elsewhere read the fields with `memcpy`):
+///
+/// | offset | type | field |
+/// |---|---|---|
+/// | 0 | u32 | `record_size` |
+/// | 4 | u32 | `event_type` (`wsc_event_type`) |
+/// | 8 | u64 | `client_id` |
+/// | 16 | u64 | `data_len`: bytes of the payload |
+/// | 24 | u64 | `data_offset`: where an inline payload starts, in bytes from the start of the buffer; 0 when empty or out of line |
+/// | 32 | u64 | `data_address`: the address of a payload kept out of line (only payloads over 4096 bytes may be; valid as long as the buffer); 0 when inline |
+/// | 40 | u32 | `message_type` (`wsc_message_type`) |
+/// | 44 | u32 | `error` (`wsc_result`) |
+/// | 48 | u16 | `close_code` |
+/// | 50 | u8 | `clean` (0 or 1) |
+/// | 51 | 5 bytes | reserved, zero |
+/// | 56 | u16 | `http_status` (a refused opening handshake's status, `ERROR` events) |
+/// | 58 | 2 bytes | reserved, zero |
+/// | 60 | u32 | `reconnect_reason` (`wsc_reconnect_reason`, `RECONNECT` events) |
+/// | 64 | u64 | `reconnect_delay_ms` |
+/// | 72 | u32 | `reconnect_attempt` |
+/// | 76 | 4 bytes | reserved, zero |
+/// | 80 | u64 | `http_head_offset`: where the refused handshake's response head starts (always inline); 0 when none |
+/// | 88 | u64 | `http_head_len` |
+/// | 96 | u64 | `http_body_offset`: where its body excerpt starts (always inline); 0 when none |
+/// | 104 | u64 | `http_body_len` |
+///
+/// Each field means what the `wsc_event` field of the same name means; the
+/// payload is what `data` points to, without the NUL that follows texts in
+/// a `wsc_event`. Record `i` starts at `i * record_size`. Fields added to
+/// `wsc_event` in later versions are appended to the records too, growing
+/// `record_size`: step by it, never by `sizeof(wsc_batch_record)`.
+///
+/// Thread-safe: several threads may poll one context, batches or single
+/// events, each event going to exactly one of them; each thread has its
+/// own batch buffer. A buffer of a thread that stops polling is released
+/// by `wsc_context_free`. Results: `OK` (a batch, or none on timeout);
+/// `NULL_ARGUMENT` (`context`, `out_batch` or `out_len` NULL);
+/// `INVALID_ARGUMENT` (`max_events` 0); `INVALID_HANDLE`; `CONTEXT_CLOSED`
+/// (also when the context was freed during the call); `FORKED` (in a
+/// `fork()` child; nothing is touched); `IO` (the poller failed). On an
+/// error the out-parameters are not written and the previous batch is
+/// released all the same (except `FORKED` and the argument errors).
+#[unsafe(no_mangle)]
+pub extern "C" fn wsc_context_poll_batch(
+    context: *mut wsc_context,
+    timeout_ms: i32,
+    max_events: usize,
+    out_batch: *mut *const wsc_batch_record,
+    out_len: *mut usize,
+    out_count: *mut usize,
+) -> wsc_result {
+    ffi_boundary!({
+        let entry = try_context!(context);
+        if out_batch.is_null() || out_len.is_null() {
+            return wsc_result::NullArgument;
+        }
+        if max_events == 0 {
+            return record(&Error::InvalidArgument(
+                "max_events must be at least 1".into(),
+            ));
+        }
+        if entry.forked() {
+            // Before any lock: one may be held by a thread the child lacks.
+            return record(&Error::Forked);
+        }
+        let me = std::thread::current().id();
+        let Some(mut batch) = entry.batches.take(me) else {
+            return record(&Error::ContextClosed);
+        };
+        batch.release();
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        let polled = entry.poll_each(timeout, max_events, |ev| batch.push(ev));
+        batch.pack();
+        let (ptr, len, count) = batch.view();
+        if !entry.batches.put(me, batch) {
+            return record(&Error::ContextClosed);
+        }
+        match polled {
+            Ok(_) => {
+                put(out_batch, ptr.cast::<wsc_batch_record>());
+                put(out_len, len);
+                put_opt(out_count, count);
                 wsc_result::Ok
             }
             Err(e) => record(&e),

@@ -201,105 +201,124 @@ unsafe impl Send for EventBox {}
 // SAFETY: as for Send: nothing in the box is mutated after it is built.
 unsafe impl Sync for EventBox {}
 
+/// The C view of an event without its pointers (`data` NULL, `data_len`
+/// 0), and the storage of its data: a message payload (not copied) or a
+/// text (error, close reason), without a NUL. One of the two is empty.
+pub(crate) fn c_parts(ev: Event) -> CParts {
+    let mut raw = wsc_event {
+        struct_size: std::mem::size_of::<wsc_event>() as u32,
+        event_type: wsc_event_type::Connected,
+        client_id: ev.client_id,
+        data: std::ptr::null(),
+        data_len: 0,
+        message_type: wsc_message_type::Binary,
+        error: wsc_result::Ok,
+        close_code: 0,
+        clean: false,
+        http_status: 0,
+        http_head: std::ptr::null(),
+        http_head_len: 0,
+        http_body: std::ptr::null(),
+        http_body_len: 0,
+        reconnect_delay_ms: 0,
+        reconnect_reason: wsc_reconnect_reason::None,
+        reconnect_attempt: 0,
+    };
+    let mut refusal = None;
+    let mut payload = Bytes::new();
+    let mut text = Vec::new();
+    match ev.kind {
+        EventKind::Connected => {}
+        EventKind::Open { response_head } => {
+            raw.event_type = wsc_event_type::Open;
+            payload = response_head;
+        }
+        EventKind::Message { message_type, data } => {
+            raw.event_type = match message_type {
+                MessageType::Text => wsc_event_type::Text,
+                MessageType::Binary => wsc_event_type::Binary,
+            };
+            raw.message_type = message_type.into();
+            payload = data;
+        }
+        EventKind::Ping(d) => {
+            raw.event_type = wsc_event_type::Ping;
+            payload = d;
+        }
+        EventKind::Pong(d) => {
+            raw.event_type = wsc_event_type::Pong;
+            payload = d;
+        }
+        EventKind::Error(e) => {
+            raw.event_type = wsc_event_type::Error;
+            raw.error = (&e).into();
+            text = e.to_string().into_bytes();
+            if let crate::Error::Handshake(r) = e
+                && let crate::error::HandshakeFault::Status(resp) = r.kind
+            {
+                raw.http_status = resp.status;
+                (raw.http_head, raw.http_head_len) = (resp.head.as_ptr(), resp.head.len());
+                if !resp.body.is_empty() {
+                    (raw.http_body, raw.http_body_len) = (resp.body.as_ptr(), resp.body.len());
+                }
+                refusal = Some(resp);
+            }
+        }
+        EventKind::Undelivered { message_type, data } => {
+            raw.event_type = wsc_event_type::Undelivered;
+            raw.message_type = message_type.into();
+            payload = data;
+        }
+        EventKind::BufferFull => raw.event_type = wsc_event_type::BufferFull,
+        EventKind::BufferDrain => raw.event_type = wsc_event_type::BufferDrain,
+        EventKind::CloseFrame { code, reason } => {
+            raw.event_type = wsc_event_type::CloseFrame;
+            raw.close_code = code;
+            text = reason.into_bytes();
+        }
+        EventKind::Closed {
+            code,
+            reason,
+            clean,
+        } => {
+            raw.event_type = wsc_event_type::Closed;
+            raw.close_code = code;
+            raw.clean = clean;
+            text = reason.into_bytes();
+        }
+        EventKind::Reconnect {
+            delay_ms,
+            reason,
+            attempt,
+            text: words,
+        } => {
+            raw.event_type = wsc_event_type::Reconnect;
+            raw.reconnect_delay_ms = delay_ms;
+            raw.reconnect_reason = reason.into();
+            raw.reconnect_attempt = attempt;
+            text = words.into_bytes();
+        }
+    }
+    (raw, payload, text, refusal)
+}
+
+/// An event split by [`c_parts`]: its `wsc_event` (`data` not set yet;
+/// `http_head`/`http_body` point into the refusal), the message payload,
+/// the text (error, close reason, reconnect decision), and the refused
+/// handshake's response that `http_head`/`http_body` point into.
+pub(crate) type CParts = (
+    wsc_event,
+    Bytes,
+    Vec<u8>,
+    Option<Box<crate::error::HandshakeResponse>>,
+);
+
 impl From<Event> for Box<EventBox> {
     /// The C view of an event. Message payloads are not copied (`data`
     /// points into the `Bytes`); texts (error, close reason) get a NUL after
     /// them.
     fn from(ev: Event) -> Self {
-        let mut raw = wsc_event {
-            struct_size: std::mem::size_of::<wsc_event>() as u32,
-            event_type: wsc_event_type::Connected,
-            client_id: ev.client_id,
-            data: std::ptr::null(),
-            data_len: 0,
-            message_type: wsc_message_type::Binary,
-            error: wsc_result::Ok,
-            close_code: 0,
-            clean: false,
-            http_status: 0,
-            http_head: std::ptr::null(),
-            http_head_len: 0,
-            http_body: std::ptr::null(),
-            http_body_len: 0,
-            reconnect_delay_ms: 0,
-            reconnect_reason: wsc_reconnect_reason::None,
-            reconnect_attempt: 0,
-        };
-        let mut refusal = None;
-        let mut payload = Bytes::new();
-        let mut text = Vec::new();
-        match ev.kind {
-            EventKind::Connected => {}
-            EventKind::Open { response_head } => {
-                raw.event_type = wsc_event_type::Open;
-                payload = response_head;
-            }
-            EventKind::Message { message_type, data } => {
-                raw.event_type = match message_type {
-                    MessageType::Text => wsc_event_type::Text,
-                    MessageType::Binary => wsc_event_type::Binary,
-                };
-                raw.message_type = message_type.into();
-                payload = data;
-            }
-            EventKind::Ping(d) => {
-                raw.event_type = wsc_event_type::Ping;
-                payload = d;
-            }
-            EventKind::Pong(d) => {
-                raw.event_type = wsc_event_type::Pong;
-                payload = d;
-            }
-            EventKind::Error(e) => {
-                raw.event_type = wsc_event_type::Error;
-                raw.error = (&e).into();
-                text = e.to_string().into_bytes();
-                if let crate::Error::Handshake(r) = e
-                    && let crate::error::HandshakeFault::Status(resp) = r.kind
-                {
-                    raw.http_status = resp.status;
-                    (raw.http_head, raw.http_head_len) = (resp.head.as_ptr(), resp.head.len());
-                    if !resp.body.is_empty() {
-                        (raw.http_body, raw.http_body_len) = (resp.body.as_ptr(), resp.body.len());
-                    }
-                    refusal = Some(resp);
-                }
-            }
-            EventKind::Undelivered { message_type, data } => {
-                raw.event_type = wsc_event_type::Undelivered;
-                raw.message_type = message_type.into();
-                payload = data;
-            }
-            EventKind::BufferFull => raw.event_type = wsc_event_type::BufferFull,
-            EventKind::BufferDrain => raw.event_type = wsc_event_type::BufferDrain,
-            EventKind::CloseFrame { code, reason } => {
-                raw.event_type = wsc_event_type::CloseFrame;
-                raw.close_code = code;
-                text = reason.into_bytes();
-            }
-            EventKind::Closed {
-                code,
-                reason,
-                clean,
-            } => {
-                raw.event_type = wsc_event_type::Closed;
-                raw.close_code = code;
-                raw.clean = clean;
-                text = reason.into_bytes();
-            }
-            EventKind::Reconnect {
-                delay_ms,
-                reason,
-                attempt,
-                text: words,
-            } => {
-                raw.event_type = wsc_event_type::Reconnect;
-                raw.reconnect_delay_ms = delay_ms;
-                raw.reconnect_reason = reason.into();
-                raw.reconnect_attempt = attempt;
-                text = words.into_bytes();
-            }
-        }
+        let (mut raw, payload, mut text, refusal) = c_parts(ev);
         if !text.is_empty() {
             raw.data_len = text.len();
             text.push(0);

@@ -26,6 +26,7 @@
 // Every `unsafe` block says why it is sound.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod batch;
 mod boundary;
 mod registry;
 
@@ -40,6 +41,7 @@ pub mod client;
 pub mod client_config;
 
 // Every C type and function also at `wsc::ffi::*`, as before the split.
+pub use batch::wsc_batch_record;
 pub use client::*;
 pub use client_config::*;
 pub use context::*;

@@ -8,7 +8,7 @@ mod socket;
 mod target;
 mod tls;
 
-pub use compression::DeflateOptions;
+pub use compression::{Compress, DEFAULT_COMPRESSION_THRESHOLD, DeflateOptions};
 pub(crate) use proxy::{Proxy, ProxyKind};
 pub(crate) use socket::{Endpoint, Keepalive, parse_bind_address, parse_connect_to};
 pub(crate) use target::Target;
@@ -35,8 +35,9 @@ pub(crate) struct ClientOptions {
     /// Time allowed for the closing handshake (our close frame until the
     /// server closes TCP) before TCP is closed anyway. Default 5 s.
     pub(crate) close_timeout: Duration,
-    /// After a ping we send, time allowed for a pong before the peer is
-    /// taken as dead: the connection is closed (1006) and an error reported.
+    /// After a ping we send, time allowed for a pong (or any other frame:
+    /// every frame received is a sign of life) before the peer is taken as
+    /// dead: the connection is closed (1006) and an error reported.
     /// `None` = no check. Default 10 s.
     pub(crate) pong_timeout: Option<Duration>,
     /// Use TLS (OpenSSL) even for a `ws://` URL, as
@@ -119,6 +120,34 @@ pub(crate) struct ClientOptions {
     /// Reconnect after a TLS certificate failure (chain verification, name,
     /// pinned fingerprint). Default: false (fatal).
     pub(crate) reconnect_tls_verify: bool,
+    /// An application-level heartbeat: this message is sent every
+    /// `interval` while the connection is open (the first one `interval`
+    /// after the opening handshake), e.g. the text `ping` or
+    /// `{"op":"ping"}` that some servers require besides ping frames.
+    /// `None` = off. Default: off.
+    pub(crate) heartbeat: Option<Heartbeat>,
+    /// Receive-idle timeout: when no data message (text or binary) has
+    /// arrived for this long while open, the connection is failed as a
+    /// dead peer (an `Error::Timeout` of kind `Idle`, then `Closed` 1006),
+    /// and the automatic reconnect, when set, applies. `None` = off.
+    /// Default: off.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// With permessage-deflate in force: messages whose payload is shorter
+    /// than this many bytes are sent uncompressed (RFC 7692 §6: compression
+    /// is chosen per message), unless a send asks otherwise. Default
+    /// [`DEFAULT_COMPRESSION_THRESHOLD`].
+    pub(crate) compression_threshold: usize,
+}
+
+/// An application-level heartbeat ([`ClientOptions::heartbeat`]).
+#[derive(Clone)]
+pub(crate) struct Heartbeat {
+    /// Time between two heartbeats; above 0.
+    pub(crate) interval: Duration,
+    /// Text (checked as UTF-8 when it was set) or binary.
+    pub(crate) message_type: crate::event::MessageType,
+    /// The message's payload.
+    pub(crate) data: tungstenite::Bytes,
 }
 
 /// The statuses of a refused opening handshake not retried by default:
@@ -172,6 +201,9 @@ impl Default for ClientOptions {
             reconnect_retry_after_max: Duration::from_secs(600),
             reconnect_statuses: Vec::new(),
             reconnect_tls_verify: false,
+            heartbeat: None,
+            idle_timeout: None,
+            compression_threshold: DEFAULT_COMPRESSION_THRESHOLD,
         }
     }
 }

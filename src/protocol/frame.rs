@@ -7,6 +7,7 @@
 use super::deflate::Deflater;
 use crate::error::{Error, Result};
 use crate::event::MessageType;
+use crate::options::Compress;
 use tungstenite::protocol::frame::Frame;
 use tungstenite::protocol::frame::coding::{Data as OpData, OpCode};
 use tungstenite::{Bytes, Message, Utf8Bytes};
@@ -171,15 +172,23 @@ impl Payload {
 
 /// The message as tungstenite writes it: plain (text not checked again),
 /// or with permessage-deflate compressed into one frame with RSV1 (RFC 7692
-/// §6, §7.2.1), which tungstenite masks and writes as it is. Returns the
-/// wire payload length.
+/// §6, §7.2.1), which tungstenite masks and writes as it is. `compress`
+/// and `threshold` (bytes) choose whether this message is compressed when
+/// permessage-deflate is in force (the choice is per message, §6).
+/// Returns the wire payload length.
 ///
 /// Errors: [`Error::Io`] when compression fails.
 pub(crate) fn wire_message(
     deflater: &mut Option<Deflater>,
     payload: &Payload,
+    compress: Compress,
+    threshold: usize,
 ) -> Result<(Message, usize)> {
-    let Some(d) = deflater else {
+    let d = match deflater {
+        Some(d) if compress.wants(payload.len(), threshold) => Some(d),
+        _ => None,
+    };
+    let Some(d) = d else {
         let len = payload.len();
         let msg = match payload {
             Payload::Text(t) => Message::Text(t.clone()),

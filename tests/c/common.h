@@ -420,6 +420,34 @@ static inline const wsc_event *expect_event_at(const char *file, int line,
     return ev;
 }
 
+/* Starts a Python test server of tests/servers/ (`script`, e.g.
+ * "tests/servers/deflate_ws_server.py", run with Debian's /usr/bin/python3,
+ * which has python3-websockets) like echo_server_start starts the echo
+ * server: its "listening on 127.0.0.1:PORT" line gives the port. */
+static inline int py_server_start(echo_server *s, const char *script)
+{
+    char python[] = "/usr/bin/python3", flag[] = "--lifetime", secs[] = "120";
+    char path[256];
+    char *argv[] = {python, path, flag, secs, NULL};
+    snprintf(path, sizeof path, "%s", script);
+    return server_spawn(s, argv, script, 20000,
+                        " (exit 3: python3-websockets missing, scripts/install-deps.sh test)");
+}
+
+/* The number after `"key": ` in the JSON text of ev (as the Python test
+ * servers write it), or -1. */
+static inline long json_number(const wsc_event *ev, const char *key)
+{
+    char text[512], pat[64];
+    size_t n = ev->data_len < sizeof text - 1 ? ev->data_len : sizeof text - 1;
+    const char *at;
+    memcpy(text, ev->data, n);
+    text[n] = 0;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    at = strstr(text, pat);
+    return at ? strtol(at + strlen(pat), NULL, 10) : -1;
+}
+
 /* True when the event's data equals the len bytes at p. */
 static inline int data_is(const wsc_event *ev, const void *p, size_t len)
 {

@@ -25,6 +25,15 @@ static int child(wsc_context *old_ctx, wsc_client *old_client, const char *url)
              WSC_RESULT_FORKED);
     CHECK_RC(wsc_client_new(old_ctx, url, &other), WSC_RESULT_FORKED);
     CHECK(other == NULL);
+    {
+        const wsc_batch_record *batch = NULL;
+        size_t len = 0;
+        int fd = -1;
+        CHECK_RC(wsc_context_poll_batch(old_ctx, 0, 8, &batch, &len, NULL), WSC_RESULT_FORKED);
+        CHECK(batch == NULL && len == 0);
+        CHECK_RC(wsc_context_fd(old_ctx, &fd), WSC_RESULT_FORKED);
+        CHECK(fd == -1);
+    }
     CHECK_MSG(strstr(wsc_result_str(WSC_RESULT_FORKED), "fork") != NULL,
               "the FORKED sentence names fork(): %s", wsc_result_str(WSC_RESULT_FORKED));
     /* Freeing the parent's handles here is allowed and safe. */

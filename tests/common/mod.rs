@@ -405,3 +405,52 @@ pub fn listening_port(child: &mut Child, within: Duration) -> (Option<u16>, Stri
         .and_then(|p| p.parse().ok());
     (port, line)
 }
+
+/// A test server script of tests/servers/ (`liveness_ws_server.py`,
+/// `deflate_ws_server.py`) run with Debian's /usr/bin/python3 on a free
+/// port of 127.0.0.1; killed by PID on drop.
+pub struct PyServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl PyServer {
+    pub fn start(script: &str) -> PyServer {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/servers")
+            .join(script);
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(path)
+            .args(["--lifetime", "120"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start /usr/bin/python3 {script}: {e}"));
+        let (port, line) = listening_port(&mut child, Duration::from_secs(20));
+        let Some(port) = port else {
+            let _ = child.kill();
+            let status = child.wait().expect("reap");
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!(
+                "{script} did not start ({status}; exit 3 = python3-websockets missing: \
+                 scripts/install-deps.sh test); stdout {line:?}, stderr: {err}"
+            );
+        };
+        PyServer { child, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

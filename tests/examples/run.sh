@@ -192,6 +192,8 @@ int main(void)
 {
     F(struct_size); F(event_type); F(client_id); F(data); F(data_len);
     F(message_type); F(error); F(close_code); F(clean);
+    F(http_status); F(http_head); F(http_head_len); F(http_body); F(http_body_len);
+    F(reconnect_delay_ms); F(reconnect_reason); F(reconnect_attempt);
     printf("sizeof %zu\n", sizeof(wsc_event));
     return 0;
 }

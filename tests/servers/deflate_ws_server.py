@@ -41,13 +41,9 @@ After a hand-made message the server waits for the client's close frame.
 Exit codes: 0 stopped, 3 python3-websockets is missing.
 """
 
-import argparse
 import json
-import signal
 import socket
 import struct
-import sys
-import threading
 import time
 import urllib.parse
 import zlib
@@ -59,14 +55,10 @@ from ws_server_common import (
     Request,
     ServerPerMessageDeflateFactory,
     ServerProtocol,
-    add_listen_args,
-    announce,
     echo,
-    listen,
-    log,
     run_connection,
     send_all,
-    shutdown_close,
+    serve_forever,
 )
 
 
@@ -234,30 +226,5 @@ def serve(sock):
     run_connection(sock, ws, on_event, on_data)
 
 
-def handle(sock):
-    sock.settimeout(IO_TIMEOUT)
-    try:
-        serve(sock)
-    except Exception as e:  # noqa: BLE001 - a test server logs and goes on
-        log("connection failed: {!r}".format(e))
-    finally:
-        shutdown_close(sock)
-
-
-def main():
-    p = argparse.ArgumentParser(description="permessage-deflate WebSocket server for wsc's tests (127.0.0.1 only)")
-    add_listen_args(p)
-    args = p.parse_args()
-    listener = listen(args.port, 128)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    timer = threading.Timer(args.lifetime, lambda: signal.raise_signal(signal.SIGTERM))
-    timer.daemon = True
-    timer.start()
-    announce(listener)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    main()
+    serve_forever(serve, "permessage-deflate WebSocket server for wsc's tests (127.0.0.1 only)")

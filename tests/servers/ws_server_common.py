@@ -8,9 +8,12 @@ script's directory is then on sys.path). Importing this module exits
 with code 3, the reason on stderr, when python3-websockets is missing.
 """
 
+import argparse
 import os
+import signal
 import socket
 import sys
+import threading
 
 try:
     import websockets.server
@@ -117,3 +120,32 @@ def shutdown_close(sock):
     except OSError:
         pass
     sock.close()
+
+
+def serve_forever(serve, description):
+    """The main program of a test server: parses --port and --lifetime,
+    listens on 127.0.0.1, prints `listening on 127.0.0.1:PORT`, exits
+    after --lifetime seconds (or on SIGTERM), and runs `serve(sock)` on a
+    thread per connection (a failure is logged; the socket is shut down
+    and closed after it)."""
+    def handle(sock):
+        sock.settimeout(IO_TIMEOUT)
+        try:
+            serve(sock)
+        except Exception as e:  # noqa: BLE001 - a test server logs and goes on
+            log("connection failed: {!r}".format(e))
+        finally:
+            shutdown_close(sock)
+
+    p = argparse.ArgumentParser(description=description)
+    add_listen_args(p)
+    args = p.parse_args()
+    listener = listen(args.port, 128)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    timer = threading.Timer(args.lifetime, lambda: signal.raise_signal(signal.SIGTERM))
+    timer.daemon = True
+    timer.start()
+    announce(listener)
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()

@@ -215,8 +215,10 @@ class AsyncTcpConnection extends TcpConnection
      * A wsc addition: after each ping (see websocketPingInterval), the
      * seconds to wait for a pong before the server is taken as gone; then
      * onError(PROTOCOL_FAIL, "timeout: no pong within ...") and onClose
-     * (close code 1006). 0 turns the check off. Workerman has no such
-     * check: a dead peer behind a silent network is never noticed there.
+     * (close code 1006). Any frame received after the ping (a message, a
+     * ping, a pong) counts as the sign of life. 0 turns the check off.
+     * Workerman has no such check: a dead peer behind a silent network is
+     * never noticed there.
      */
     public int|float $websocketPongTimeout = 10;
 
@@ -376,6 +378,56 @@ class AsyncTcpConnection extends TcpConnection
 
     /** The last refused handshake's response, until an attempt opens. */
     private ?Response $handshakeResponse = null;
+
+    /**
+     * A wsc addition: an application-level heartbeat, for servers that
+     * require a message of their own besides ping frames (exchanges that
+     * drop clients not sending e.g. `ping` or `{"op":"ping"}` every N
+     * seconds). While the connection is open, websocketHeartbeatData is
+     * sent as a websocketHeartbeatType message every this many seconds
+     * (fractions allowed, millisecond resolution), the first one an
+     * interval after onWebSocketConnect; 0 (the default) turns it off. It
+     * replaces Workerman's `Timer::add($n, fn () => $con->send('ping'))`,
+     * and keeps going while the user's code is busy (libwsc's fallback
+     * thread sends it). Applied by connect() and reConnect(). A heartbeat
+     * is an ordinary message for the server and for getMetrics(); one that
+     * finds the send buffer full is skipped.
+     */
+    public int|float $websocketHeartbeatInterval = 0;
+
+    /** A wsc addition: the heartbeat's payload (see websocketHeartbeatInterval); '' by default. */
+    public string $websocketHeartbeatData = '';
+
+    /**
+     * A wsc addition: the heartbeat's message type, Ws::BINARY_TYPE_BLOB
+     * (text, the default; websocketHeartbeatData must then be UTF-8) or
+     * Ws::BINARY_TYPE_ARRAYBUFFER (binary).
+     */
+    public string $websocketHeartbeatType = Ws::BINARY_TYPE_BLOB;
+
+    /**
+     * A wsc addition: the receive-idle timeout in seconds (fractions
+     * allowed): when no message (text or binary) arrived for this long
+     * while open, the connection is taken as dead: onError(PROTOCOL_FAIL,
+     * "timeout: no message from the server within N ms (the receive-idle
+     * timeout)") then onClose with getCloseCode() 1006; the automatic
+     * reconnect (reconnectDelay) applies, or reConnect() from onClose as
+     * in Workerman. Pings and pongs do not count (a feed can go quiet
+     * while pings still work); while pauseRecv() is in force it does not
+     * fire. 0 (the default) turns it off. Applied by connect() and
+     * reConnect().
+     */
+    public int|float $websocketIdleTimeout = 0;
+
+    /**
+     * A wsc addition: with permessage-deflate in force (see
+     * websocketCompression), messages shorter than this many bytes are sent
+     * uncompressed: below a few hundred bytes deflate saves little and
+     * costs CPU on both sides. 0 compresses every message;
+     * sendWithCompression() chooses per message. Default 256. Applied by
+     * connect() and reConnect().
+     */
+    public int $websocketCompressionThreshold = 256;
 
     /** The proxy of the current attempt, for error messages ('' for none). */
     private string $proxyInUse = '';
@@ -699,6 +751,53 @@ class AsyncTcpConnection extends TcpConnection
     }
 
     /**
+     * A wsc addition: the link metrics, for graphs and health checks:
+     *
+     * - `rtt_last_us`, `rtt_smoothed_us`, `rtt_variation_us` (int|null,
+     *   microseconds; null before the first pong): the round-trip time of
+     *   the last ping answered by a pong (pings of websocketPingInterval or
+     *   ping frames of libwsc), its smoothed value and variation as in
+     *   RFC 6298 section 2 (SRTT with alpha 1/8, RTTVAR with beta 1/4);
+     *   `rtt_samples` (int) the pongs measured;
+     * - `connect_dns_us`, `connect_tcp_us`, `connect_proxy_us`,
+     *   `connect_tls_us`, `connect_handshake_us`, `connect_total_us`
+     *   (int|null, microseconds): the phases of the last connect that
+     *   reached onWebSocketConnect (null: the phase did not take place,
+     *   e.g. no DNS for an IP address, no TLS for ws://);
+     * - `connects` (attempts started), `reconnects` (attempts after the
+     *   first), `opens` (attempts that reached onWebSocketConnect);
+     * - `messages_sent`, `messages_received` and `payload_bytes_sent`,
+     *   `payload_bytes_received` (before compression / after
+     *   decompression): data messages over the connection's whole life,
+     *   heartbeats included; `wire_bytes_read`, `wire_bytes_written`: as
+     *   $bytesRead/$bytesWritten before any assignment to them.
+     *
+     * Every value is 0 or null once the connection was freed.
+     *
+     * @return array<string, int|null>
+     */
+    public function getMetrics(): array
+    {
+        $m = $this->client->metrics() ?? array_fill_keys(self::METRICS_KEYS, -1);
+        foreach ($m as $key => $value) {
+            if (str_ends_with($key, '_us')) {
+                $m[$key] = $value < 0 ? null : $value;
+            } elseif ($value < 0) {
+                $m[$key] = 0;
+            }
+        }
+        return $m;
+    }
+
+    /** The keys of getMetrics(), in order. */
+    private const METRICS_KEYS = [
+        'rtt_last_us', 'rtt_smoothed_us', 'rtt_variation_us', 'rtt_samples', 'connect_dns_us',
+        'connect_tcp_us', 'connect_proxy_us', 'connect_tls_us', 'connect_handshake_us',
+        'connect_total_us', 'connects', 'reconnects', 'opens', 'messages_sent', 'messages_received',
+        'payload_bytes_sent', 'payload_bytes_received', 'wire_bytes_read', 'wire_bytes_written',
+    ];
+
+    /**
      * Defines Workerman 4's global onError constants WORKERMAN_CONNECT_FAIL
      * (1) and WORKERMAN_SEND_FAIL (2) unless they exist, at the first
      * construction rather than at autoload: inside a Workerman 4 process
@@ -831,6 +930,14 @@ class AsyncTcpConnection extends TcpConnection
         NativeOptions::headers($client, $headers);
         NativeOptions::timers($client, $this->websocketPingInterval, $this->websocketPongTimeout);
         NativeOptions::compression($client, $this->websocketCompression);
+        NativeOptions::liveness(
+            $client,
+            $this->websocketHeartbeatInterval,
+            $this->websocketHeartbeatData,
+            $this->websocketHeartbeatType,
+            $this->websocketIdleTimeout,
+            $this->websocketCompressionThreshold,
+        );
         NativeOptions::socket($client, $this->socketContext);
         NativeOptions::keepAlive($client, $this->tcpKeepAlive);
         NativeOptions::connectTo($client, $this->connectTo);

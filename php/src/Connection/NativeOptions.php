@@ -697,4 +697,55 @@ final class NativeOptions
         }
         Result::check($result, "wsc_client_set_tls ({$option})");
     }
+
+    /**
+     * The heartbeat (`wsc_client_set_heartbeat`), the receive-idle timeout
+     * (`wsc_client_set_idle_timeout`) and the compression threshold
+     * (`wsc_client_set_compression_threshold`) of the connection's
+     * properties websocketHeartbeatInterval, websocketHeartbeatData,
+     * websocketHeartbeatType, websocketIdleTimeout and
+     * websocketCompressionThreshold.
+     *
+     * @throws \InvalidArgumentException naming the property when a value is refused
+     * @throws NativeException           on an unexpected libwsc failure
+     */
+    public static function liveness(
+        CData $client,
+        int|float $heartbeatInterval,
+        string $heartbeatData,
+        string $heartbeatType,
+        int|float $idleTimeout,
+        int $compressionThreshold,
+    ): void {
+        $ffi = Library::get()->ffi;
+        $interval = self::milliseconds($heartbeatInterval, 'websocketHeartbeatInterval');
+        $type = match ($heartbeatType) {
+            "\x81" => Abi::MESSAGE_TYPE_TEXT,
+            "\x82" => Abi::MESSAGE_TYPE_BINARY,
+            default => throw new \InvalidArgumentException(
+                'websocketHeartbeatType must be Ws::BINARY_TYPE_BLOB ("\x81", text) or '
+                . 'Ws::BINARY_TYPE_ARRAYBUFFER ("\x82", binary)'
+            ),
+        };
+        $len = strlen($heartbeatData);
+        $buf = $ffi->new('uint8_t[' . max(1, $len) . ']');
+        FFI::memcpy($buf, $heartbeatData, $len);
+        $result = $ffi->wsc_client_set_heartbeat($client, $interval, $type, $buf, $len);
+        if ($result === Abi::RESULT_INVALID_UTF8) {
+            throw new \InvalidArgumentException(
+                'websocketHeartbeatData must be valid UTF-8 for a text heartbeat (websocketHeartbeatType '
+                . 'Ws::BINARY_TYPE_BLOB); use Ws::BINARY_TYPE_ARRAYBUFFER for binary data'
+            );
+        }
+        Result::check($result, 'wsc_client_set_heartbeat');
+        $idle = self::milliseconds($idleTimeout, 'websocketIdleTimeout');
+        Result::check($ffi->wsc_client_set_idle_timeout($client, $idle), 'wsc_client_set_idle_timeout');
+        if ($compressionThreshold < 0) {
+            throw new \InvalidArgumentException('websocketCompressionThreshold must be a number of bytes >= 0');
+        }
+        Result::check(
+            $ffi->wsc_client_set_compression_threshold($client, $compressionThreshold),
+            'wsc_client_set_compression_threshold',
+        );
+    }
 }

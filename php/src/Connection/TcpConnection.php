@@ -178,6 +178,9 @@ abstract class TcpConnection implements EventTarget
 
     private static ?CData $sendStatusAddress = null;
 
+    /** The compression of the message send() is sending (a wsc_compress; see sendWithCompression()). */
+    private int $compressChoice = 0;
+
     protected Client $client;
 
     /** onBufferFull was called and onBufferDrain has not followed yet. */
@@ -288,11 +291,18 @@ abstract class TcpConnection implements EventTarget
         }
         $len = strlen($data);
         // The string's own bytes, no copy: wsc.ffi.h declares `data` as `const char *`.
-        $result = TcpConnection::$ffi->wsc_client_send(
+        $result = $this->compressChoice === 0 ? TcpConnection::$ffi->wsc_client_send(
             $client,
             $type,
             $data,
             $len,
+            TcpConnection::$sendStatusAddress,
+        ) : TcpConnection::$ffi->wsc_client_send_with(
+            $client,
+            $type,
+            $data,
+            $len,
+            $this->compressChoice,
             TcpConnection::$sendStatusAddress,
         );
         if ($result === Abi::RESULT_OK) {
@@ -329,6 +339,28 @@ abstract class TcpConnection implements EventTarget
             default:
                 Result::check($result, 'wsc_client_send');
                 return false;
+        }
+    }
+
+    /**
+     * A wsc addition: send() with this message's permessage-deflate
+     * compression chosen (RFC 7692 section 6: each message is compressed or
+     * not): true compresses it whatever its size, false sends it
+     * uncompressed (data already compressed, or a message that must not
+     * share a compression context with secrets, RFC 7692 section 10).
+     * send() decides by websocketCompressionThreshold. Without
+     * permessage-deflate in force every message goes uncompressed.
+     * Results and callbacks as send().
+     *
+     * @throws \InvalidArgumentException as send()
+     */
+    public function sendWithCompression(string $data, bool $compress): ?bool
+    {
+        $this->compressChoice = $compress ? Abi::COMPRESS_ALWAYS : Abi::COMPRESS_NEVER;
+        try {
+            return $this->send($data);
+        } finally {
+            $this->compressChoice = Abi::COMPRESS_AUTO;
         }
     }
 

@@ -250,4 +250,18 @@ final class Abi
     public const TLS_VERSION_TLS12 = 12;
     /** TLS 1.3. */
     public const TLS_VERSION_TLS13 = 13;
+
+    // wsc_compress: The compression of one message (`wsc_client_send_with`).
+    /**
+     * Compressed when its payload is at least the client's threshold
+     * (`wsc_client_set_compression_threshold`), as `wsc_client_send`.
+     */
+    public const COMPRESS_AUTO = 0;
+    /** Compressed whatever its size. */
+    public const COMPRESS_ALWAYS = 1;
+    /**
+     * Sent uncompressed (data already compressed; or a message that must
+     * not share a compression context with secrets, RFC 7692 §10).
+     */
+    public const COMPRESS_NEVER = 2;
 }

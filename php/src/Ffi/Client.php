@@ -43,6 +43,9 @@ final class Client
         $ffi = Library::get()->ffi;
         $out = $ffi->new('wsc_client*');
         $result = $ffi->wsc_client_new(Context::pointer(), $url, FFI::addr($out));
+        if ($result === Abi::RESULT_FORKED) {
+            $result = $ffi->wsc_client_new(Context::renewAfterFork(), $url, FFI::addr($out));
+        }
         if ($result === Abi::RESULT_INVALID_URL || $result === Abi::RESULT_INVALID_UTF8) {
             throw new \InvalidArgumentException("invalid remote address '{$url}': " . Result::describe($result));
         }
@@ -319,6 +322,52 @@ final class Client
             return null;
         }
         return [trim(substr($text, 0, $colon), '[]'), (int) substr($text, $colon + 1)];
+    }
+
+    /**
+     * `wsc_client_metrics`: the link metrics, each field of
+     * `wsc_link_metrics` by its C name (durations in microseconds, -1 when
+     * not measured); null once freed or when the context was freed.
+     *
+     * @return array<string, int>|null
+     *
+     * @throws NativeException on an unexpected failure
+     */
+    public function metrics(): ?array
+    {
+        $pointer = $this->handle->pointer;
+        if ($pointer === null) {
+            return null;
+        }
+        $ffi = Library::get()->ffi;
+        $m = $ffi->new('wsc_link_metrics');
+        $m->size = FFI::sizeof($m);
+        $result = $ffi->wsc_client_metrics($pointer, FFI::addr($m));
+        if ($result === Abi::RESULT_CONTEXT_CLOSED) {
+            return null;
+        }
+        Result::check($result, 'wsc_client_metrics');
+        return [
+            'rtt_last_us' => $m->rtt_last_us,
+            'rtt_smoothed_us' => $m->rtt_smoothed_us,
+            'rtt_variation_us' => $m->rtt_variation_us,
+            'rtt_samples' => $m->rtt_samples,
+            'connect_dns_us' => $m->connect_dns_us,
+            'connect_tcp_us' => $m->connect_tcp_us,
+            'connect_proxy_us' => $m->connect_proxy_us,
+            'connect_tls_us' => $m->connect_tls_us,
+            'connect_handshake_us' => $m->connect_handshake_us,
+            'connect_total_us' => $m->connect_total_us,
+            'connects' => $m->connects,
+            'reconnects' => $m->reconnects,
+            'opens' => $m->opens,
+            'messages_sent' => $m->messages_sent,
+            'messages_received' => $m->messages_received,
+            'payload_bytes_sent' => $m->payload_bytes_sent,
+            'payload_bytes_received' => $m->payload_bytes_received,
+            'wire_bytes_read' => $m->wire_bytes_read,
+            'wire_bytes_written' => $m->wire_bytes_written,
+        ];
     }
 
     /**

@@ -17,19 +17,19 @@ use Wsc\Exception\NativeException;
  * class calls nothing above it.
  *
  * After `fork()` (`pcntl_fork()`, or Workerman starting its workers) the
- * child gets a context of its own on its first call: a context cannot be
- * shared by two processes (libwsc refuses the parent's in the child with
- * `WSC_RESULT_FORKED`). The child lets go of the parent's context as by
- * free() (the listeners run: events the parent had taken and not
- * dispatched are dropped in the child; the parent dispatches them).
+ * child gets a context of its own: a context cannot be shared by two
+ * processes, and libwsc refuses the parent's in the child with
+ * `WSC_RESULT_FORKED` (it takes no lock and no syscall to tell). That
+ * answer drives the switch: the caller that gets it calls
+ * renewAfterFork() and tries again, so no call checks the process id.
+ * The child lets go of the parent's context as by free() (the listeners
+ * run: events the parent had taken and not dispatched are dropped in the
+ * child; the parent dispatches them).
  */
 final class Context
 {
     // Static properties are written `Context::$name`, not `self::$name` (see EventPump).
     private static ?NativeHandle $handle = null;
-
-    /** The process that created $handle (see pointer()). */
-    private static int $pid = 0;
 
     /** @var resource|null the stream of stream(), a dup() of the context fd */
     private static $stream = null;
@@ -41,8 +41,9 @@ final class Context
     private static array $onFree = [];
 
     /**
-     * The shared `wsc_context*`, created on first use (and anew in a fork()
-     * child, see the class docblock).
+     * The shared `wsc_context*`, created on first use. In a fork() child it
+     * is still the parent's until a call on it answers `WSC_RESULT_FORKED`
+     * and the caller calls renewAfterFork().
      *
      * @throws NativeException when libwsc cannot create it (e.g. no file descriptors left)
      */
@@ -50,25 +51,32 @@ final class Context
     {
         $pointer = Context::$handle?->pointer;
         if ($pointer !== null) {
-            if (Context::$pid === getmypid()) {
-                return $pointer;
-            }
-            // A fork() child: libwsc only forgets the parent's context here
-            // (its threads and sockets are the parent's).
-            self::free();
-            Context::$handle = null;
+            return $pointer;
         }
-        if (Context::$handle === null || Context::$handle->isFreed()) {
-            $ffi = Library::get()->ffi;
-            $out = $ffi->new('wsc_context*');
-            Result::check($ffi->wsc_context_new(FFI::addr($out)), 'wsc_context_new');
-            Context::$handle = new NativeHandle($out, static function (CData $p) use ($ffi): void {
-                $ffi->wsc_context_free($p);
-            }, 'wsc_context');
-            Context::$pid = getmypid();
-            register_shutdown_function([self::class, 'free']);
-        }
+        $ffi = Library::get()->ffi;
+        $out = $ffi->new('wsc_context*');
+        Result::check($ffi->wsc_context_new(FFI::addr($out)), 'wsc_context_new');
+        Context::$handle = new NativeHandle($out, static function (CData $p) use ($ffi): void {
+            $ffi->wsc_context_free($p);
+        }, 'wsc_context');
+        register_shutdown_function([self::class, 'free']);
         return Context::$handle->pointer();
+    }
+
+    /**
+     * For a caller whose call on the context answered `WSC_RESULT_FORKED`
+     * (this process is a fork() child of the one that made it): lets go of
+     * the parent's context as free() does (libwsc only forgets it: its
+     * threads and sockets are the parent's) and returns a new one, on
+     * which the caller tries again.
+     *
+     * @throws NativeException when libwsc cannot create the new context
+     */
+    public static function renewAfterFork(): CData
+    {
+        self::free();
+        Context::$handle = null;
+        return self::pointer();
     }
 
     /**
@@ -129,7 +137,11 @@ final class Context
     {
         $ffi = Library::get()->ffi;
         $out = $ffi->new('int');
-        Result::check($ffi->wsc_context_fd(self::pointer(), FFI::addr($out)), 'wsc_context_fd');
+        $result = $ffi->wsc_context_fd(self::pointer(), FFI::addr($out));
+        if ($result === Abi::RESULT_FORKED) {
+            $result = $ffi->wsc_context_fd(self::renewAfterFork(), FFI::addr($out));
+        }
+        Result::check($result, 'wsc_context_fd');
         return (int) $out->cdata;
     }
 

@@ -3,6 +3,7 @@
 //! handshake, up to the open connection. These are the pre-open states of
 //! [`Conn`]; each step hands over to the next as far as the socket allows.
 
+use super::liveness::Phase;
 use super::{Conn, Env, State};
 use crate::engine::resolver::Request;
 use crate::engine::stream::{Inner, Stream};
@@ -176,6 +177,7 @@ impl Conn {
         self.peer_close = None;
         self.paused = false;
         self.throttled = false;
+        self.link.attempt_started();
         let deadline = Instant::now() + self.opts.connect_timeout;
         env.timers
             .push(deadline, self.id, self.generation, TimerKind::Connect);
@@ -236,6 +238,7 @@ impl Conn {
         if generation != self.generation || !matches!(self.state, State::Resolving) {
             return;
         }
+        self.link.phase_done(Phase::Dns);
         match addrs {
             Ok(a) if !a.is_empty() => self.start_race(env, a),
             Ok(_) => {
@@ -385,6 +388,7 @@ impl Conn {
         for (other, _) in race.pending.drain(..) {
             let _ = env.registry.deregister(&mut SourceFd(&other.as_raw_fd()));
         }
+        self.link.phase_done(Phase::Tcp);
         self.fd = Some(sock.as_raw_fd());
         self.peer_addr = sock.peer_addr().ok();
         self.local_addr = sock.local_addr().ok();
@@ -402,7 +406,10 @@ impl Conn {
 
     pub(super) fn proxy_progress(&mut self, env: &mut Env, p: Progress) -> bool {
         match p {
-            Progress::Done(sock) => self.tunnel_ready(env, sock),
+            Progress::Done(sock) => {
+                self.link.phase_done(Phase::Proxy);
+                self.tunnel_ready(env, sock)
+            }
             Progress::Pending(shake) => {
                 self.state = State::Proxy(shake);
                 false
@@ -496,6 +503,7 @@ impl Conn {
         env: &mut Env,
         stream: openssl::ssl::SslStream<TcpStream>,
     ) -> bool {
+        self.link.phase_done(Phase::Tls);
         self.tls_resumed = stream.ssl().session_reused();
         if let Some(config) = self.tls_config.take() {
             config.handshake_done(&stream);
@@ -526,7 +534,7 @@ impl Conn {
         WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
             // `WebSocket::write` buffers up to this (corked messages, see
-            // `Conn::send`); every other write path flushes at once.
+            // `Conn::send_with`); every other write path flushes at once.
             .write_buffer_size(super::outbox::CORK_BYTES)
             .max_message_size(Some(self.opts.max_message_size))
             .max_frame_size(Some(self.opts.max_message_size))
@@ -589,6 +597,7 @@ impl Conn {
                 self.extensions = negotiated.map(|n| n.answer);
                 self.outbox.opened(ws.get_ref().bytes_written);
                 self.opened_at = Some(Instant::now());
+                self.link.opened();
                 env.emit(
                     self.id,
                     EventKind::Open {
@@ -604,6 +613,7 @@ impl Conn {
                     );
                 }
                 self.state = State::Open(Box::new(ws));
+                self.arm_liveness(env);
                 self.flush_pending(env);
             }
             Err(HandshakeError::Interrupted(mut mid)) => {

@@ -28,6 +28,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Bytes, Message, WebSocket};
 
 mod dialer;
+mod liveness;
 mod outbox;
 mod timeouts;
 
@@ -134,6 +135,8 @@ pub(crate) struct Conn {
     /// When the current connection opened; taken when it ends, to judge
     /// whether it stayed open long enough to start the backoff over.
     opened_at: Option<Instant>,
+    /// Link metrics and liveness clocks (`liveness.rs`).
+    link: liveness::Link,
 }
 
 /// What the reconnect policy makes of how an attempt or connection ended:
@@ -173,6 +176,7 @@ impl Conn {
             tls_config: None,
             corked: false,
             opened_at: None,
+            link: liveness::Link::default(),
         }
     }
 
@@ -300,6 +304,9 @@ impl Conn {
                 // UTF-8 watch); the watch says which it was.
                 Ok(Message::Binary(data)) => {
                     delivered += 1;
+                    // Any frame is a sign of life for the pong timeout.
+                    self.ping_outstanding = None;
+                    self.link.received(data.len());
                     let message_type = ws.get_mut().next_message_type();
                     let kind = EventKind::Message { message_type, data };
                     env.emit(self.id, kind);
@@ -308,6 +315,8 @@ impl Conn {
                 // binary); already validated by tungstenite if it were.
                 Ok(Message::Text(t)) => {
                     delivered += 1;
+                    self.ping_outstanding = None;
+                    self.link.received(t.len());
                     let kind = EventKind::Message {
                         message_type: MessageType::Text,
                         data: Bytes::from(t),
@@ -315,6 +324,7 @@ impl Conn {
                     env.emit(self.id, kind);
                 }
                 Ok(Message::Ping(p)) => {
+                    self.ping_outstanding = None;
                     // tungstenite answers pings only while open (no pong
                     // after a close frame was sent or received).
                     if let State::Open(_) = self.state {
@@ -324,6 +334,7 @@ impl Conn {
                 }
                 Ok(Message::Pong(p)) => {
                     self.ping_outstanding = None;
+                    self.link.pong_received();
                     env.emit(self.id, EventKind::Pong(p));
                 }
                 Ok(Message::Close(frame)) => {
@@ -356,7 +367,7 @@ impl Conn {
                     }
                 }
                 Ok(Message::Frame(_)) => {}
-                Err(e) if is_would_block(&e) => return,
+                Err(e) if is_would_block(&e) => return self.note_data(delivered),
                 Err(e) if delivered > 0 && !matches!(e, tungstenite::Error::ConnectionClosed) => {
                     self.deferred = Some(e);
                     env.deferred.push((self.id, self.generation));
@@ -708,6 +719,7 @@ impl Conn {
             env.timers
                 .push(now + t, self.id, self.generation, TimerKind::Pong);
         }
+        self.link.ping_sent();
         match ws.send(Message::Ping(Bytes::copy_from_slice(data))) {
             Ok(()) => Ok(()),
             Err(e) if is_would_block(&e) => Ok(()),

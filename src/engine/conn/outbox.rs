@@ -6,18 +6,20 @@
 use super::{Conn, Env, State, is_would_block};
 use crate::error::Error;
 use crate::event::{EventKind, MessageType, SendStatus};
+use crate::options::Compress;
 use crate::protocol::frame::{Payload, wire_len, wire_message};
 use std::collections::VecDeque;
 
-/// The most bytes a connection holds corked (see [`Conn::send`]); also
+/// The most bytes a connection holds corked (see [`Conn::send_with`]); also
 /// tungstenite's write buffer size (`ws_config`), past which it writes.
 pub(super) const CORK_BYTES: usize = 64 * 1024;
 
 /// What a client has accepted to send and not yet written.
 #[derive(Default)]
 pub(super) struct Outbox {
-    /// Messages sent before the connection opened, in order.
-    pending: VecDeque<Payload>,
+    /// Messages sent before the connection opened, in order, with the
+    /// compression asked for each.
+    pending: VecDeque<(Payload, Compress)>,
     pending_bytes: usize,
     /// Wire bytes handed to tungstenite since the connection opened, and
     /// the stream's written count at that moment: their difference is what
@@ -96,16 +98,16 @@ impl Outbox {
     }
 
     /// The messages queued before the handshake, in order, removed.
-    pub(super) fn take_pending(&mut self) -> VecDeque<Payload> {
+    pub(super) fn take_pending(&mut self) -> VecDeque<(Payload, Compress)> {
         self.pending_bytes = 0;
         std::mem::take(&mut self.pending)
     }
 
     /// Puts messages taken by [`Outbox::take_pending`] back, in order.
-    fn requeue(&mut self, messages: impl Iterator<Item = Payload>) {
-        for payload in messages {
+    fn requeue(&mut self, messages: impl Iterator<Item = (Payload, Compress)>) {
+        for (payload, compress) in messages {
             self.pending_bytes += payload.len();
-            self.pending.push_back(payload);
+            self.pending.push_back((payload, compress));
         }
     }
 
@@ -150,21 +152,26 @@ impl Conn {
         let pending = self.outbox.take_pending();
         self.outbox.drain_wanted |= !pending.is_empty();
         let mut pending = pending.into_iter();
-        while let Some(payload) = pending.next() {
+        while let Some((payload, compress)) = pending.next() {
             let State::Open(ws) = &mut self.state else {
                 // Not open any more: the rest stays queued.
-                self.outbox.requeue(std::iter::once(payload).chain(pending));
+                self.outbox
+                    .requeue(std::iter::once((payload, compress)).chain(pending));
                 return;
             };
-            let (msg, payload_len) = match wire_message(&mut self.deflater, &payload) {
-                Ok(m) => m,
-                Err(e) => {
-                    // Compression failed: end the connection; this message
-                    // and the rest are reported undelivered.
-                    self.outbox.requeue(std::iter::once(payload).chain(pending));
-                    return self.lost(env, e);
-                }
-            };
+            let threshold = self.opts.compression_threshold;
+            let (msg, payload_len) =
+                match wire_message(&mut self.deflater, &payload, compress, threshold) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // Compression failed: end the connection; this message
+                        // and the rest are reported undelivered.
+                        self.outbox
+                            .requeue(std::iter::once((payload, compress)).chain(pending));
+                        return self.lost(env, e);
+                    }
+                };
+            self.link.sent(payload.len());
             let end = self.outbox.submit(payload_len);
             self.outbox.unwritten.push_back((end, payload));
             if let Err(e) = ws.write(msg)
@@ -188,7 +195,7 @@ impl Conn {
 
     /// Reports the messages queued before the handshake as undelivered.
     pub(super) fn drop_pending(&mut self, env: &mut Env) {
-        for payload in self.outbox.take_pending() {
+        for (payload, _) in self.outbox.take_pending() {
             env.emit(
                 self.id,
                 EventKind::Undelivered {
@@ -205,11 +212,13 @@ impl Conn {
     /// tungstenite's write buffer with the others sent meanwhile, up to
     /// [`CORK_BYTES`] (and half the send buffer limit), until
     /// [`Conn::uncork`]; a send without `cork` writes them all.
-    pub(crate) fn send(
+    /// The message's compression is chosen by `compress`.
+    pub(crate) fn send_with(
         &mut self,
         env: &mut Env,
         t: MessageType,
         data: &[u8],
+        compress: Compress,
         cork: bool,
     ) -> crate::Result<SendStatus> {
         let limit = self.opts.max_send_buffer_size;
@@ -220,7 +229,10 @@ impl Conn {
                     return Err(Error::BufferFull);
                 }
                 let payload = Payload::new(t, data)?;
-                let (msg, payload_len) = wire_message(&mut self.deflater, &payload)?;
+                let threshold = self.opts.compression_threshold;
+                let (msg, payload_len) =
+                    wire_message(&mut self.deflater, &payload, compress, threshold)?;
+                self.link.sent(data.len());
                 // Corked only while nothing waits for the socket (the bytes
                 // in the write buffer are all corked ones) and the batch
                 // stays small.
@@ -274,7 +286,7 @@ impl Conn {
                 }
                 let payload = Payload::new(t, data)?;
                 self.outbox.pending_bytes += payload.len();
-                self.outbox.pending.push_back(payload);
+                self.outbox.pending.push_back((payload, compress));
                 let full = self.outbox.reached(self.outbox.pending_bytes, limit);
                 Ok(self.queued(env, full))
             }

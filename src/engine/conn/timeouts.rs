@@ -1,6 +1,6 @@
 //! What a connection does when one of its timers fires: connect,
 //! handshake and close timeouts, the ping interval, the pong timeout, the
-//! reconnect delay.
+//! reconnect delay, the heartbeat and the receive-idle timeout.
 
 use super::{Conn, Env, State};
 use crate::engine::timers::TimerKind;
@@ -123,6 +123,8 @@ impl Conn {
                     self.attempt_due(env);
                 }
             }
+            TimerKind::Heartbeat => self.heartbeat(env),
+            TimerKind::Idle => self.idle_check(env),
         }
     }
 }
