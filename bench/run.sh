@@ -23,7 +23,8 @@
 # Environment:
 #   BENCH_RUNS=N           runs of each client, interleaved; the table shows
 #                          medians (default 1)
-#   BENCH_SCENARIOS="..."  which groups to run (default: basic mib1 conns idle wss)
+#   BENCH_SCENARIOS="..."  which groups to run (default: basic mib1 conns idle push wss)
+#   BENCH_PUSH_MESSAGES=N  messages per server-push case (default 1000000)
 #   BENCH_WSS_CONNS=N      wss connections opened at once in the wss group
 #                          (default 1000; bench/wss.rs, through Debian's nginx)
 #   BENCH_ROUND_TRIPS=N    sequential round trips (default 20000)
@@ -32,7 +33,10 @@
 #   BENCH_CONNS=N BENCH_ROUNDS=N  the many-connections scenario (500, 10)
 #   BENCH_IDLE="N ..."     idle connection counts (default "1000 10000")
 #   BENCH_IDLE_SECONDS=S   idle time measured (default 3)
-#   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here)
+#   WORKERMAN_DIR=DIR      a Workerman 4 or 5 checkout (never committed here);
+#                          without it, vendor/workerman/workerman when
+#                          composer.json's require-dev is installed
+#                          (make php-dev-deps)
 #   BENCH_NO_BUILD=1       skip the builds (they must exist)
 #   BENCH_RESULTS=FILE     also write every RESULT line (with run=N) to FILE
 set -euo pipefail
@@ -48,7 +52,11 @@ conns="${BENCH_CONNS:-500}"
 rounds="${BENCH_ROUNDS:-10}"
 idle_seconds="${BENCH_IDLE_SECONDS:-3}"
 read -r -a idle_counts <<<"${BENCH_IDLE:-1000 10000}"
-read -r -a groups <<<"${BENCH_SCENARIOS:-basic mib1 conns idle wss}"
+read -r -a groups <<<"${BENCH_SCENARIOS:-basic mib1 conns idle push wss}"
+push_messages="${BENCH_PUSH_MESSAGES:-1000000}"
+# The server-push cases: connections, message size, json_decode or not.
+push_cases=("1 100 0" "1 100 1" "100 200 0" "100 200 1")
+push_name() { echo "push$1x$2$([ "$3" = 1 ] && echo j)"; }
 wss_conns="${BENCH_WSS_CONNS:-1000}"
 # The wss group runs on its own (bench-wss, after the table), not per client.
 run_wss=0
@@ -59,7 +67,7 @@ done
 window=1000
 # Each client stops itself after 120 s; this is the outer bound per run.
 client_timeout=200
-for v in runs round_trips messages mib_round_trips conns rounds idle_seconds; do
+for v in runs round_trips messages mib_round_trips conns rounds idle_seconds push_messages; do
     if ! [[ "${!v}" =~ ^[1-9][0-9]*$ ]]; then
         echo "bench/run.sh: ${v} must be a positive integer, got '${!v}'" >&2
         exit 2
@@ -78,9 +86,9 @@ for v in "${idle_counts[@]}"; do
 done
 for g in "${groups[@]}"; do
     case "$g" in
-    basic | mib1 | conns | idle | wss) ;;
+    basic | mib1 | conns | idle | push | wss) ;;
     *)
-        echo "bench/run.sh: BENCH_SCENARIOS lists basic, mib1, conns, idle, wss; got '$g'" >&2
+        echo "bench/run.sh: BENCH_SCENARIOS lists basic, mib1, conns, idle, push, wss; got '$g'" >&2
         exit 2
         ;;
     esac
@@ -136,10 +144,25 @@ if command -v php >/dev/null 2>&1 && php -r 'exit(extension_loaded("ffi") ? 0 : 
 else
     skipped+=("php-wsc: skipped (no php with the FFI extension)")
 fi
+# Workerman: WORKERMAN_DIR, else composer.json's require-dev when it is
+# installed (make php-dev-deps: vendor/workerman/workerman; the repository
+# root's vendor/autoload.php loads it).
+workerman_from=""
+if [ -z "${WORKERMAN_DIR:-}" ] && [ -f "$root/vendor/workerman/workerman/src/Worker.php" ] &&
+    [ -f "$root/vendor/autoload.php" ]; then
+    WORKERMAN_DIR="$root"
+    workerman_from="composer.json's require-dev (vendor/workerman/workerman)"
+fi
 if [ -n "${WORKERMAN_DIR:-}" ]; then
+    [ -z "$workerman_from" ] && workerman_from="WORKERMAN_DIR=$WORKERMAN_DIR"
+    say "Workerman from $workerman_from"
     if [ -f "$WORKERMAN_DIR/vendor/autoload.php" ] || [ -f "$WORKERMAN_DIR/Autoloader.php" ]; then
         if [[ " $clients " == *" php-wsc "* ]]; then
             clients="$clients php-workerman"
+            wm_version="$(WM="$WORKERMAN_DIR" php -r '
+                $d = getenv("WM");
+                require is_file("$d/vendor/autoload.php") ? "$d/vendor/autoload.php" : "$d/Autoloader.php";
+                echo defined("Workerman\\Worker::VERSION") ? Workerman\Worker::VERSION : "?";' 2>/dev/null || echo '?')"
         else
             skipped+=("php-workerman: skipped (no php with the FFI extension)")
         fi
@@ -147,7 +170,7 @@ if [ -n "${WORKERMAN_DIR:-}" ]; then
         skipped+=("php-workerman: skipped (WORKERMAN_DIR=$WORKERMAN_DIR has neither vendor/autoload.php nor Autoloader.php: run 'composer install --no-dev' in that Workerman checkout)")
     fi
 else
-    skipped+=("php-workerman: skipped (set WORKERMAN_DIR to a Workerman checkout to compare)")
+    skipped+=("php-workerman: skipped (Workerman not found: install composer.json's require-dev with 'make php-dev-deps', or set WORKERMAN_DIR to a Workerman checkout)")
 fi
 
 # ----------------------------------------------------------- echo server
@@ -203,10 +226,14 @@ for g in "${table_groups[@]}"; do
     mib1) scenario_names+=(mib1) ;;
     conns) scenario_names+=("conns$conns") ;;
     idle) for v in "${idle_counts[@]}"; do scenario_names+=("idle$v"); done ;;
+    push) for v in "${push_cases[@]}"; do
+        # shellcheck disable=SC2086
+        scenario_names+=("$(push_name $v)")
+    done ;;
     esac
 done
 
-run_client() { # client group run [idle count]
+run_client() { # client group run [idle count | push case]
     local client="$1" group="$2" run="$3" count="${4:-}" rc=0 t0 t1 expect=1 label="$2"
     local -a cmd args
     local php=(php bench/php/bench.php --url "$url")
@@ -247,6 +274,26 @@ run_client() { # client group run [idle count]
         php-*) cmd=("${php[@]}" --scenario idle --conns "$count" --idle-seconds "$idle_seconds") ;;
         esac
         ;;
+    push)
+        local pc ps pj
+        read -r pc ps pj <<<"$count"
+        label="$(push_name "$pc" "$ps" "$pj")"
+        case "$client" in
+        rust-floor)
+            echo "NORESULT client=$client scenario=$label reason=not measured (the floor is an echo client)" >>"$tmp/results"
+            return
+            ;;
+        c-wsc)
+            if [ "$pj" = 1 ]; then
+                echo "NORESULT client=$client scenario=$label reason=not measured (json_decode is PHP's)" >>"$tmp/results"
+                return
+            fi
+            cmd=("$c_bin" --url "$url" --scenario push --conns "$pc" --size "$ps" --count "$push_messages")
+            ;;
+        php-*) cmd=("${php[@]}" --scenario push --conns "$pc" --size "$ps" --count "$push_messages") ;;
+        esac
+        [ "$pj" = 1 ] && cmd+=(--json)
+        ;;
     esac
     t0=$(date +%s.%N)
     timeout -k 5 "$client_timeout" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
@@ -282,6 +329,10 @@ for ((r = 1; r <= runs; r++)); do
                 for v in "${idle_counts[@]}"; do
                     run_client "$client" idle "$r" "$v"
                 done
+            elif [ "$g" = push ]; then
+                for v in "${push_cases[@]}"; do
+                    run_client "$client" push "$r" "$v"
+                done
             else
                 run_client "$client" "$g" "$r"
             fi
@@ -312,6 +363,9 @@ else
     echo "figures: one run (BENCH_RUNS=N for medians of N interleaved runs)"
 fi
 echo "CPU: getrusage of the client process, user + system, all its threads (not the server)"
+if [[ " $clients " == *" php-workerman "* ]]; then
+    echo "php-workerman: Workerman $wm_version from $workerman_from"
+fi
 echo
 awk -v clients="$clients" -v runs="$runs" -v scenarios="${scenario_names[*]}" '
 function median(arr, key, cnt,    a, i, j, t) {
@@ -342,6 +396,7 @@ function median(arr, key, cnt,    a, i, j, t) {
     if ("rtt_p50_us" in v) { p50[key, c] = v["rtt_p50_us"]; p99[key, c] = v["rtt_p99_us"]; hasrtt[key] = 1 }
     if ("open_s" in v) { opn[key, c] = v["open_s"]; hasopen[key] = 1 }
     if ("rss_kib_per_conn" in v) { rss[key, c] = v["rss_kib_per_conn"]; icpu[key, c] = v["idle_cpu_pct"]; hasrss[key] = 1 }
+    if ("peak_rss_kib" in v) { peak[key, c] = v["peak_rss_kib"]; haspeak[key] = 1 }
 }
 END {
     nc = split(clients, cl, " ")
@@ -354,10 +409,13 @@ END {
             if (hasrtt[key]) { m50[key] = median(p50, key, cnt[key]); m99[key] = median(p99, key, cnt[key]) }
             if (hasopen[key]) mo[key] = median(opn, key, cnt[key])
             if (hasrss[key]) { mrss[key] = median(rss, key, cnt[key]); mic[key] = median(icpu, key, cnt[key]) }
+            if (haspeak[key]) { anypeak = 1; mpeak[key] = median(peak, key, cnt[key]) }
         }
     }
-    hdr = sprintf("%-14s %-10s %4s %10s %10s %10s %10s %7s %8s %9s %8s", "client", "scenario", "runs", "msgs/s", "CPU us/msg", "RTT p50 us", "RTT p99 us", "open s", "KiB/conn", "idle CPU%", "x floor")
+    hdr = sprintf("%-14s %-12s %4s %10s %10s %10s %10s %7s %8s %9s %8s", "client", "scenario", "runs", "msgs/s", "CPU us/msg", "RTT p50 us", "RTT p99 us", "open s", "KiB/conn", "idle CPU%", "x floor")
+    if (anypeak) hdr = hdr sprintf(" %8s", "peak MiB")
     if (wm) hdr = hdr sprintf(" %8s %9s", "x wm", "CPU x wm")
+    if (wm && anypeak) hdr = hdr sprintf(" %8s", "RSS x wm")
     print hdr
     line = hdr; gsub(/./, "-", line); print line
     for (s = 1; s <= nsc; s++) {
@@ -366,7 +424,7 @@ END {
             key = cl[i] SUBSEP sc[s]
             if (cnt[key] == 0) {
                 r = (key in why) ? why[key] : "the client failed, see the messages above"
-                printf "%-14s %-10s %4d %10s   (no result: %s)\n", cl[i], sc[s], 0, "-", r
+                printf "%-14s %-12s %4d %10s   (no result: %s)\n", cl[i], sc[s], 0, "-", r
                 continue
             }
             r50 = hasrtt[key] ? sprintf("%.1f", m50[key]) : "-"
@@ -376,12 +434,14 @@ END {
             ri = hasrss[key] ? sprintf("%.2f", mic[key]) : "-"
             xf = (mr[fkey] > 0) ? sprintf("%.2f", mr[key] / mr[fkey]) : "-"
             rt = (mr[key] < 100) ? sprintf("%.1f", mr[key]) : sprintf("%.0f", mr[key])
-            out = sprintf("%-14s %-10s %4d %10s %10.2f %10s %10s %7s %8s %9s %8s", cl[i], sc[s], cnt[key], rt, mc[key], r50, r99, ro, rk, ri, xf)
+            out = sprintf("%-14s %-12s %4d %10s %10.2f %10s %10s %7s %8s %9s %8s", cl[i], sc[s], cnt[key], rt, mc[key], r50, r99, ro, rk, ri, xf)
+            if (anypeak) out = out sprintf(" %8s", haspeak[key] ? sprintf("%.1f", mpeak[key] / 1024) : "-")
             if (wm) {
                 xw = (mr[wkey] > 0) ? sprintf("%.2f", mr[key] / mr[wkey]) : "-"
                 cw = (mc[wkey] > 0) ? sprintf("%.2f", mc[key] / mc[wkey]) : "-"
                 out = out sprintf(" %8s %9s", xw, cw)
             }
+            if (wm && anypeak) out = out sprintf(" %8s", (haspeak[key] && mpeak[wkey] > 0) ? sprintf("%.2f", mpeak[key] / mpeak[wkey]) : "-")
             print out
         }
     }
@@ -390,8 +450,14 @@ echo
 echo "x floor: messages/s divided by the Rust floor's (higher is better; 1.00 = as fast as a blocking tungstenite client)."
 echo "open s: seconds until all connections of the scenario were open; KiB/conn: RSS added per idle connection;"
 echo "idle CPU%: CPU of the client process while the connections idle (100 = one core)."
+if [[ " ${table_groups[*]} " == *" push "* ]]; then
+    echo "pushCxB[j]: C connections receive $push_messages server-pushed B-byte JSON text messages in all (j: onMessage"
+    echo "also json_decode()s each); msgs/s and CPU from the connects to the last message; peak MiB: the client"
+    echo "process's peak RSS (VmHWM)."
+fi
 if [[ " $clients " == *" php-workerman "* ]]; then
     echo "x wm: messages/s divided by Workerman's; CPU x wm: CPU us/message divided by Workerman's (lower is better)."
+    [[ " ${table_groups[*]} " == *" push "* ]] && echo "RSS x wm: peak RSS divided by Workerman's (lower is better)."
 fi
 for s in "${skipped[@]}"; do
     echo "$s"

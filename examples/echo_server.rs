@@ -27,6 +27,12 @@
 //! - `/no-pong`: after the handshake, read and ignore everything (pings
 //!   get no pong: a peer that is gone without closing TCP);
 //! - `/silent`: accept TCP and never answer;
+//! - `/push/COUNT/SIZE`: the server-push benchmark's feed: after the
+//!   handshake, send COUNT text messages of SIZE bytes (at least 80, at
+//!   most 64 KiB; a JSON object with the message's sequence number from 0
+//!   in `"seq"`, padded to SIZE) as fast as the client takes them (TCP
+//!   flow control holds the server back), then a close frame (1000);
+//!   then read until the client closes;
 //! - `/peer-address`: first send the client's address as this server sees
 //!   it (`IP:PORT`, IPv6 in brackets) as a text message, then echo.
 
@@ -232,6 +238,10 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         while stream.read(&mut sink)? > 0 {}
         return Ok(());
     }
+    if let Some(spec) = path.strip_prefix("/push/") {
+        let mut ws = WebSocket::from_partially_read(stream, leftover, Role::Server, None);
+        return push(&mut ws, spec);
+    }
     if path == "/no-pong" {
         let mut sink = [0u8; 4096];
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -302,4 +312,47 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// `/push/COUNT/SIZE`: COUNT JSON text messages of SIZE bytes, then a
+/// close frame; see the module docs.
+fn push(ws: &mut WebSocket<TcpStream>, spec: &str) -> std::io::Result<()> {
+    let mut parts = spec.split('/').map(|p| p.parse::<usize>().ok());
+    let (Some(Some(count)), Some(Some(size)), None) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(std::io::Error::other("usage: /push/COUNT/SIZE"));
+    };
+    let size = size.clamp(80, 64 * 1024);
+    let head = r#"{"e":"trade","s":"BTCUSDT","p":"27123.45","q":"0.0150","seq":"#;
+    let mut template = format!("{head}0000000000,\"pad\":\"");
+    let pad = size - template.len() - 2;
+    template.push_str(&"x".repeat(pad));
+    template.push_str("\"}");
+    debug_assert_eq!(template.len(), size);
+    let digits = head.len()..head.len() + 10;
+    let mut buf = template.into_bytes();
+    for seq in 0..count {
+        // Right-aligned, spaces before it (JSON allows no leading zeros).
+        let mut n = seq;
+        for (i, d) in buf[digits.clone()].iter_mut().rev().enumerate() {
+            *d = if n > 0 || i == 0 {
+                b'0' + (n % 10) as u8
+            } else {
+                b' '
+            };
+            n /= 10;
+        }
+        let text = String::from_utf8(buf.clone()).map_err(std::io::Error::other)?;
+        // `write` buffers (tungstenite's 128 KiB write buffer) and writes
+        // when it is full: the socket gets large writes.
+        ws.write(Message::text(text))
+            .map_err(std::io::Error::other)?;
+    }
+    let _ = ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }));
+    let _ = ws.flush();
+    while ws.read().is_ok() {}
+    Ok(())
 }

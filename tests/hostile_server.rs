@@ -364,7 +364,7 @@ fn a_close_frame_without_a_code_leaves_the_send_buffer_empty() {
 }
 
 /// While no caller polls, the fallback thread reads only up to the event
-/// queue limit (16 MiB by default), then stops reading: TCP flow control
+/// queue limit (4 MiB by default), then stops reading: TCP flow control
 /// holds the server back instead of memory filling with what it sends.
 /// Once the caller polls again, every message arrives, in order.
 #[test]
@@ -408,7 +408,7 @@ fn a_flooding_server_is_held_back_while_the_caller_does_not_poll() {
     );
     assert!(
         read_while_idle < 64 << 20,
-        "the client read {} MiB while nobody polled; the event queue limit is 16 MiB",
+        "the client read {} MiB while nobody polled; the event queue limit is 4 MiB",
         read_while_idle >> 20
     );
     // Polling again: everything arrives, in order, nothing lost.

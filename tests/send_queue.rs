@@ -31,10 +31,12 @@ fn sends_before_open_are_queued_then_delivered_in_order() {
         !seen.iter().any(is_message),
         "nothing before Open: {seen:?}"
     );
-    // After Open: written at once, after the queued ones.
+    // After Open, while its BufferDrain is still queued (the caller is
+    // dispatching a batch): corked, written after the queued ones when the
+    // caller takes the next event.
     assert_eq!(
         client.send(MessageType::Text, b"4").unwrap(),
-        SendStatus::Written
+        SendStatus::Corked
     );
     // The queue was written right after Open: BufferDrain comes first
     // (Workerman's onBufferDrain after flushing what was sent early).
@@ -180,7 +182,8 @@ fn messages_waiting_for_a_full_socket_come_back_undelivered_when_the_connection_
         let mut msg = vec![0u8; 64 * 1024];
         msg[..4].copy_from_slice(&i.to_be_bytes());
         match client.send(MessageType::Binary, &msg).unwrap() {
-            SendStatus::Written => {}
+            // Corked only while a batch of events is dispatched: not here.
+            SendStatus::Written | SendStatus::Corked => {}
             SendStatus::Queued | SendStatus::QueuedBufferFull => {
                 last = Some(msg);
                 break;

@@ -33,6 +33,15 @@
  *             the time until all were open and the CPU while idle, then one
  *             round of 32-byte messages (each connection its own content,
  *             every echo checked).
+ *   bench --url URL --scenario push [--conns 1] [--size 100] [--count 500000]
+ *         [--queue-limit BYTES]
+ *             server push: the connections (all opened at once) receive
+ *             the echo server's /push/COUNT/SIZE feed, `count` JSON text
+ *             messages of `size` bytes in all, shared out evenly; each
+ *             message's length is checked (the figures of the PHP
+ *             benchmark's push scenario without --json), and the
+ *             process's peak RSS (VmHWM) is printed as peak_rss_kib;
+ *             --queue-limit sets wsc_context_set_event_queue_limit.
  *
  * Output: a table, then one line per scenario in the format of the floor,
  * which bench/run.sh collects:
@@ -181,7 +190,9 @@ static void usage(void)
                     "[round_trips [window_messages [window]]]\n"
                     "       bench --url URL --scenario mib1 [--count N]\n"
                     "       bench --url URL --scenario conns [--conns N] [--rounds N]\n"
-                    "       bench --url URL --scenario idle [--conns N] [--idle-seconds S]\n");
+                    "       bench --url URL --scenario idle [--conns N] [--idle-seconds S]\n"
+                    "       bench --url URL --scenario push [--conns N] [--size B] [--count N] "
+                    "[--queue-limit BYTES]\n");
     exit(2);
 }
 
@@ -430,6 +441,79 @@ static int run_idle(const char *url, long n, long idle_s)
     return 0;
 }
 
+/* The peak resident set of this process (VmHWM), in KiB. */
+static long peak_rss_kib(void)
+{
+    char line[256];
+    long kib = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    }
+    fclose(f);
+    return kib;
+}
+
+/* Server push: n connections to /push/COUNT/SIZE, `total` messages in
+ * all; from the connects to the last message. */
+static int run_push(const char *url, long n, long size, long total, long queue_limit)
+{
+    wsc_context *ctx = NULL;
+    wsc_client **cs = calloc((size_t)n, sizeof *cs);
+    const wsc_event *evs[BATCH];
+    char curl[256];
+    long i, received = 0, closed = 0;
+    size_t got, k;
+    int64_t t0;
+    double cpu0, secs;
+    wsc_result rc;
+    if (cs == NULL) return 1;
+    if ((rc = wsc_context_new(&ctx)) != WSC_RESULT_OK) die("context_new", rc);
+    if (queue_limit >= 0 && (rc = wsc_context_set_event_queue_limit(ctx, (size_t)queue_limit)) != WSC_RESULT_OK)
+        die("set_event_queue_limit", rc);
+    cpu0 = cpu_us_self();
+    t0 = now_us();
+    for (i = 0; i < n; i++) {
+        long count = total / n + (i < total % n ? 1 : 0);
+        snprintf(curl, sizeof curl, "%spush/%ld/%ld", url, count, size);
+        if ((rc = wsc_client_new(ctx, curl, &cs[i])) != WSC_RESULT_OK) die("client_new", rc);
+        if ((rc = wsc_client_connect(cs[i])) != WSC_RESULT_OK) die("connect", rc);
+    }
+    while (received < total) {
+        if ((rc = wsc_context_poll_events(ctx, 1000, evs, BATCH, &got)) != WSC_RESULT_OK)
+            die("poll_events", rc);
+        for (k = 0; k < got; k++) {
+            int t = (int)evs[k]->event_type;
+            if (t == WSC_EVENT_TYPE_TEXT && evs[k]->data_len == (size_t)size) {
+                received++;
+            } else if (t == WSC_EVENT_TYPE_CLOSED && evs[k]->clean) {
+                closed++; /* after its last message: the server's close frame */
+            } else if (t != WSC_EVENT_TYPE_CONNECTED && t != WSC_EVENT_TYPE_OPEN &&
+                       t != WSC_EVENT_TYPE_CLOSE_FRAME) {
+                event_print("bench: push: ", evs[k]);
+                fprintf(stderr, "bench: push: %ld of %ld messages\n", received, total);
+                exit(1);
+            }
+        }
+        wsc_events_free(evs, got);
+        if (closed == n && received < total) {
+            fprintf(stderr, "bench: push: every connection closed after %ld of %ld messages\n", received, total);
+            exit(1);
+        }
+        check_run_deadline("push", received, total);
+    }
+    secs = (double)(now_us() - t0) / 1e6;
+    printf("RESULT client=c-wsc scenario=push%ldx%ld messages=%ld seconds=%.3f msg_per_s=%.0f "
+           "cpu_us_per_msg=%.3f peak_rss_kib=%ld\n",
+           n, size, total, secs, (double)total / secs, (cpu_us_self() - cpu0) / (double)total, peak_rss_kib());
+    fflush(stdout);
+    for (i = 0; i < n; i++) wsc_client_free(cs[i]);
+    wsc_context_free(ctx);
+    free(cs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long n_seq = 20000, n_win = 200000, window = 1000;
@@ -450,7 +534,7 @@ int main(int argc, char **argv)
     wsc_result rc;
 
     const char *scenario = NULL;
-    long count = 200, conns = -1, rounds = 10, idle_s = 3;
+    long count = -1, conns = -1, rounds = 10, idle_s = 3, size = 100, queue_limit = -1;
 
     for (ai = 1; ai < argc; ai++) {
         if (strcmp(argv[ai], "--scenario") == 0 && ai + 1 < argc) {
@@ -459,6 +543,10 @@ int main(int argc, char **argv)
             count = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--conns") == 0 && ai + 1 < argc) {
             conns = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--queue-limit") == 0 && ai + 1 < argc) {
+            queue_limit = atol(argv[++ai]);
+        } else if (strcmp(argv[ai], "--size") == 0 && ai + 1 < argc) {
+            size = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--rounds") == 0 && ai + 1 < argc) {
             rounds = atol(argv[++ai]);
         } else if (strcmp(argv[ai], "--idle-seconds") == 0 && ai + 1 < argc) {
@@ -494,10 +582,16 @@ int main(int argc, char **argv)
     }
     g_deadline_ms = now_ms() + RUN_LIMIT_MS;
     if (scenario != NULL) {
-        if (url_arg == NULL || count < 1 || rounds < 1 || idle_s < 1 || conns == 0 || conns < -1) {
+        if (url_arg == NULL || count == 0 || count < -1 || rounds < 1 || idle_s < 1 || conns == 0 ||
+            conns < -1 || size < 80 || size > 65536) {
             usage();
         }
-        if (strcmp(scenario, "mib1") == 0) return run_mib1(url_arg, count);
+        if (strcmp(scenario, "mib1") == 0) return run_mib1(url_arg, count < 0 ? 200 : count);
+        if (strcmp(scenario, "push") == 0) {
+            long pn = conns < 0 ? 1 : conns, total = count < 0 ? 500000 : count;
+            if (total < pn) usage();
+            return run_push(url_arg, pn, size, total, queue_limit);
+        }
         if (strcmp(scenario, "conns") == 0) return run_conns(url_arg, conns < 0 ? 500 : conns, rounds);
         if (strcmp(scenario, "idle") == 0) return run_idle(url_arg, conns < 0 ? 1000 : conns, idle_s);
         usage();

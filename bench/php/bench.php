@@ -29,6 +29,15 @@
  *             (/proc/self/statm), the time to open them, the CPU while idle
  *             for --idle-seconds (default 3), then one round of 32-byte
  *             messages, each connection its own content, every echo checked.
+ *   push      server push: --conns connections (default 1) to the echo
+ *             server's /push/COUNT/SIZE feed, which streams --count
+ *             messages in all (default 500000, shared out evenly) of
+ *             --size bytes (default 100; JSON text with a "seq" number)
+ *             as fast as the client takes them; onMessage only counts
+ *             each message (its length checked), or with --json also
+ *             json_decode()s it and checks its "seq": messages/s from
+ *             the connect to the last message, CPU us/message, and the
+ *             process's peak RSS (VmHWM, peak_rss_kib).
  * A scenario that cannot run prints `NORESULT client=.. scenario=..
  * reason=...` instead (e.g. Workerman's stream_select event loop, which
  * handles at most 1024 connections: opening stalls, reported after 5 s
@@ -40,6 +49,8 @@
  *       [--workerman DIR] [--client NAME]
  *   php bench/php/bench.php --url URL --scenario mib1|conns|idle [--count N]
  *       [--conns N] [--rounds N] [--idle-seconds S] [--workerman DIR]
+ *   php bench/php/bench.php --url URL --scenario push [--conns 1] [--size 100]
+ *       [--count 500000] [--json] [--workerman DIR]
  *
  * Prints one line per scenario, in the format of bench/floor.rs:
  *   RESULT client=php-wsc scenario=seq32 messages=N seconds=S msg_per_s=X
@@ -69,13 +80,15 @@ function options(): array
 {
     $o = getopt('h', [
         'url:', 'round-trips:', 'messages:', 'window:', 'warmup:', 'time-limit:', 'workerman:', 'client:', 'help',
-        'scenario:', 'count:', 'conns:', 'rounds:', 'idle-seconds:',
+        'scenario:', 'count:', 'conns:', 'rounds:', 'idle-seconds:', 'size:', 'json',
     ], $rest);
     $usage = "usage: php bench/php/bench.php --url ws://127.0.0.1:PORT/ [--round-trips 20000] "
         . "[--messages 200000] [--window 1000] [--warmup 1000] [--time-limit 120] "
         . "[--workerman DIR] [--client NAME]\n"
         . "       php bench/php/bench.php --url URL --scenario mib1|conns|idle [--count 200] [--conns N] "
-        . "[--rounds 10] [--idle-seconds 3] [--workerman DIR]\n";
+        . "[--rounds 10] [--idle-seconds 3] [--workerman DIR]\n"
+        . "       php bench/php/bench.php --url URL --scenario push [--conns 1] [--size 100] "
+        . "[--count 500000] [--json] [--workerman DIR]\n";
     if ($o === false || isset($o['h']) || isset($o['help'])) {
         fwrite(STDOUT, $usage);
         exit(isset($o['h']) || isset($o['help']) ? 0 : 2);
@@ -115,13 +128,28 @@ function options(): array
         'conns' => $int('conns', 0, 1),
         'rounds' => $int('rounds', 10, 1),
         'idleSeconds' => $int('idle-seconds', 3, 1),
+        'size' => $int('size', 100, 80),
+        'json' => isset($o['json']),
     ];
-    if (!in_array($opts['scenario'], ['basic', 'mib1', 'conns', 'idle'], true)) {
-        fwrite(STDERR, "bench.php: --scenario is basic, mib1, conns or idle\n" . $usage);
+    if (!in_array($opts['scenario'], ['basic', 'mib1', 'conns', 'idle', 'push'], true)) {
+        fwrite(STDERR, "bench.php: --scenario is basic, mib1, conns, idle or push\n" . $usage);
         exit(2);
     }
     if ($opts['conns'] === 0) {
-        $opts['conns'] = $opts['scenario'] === 'idle' ? 1000 : 500;
+        $opts['conns'] = match ($opts['scenario']) {
+            'idle' => 1000,
+            'push' => 1,
+            default => 500,
+        };
+    }
+    if ($opts['scenario'] === 'push') {
+        if (!isset($o['count'])) {
+            $opts['count'] = 500000;
+        }
+        if ($opts['count'] < $opts['conns']) {
+            fwrite(STDERR, "bench.php: --count must be at least --conns\n");
+            exit(2);
+        }
     }
     if ($opts['window'] > $opts['messages']) {
         fwrite(STDERR, "bench.php: --window must not exceed --messages\n");
@@ -210,6 +238,13 @@ function rssBytes(): float
     return (float) ($statm[1] ?? 0) * 4096.0;
 }
 
+/** The peak resident set of this process (VmHWM), in KiB. */
+function peakRssKib(): int
+{
+    $status = (string) file_get_contents('/proc/self/status');
+    return preg_match('/^VmHWM:\s+(\d+) kB/m', $status, $m) === 1 ? (int) $m[1] : 0;
+}
+
 /** A 32- or 64-byte message naming the connection and the round. */
 function tagged(int $i, int $round, int $size): string
 {
@@ -253,6 +288,7 @@ final class Bench
             'mib1' => $this->mib1(),
             'conns' => $this->many($this->o['conns'], $this->o['rounds'], WIN_SIZE, false),
             'idle' => $this->many($this->o['conns'], 1, SEQ_SIZE, true),
+            'push' => $this->push($this->o['conns'], $this->o['size'], $this->o['count'], $this->o['json']),
             default => $this->sequential(),
         };
     }
@@ -363,16 +399,7 @@ final class Bench
             if ($idle) {
                 $extra .= sprintf(' rss_kib_per_conn=%.1f idle_cpu_pct=%.2f', ($rss1 - $rss0) / 1024 / $n, $idleCpu);
             }
-            printf(
-                "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg=%.2f%s\n",
-                $this->client,
-                $this->scenario,
-                $total,
-                $seconds,
-                $total / $seconds,
-                $cpu / $total,
-                $extra,
-            );
+            $this->result($total, $seconds, $cpu, '%.2f', $extra);
             $this->finished = true;
             $this->stop();
         };
@@ -435,6 +462,88 @@ final class Bench
         };
         $this->warm = $warm;
         $warm->connect();
+    }
+
+    /**
+     * Server push: $n connections to the echo server's
+     * /push/COUNT/SIZE feed, $total messages of $size bytes in all
+     * (shared out evenly, the remainder on the first ones). onMessage
+     * counts each message and checks its length, or with $json decodes
+     * it and checks its sequence number. The connections close when the
+     * server's close frame follows the last message.
+     */
+    private function push(int $n, int $size, int $total, bool $json): void
+    {
+        $this->scenario = "push{$n}x{$size}" . ($json ? 'j' : '');
+        $this->stage = "{$this->scenario}: receiving";
+        $this->target = $total;
+        $received = 0;
+        $counts = [];
+        $want = [];
+        $cpu0 = cpuUs();
+        $t0 = hrtime(true);
+        $onMessage = function ($con, $data) use (&$received, &$counts, &$t0, &$cpu0, $size, $total, $json): void {
+            $id = spl_object_id($con);
+            $seq = $counts[$id]++;
+            if ($json) {
+                $m = json_decode($data, true);
+                if (!is_array($m) || ($m['seq'] ?? null) !== $seq) {
+                    $this->fail("{$this->scenario}: message {$seq} is " . json_encode(substr($data, 0, 120)));
+                    return;
+                }
+            } elseif (strlen($data) !== $size) {
+                $this->fail("{$this->scenario}: a message of " . strlen($data) . " bytes, not {$size}");
+                return;
+            }
+            if (++$received < $total) {
+                if (($received & 0x3fff) === 0) {
+                    $this->progress = $received;
+                }
+                return;
+            }
+            $seconds = (hrtime(true) - $t0) / 1e9;
+            $cpu = cpuUs() - $cpu0;
+            $this->result($total, $seconds, $cpu, '%.3f', sprintf(' peak_rss_kib=%d', peakRssKib()));
+            $this->finished = true;
+            $this->stop();
+        };
+        $onClose = function ($con) use (&$counts, &$want): void {
+            $id = spl_object_id($con);
+            if (!$this->finished && $counts[$id] < $want[$id]) {
+                $this->fail("{$this->scenario}: the connection closed after {$counts[$id]} of {$want[$id]} messages");
+            }
+        };
+        $base = rtrim($this->o['url'], '/');
+        $cons = [];
+        for ($i = 0; $i < $n; $i++) {
+            $count = intdiv($total, $n) + ($i < $total % $n ? 1 : 0);
+            $con = new AsyncTcpConnection("{$base}/push/{$count}/{$size}");
+            $con->onError = function ($con, $code, $msg): void {
+                $this->fail("{$this->scenario}: onError {$code}: {$msg}");
+            };
+            $con->onMessage = $onMessage;
+            $con->onClose = $onClose;
+            $counts[spl_object_id($con)] = 0;
+            $want[spl_object_id($con)] = $count;
+            $cons[] = $con;
+            $con->connect();
+        }
+        // A stall is reported after 5 s without progress.
+        $last = -1;
+        $since = hrtime(true);
+        Timer::add(1.0, function () use (&$last, &$since, &$received, &$cons): void {
+            if ($this->finished) {
+                $cons = [];
+                return;
+            }
+            $this->progress = $received;
+            if ($received !== $last) {
+                $last = $received;
+                $since = hrtime(true);
+            } elseif (hrtime(true) - $since > 5e9) {
+                $this->fail("{$this->stage}: stalled at {$received} of {$this->target} for 5 s");
+            }
+        });
     }
 
     /** Sequential 32-byte round trips after the warm-up. */
@@ -612,6 +721,25 @@ final class Bench
         $con->connect();
     }
 
+    /**
+     * Prints the RESULT line of the current scenario: $total messages in
+     * $seconds, $cpu microseconds of CPU (CPU per message in the printf
+     * format $cpuFormat), then $extra (fields with a leading space).
+     */
+    private function result(int $total, float $seconds, float $cpu, string $cpuFormat, string $extra): void
+    {
+        printf(
+            "RESULT client=%s scenario=%s messages=%d seconds=%.3f msg_per_s=%.0f cpu_us_per_msg={$cpuFormat}%s\n",
+            $this->client,
+            $this->scenario,
+            $total,
+            $seconds,
+            $total / $seconds,
+            $cpu / $total,
+            $extra,
+        );
+    }
+
     private function connection(string $scenario): AsyncTcpConnection
     {
         $con = new AsyncTcpConnection($this->o['url']);
@@ -664,6 +792,23 @@ if ($o['client'] !== null) {
     $client = $o['client'];
 }
 fwrite(STDERR, "bench.php: {$client} (version {$version}), PHP " . PHP_VERSION . ", {$o['url']}\n");
+
+// Workerman runs the script in a worker process forked from its master,
+// whose peak RSS (VmHWM) counts only the pages it touches after the fork
+// (PHP's own code and libraries mapped before it are not counted until
+// used): the push scenario, which reports the peak RSS, runs wsc in a
+// forked child too, so that both figures are taken the same way.
+if ($client === 'php-wsc' && $o['scenario'] === 'push') {
+    $child = pcntl_fork();
+    if ($child === -1) {
+        fwrite(STDERR, "bench.php: fork failed\n");
+        exit(1);
+    }
+    if ($child > 0) {
+        pcntl_waitpid($child, $status);
+        exit(pcntl_wifexited($status) ? pcntl_wexitstatus($status) : 1);
+    }
+}
 
 // Both Worker::runAll() read the command from the command line.
 $_SERVER['argv'] = $GLOBALS['argv'] = [$_SERVER['argv'][0] ?? 'bench.php', 'start'];

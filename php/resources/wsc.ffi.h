@@ -287,6 +287,16 @@ typedef enum {
    * buffer fills; `BUFFER_DRAIN` comes when it has drained.
    */
   WSC_SEND_STATUS_QUEUED_BUFFER_FULL = 2,
+  /**
+   * Accepted while the caller dispatches a batch of events (this thread
+   * took an event from `wsc_context_poll_event(s)` and more are queued):
+   * held with the other messages sent meanwhile and written with them in
+   * one write when the batch ends (the caller takes the last queued
+   * event or polls again; if it stops polling, the fallback thread
+   * writes them within about 10 ms). No `BUFFER_DRAIN` follows; a
+   * message that cannot be written any more comes back as `UNDELIVERED`.
+   */
+  WSC_SEND_STATUS_CORKED = 3,
 } wsc_send_status;
 
 /**
@@ -786,9 +796,10 @@ wsc_result wsc_context_free(wsc_context *context);
 wsc_result wsc_context_fd(const wsc_context *context, int *out_fd);
 
 /**
- * Sets the context's event queue limit, in bytes (default 16 MiB): once
- * the events waiting for the caller (payloads plus 64 bytes per event)
- * exceed it, the context stops reading its sockets, so a server that sends
+ * Sets the context's event queue limit, in bytes (default 4 MiB): once
+ * the events waiting for the caller (counted at the memory they hold:
+ * about 72 bytes per event plus its payload and 30 bytes, rounded up to
+ * 16) exceed it, the context stops reading its sockets, so a server that sends
  * faster than the caller takes events is held back by TCP flow control
  * instead of filling memory (also while no thread polls and the fallback
  * thread keeps the connections alive). Reading resumes once the caller has
@@ -984,7 +995,10 @@ wsc_result wsc_client_connect(wsc_client *client);
 
 /**
  * Sends one message. Open: written to the socket at once on the calling
- * thread (the rest queued if the socket is full). Not yet open
+ * thread (the rest queued if the socket is full), or corked when this
+ * thread is dispatching a batch of events (it took an event and more are
+ * queued: `WSC_SEND_STATUS_CORKED`, written with the batch's other sends
+ * when it ends). Not yet open
  * (initial, connecting, waiting to reconnect): queued and written right
  * after the opening handshake, in the order of the calls; if that attempt
  * fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
@@ -994,8 +1008,8 @@ wsc_result wsc_client_connect(wsc_client *client);
  *   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
  *   `INVALID_ARGUMENT`.
  * - `data`, `data_len`: the payload, copied once; NULL only with length 0.
- * - `out_status`: may be NULL; receives `WRITTEN`, `QUEUED` or
- *   `QUEUED_BUFFER_FULL` (a `wsc_send_status`).
+ * - `out_status`: may be NULL; receives `WRITTEN`, `QUEUED`,
+ *   `QUEUED_BUFFER_FULL` or `CORKED` (a `wsc_send_status`).
  *
  * Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
  * `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or

@@ -377,12 +377,15 @@ impl Client {
     /// Sends a message: written at once when open, queued before the
     /// handshake. [`SendStatus::Written`], [`SendStatus::Queued`], or
     /// [`SendStatus::QueuedBufferFull`] when the queued bytes reached the
-    /// send buffer limit with this message.
+    /// send buffer limit with this message; [`SendStatus::Corked`] when
+    /// the calling thread is dispatching a batch of events (it took an
+    /// event from [`crate::Context::poll_event`] and more are queued): the
+    /// message leaves with the batch's other sends when the batch ends.
     ///
     /// Errors: [`Error::InvalidUtf8`], [`Error::NotConnected`] (not
     /// delivered), [`Error::BufferFull`] (not accepted).
     pub fn send(&self, message_type: MessageType, data: &[u8]) -> Result<SendStatus> {
-        self.with(|c, env| c.send(env, message_type, data))
+        self.send_with(message_type, data, crate::Compress::Auto)
     }
 
     /// Sends a ping with `data` (at most 125 bytes) on an open connection.
@@ -767,7 +770,19 @@ impl Client {
         data: &[u8],
         compress: crate::Compress,
     ) -> Result<SendStatus> {
-        self.with(|c, env| c.send_with(env, message_type, data, compress))
+        let cork = self.shared.corks();
+        let shared = &self.shared;
+        self.with(|c, env| {
+            let r = c.send_with(env, message_type, data, compress, cork);
+            if let Ok(SendStatus::Corked) = r
+                && !shared
+                    .any_corked
+                    .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                shared.first_corked();
+            }
+            r
+        })
     }
 }
 

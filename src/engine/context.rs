@@ -50,6 +50,7 @@ impl Context {
         let (tx, rx) = unbounded();
         let queued = Arc::new(AtomicUsize::new(0));
         let reactor = Reactor::new(poll, waker.clone(), tx, queued.clone());
+        let any_corked = reactor.any_corked.clone();
         let shared = Arc::new(Shared {
             reactor: Mutex::new(reactor),
             rx,
@@ -65,6 +66,9 @@ impl Context {
             fallback_turning: AtomicBool::new(false),
             fallback: Mutex::new(None),
             fork_generation: fork::generation(),
+            dispatcher: AtomicUsize::new(0),
+            any_corked,
+            batch: AtomicBool::new(false),
         });
         let handle = fallback::spawn(shared.clone())?;
         *shared.fallback.lock() = Some(handle.thread().clone());
@@ -101,12 +105,35 @@ impl Context {
     /// whenever the fd is readable would spin until the turn ends.
     ///
     /// Errors: [`Error::ContextClosed`]; [`Error::Io`] when epoll fails.
+    ///
+    /// Sends made by the thread that took the event while more events are
+    /// queued are corked ([`SendStatus::Corked`](crate::SendStatus::Corked)):
+    /// they leave together when the caller takes the last queued event, polls
+    /// again, or stops polling (the fallback thread writes them).
     pub fn poll_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let ev = self.poll_one(timeout)?;
+        if ev.is_some() {
+            self.shared.handed_out(1);
+        }
+        Ok(ev)
+    }
+
+    /// [`Context::poll_event`] without the end of the batch.
+    fn poll_one(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let s = &*self.shared;
+        // A poll ends the batch its caller was dispatching (the turn below
+        // writes the corked messages, or the next events continue it).
+        s.batch.store(false, Ordering::Relaxed);
         if s.forked() {
             return Err(Error::Forked);
         }
         if let Some(ev) = s.pop() {
+            // A caller taking queued events is present too: without this,
+            // one draining a long queue (it never waits, so never enters
+            // `Presence`) looks absent to the fallback thread after
+            // `GRACE`, which then reads more into the queue beside it (and
+            // allocates those events in its own malloc arena).
+            s.last_exit_ms.store(s.now_ms(), Ordering::SeqCst);
             return Ok(Some(ev));
         }
         s.check_open()?;
@@ -162,6 +189,9 @@ impl Context {
     /// Like [`Context::poll_event`], then takes up to `max - 1` more events
     /// that are already queued, without waiting or doing more I/O: one call
     /// drains a batch. Empty when the timeout passed (or a signal came).
+    /// Sends made by this thread while it dispatches a batch of more than
+    /// one event are corked until its next poll (the context fd turns
+    /// readable meanwhile, so an outer event loop polls again at once).
     ///
     /// Errors: as [`Context::poll_event`].
     pub fn poll_events(&self, timeout: Option<Duration>, max: usize) -> Result<Vec<Event>> {
@@ -183,7 +213,7 @@ impl Context {
         if max == 0 {
             return Ok(0);
         }
-        let Some(first) = self.poll_event(timeout)? else {
+        let Some(first) = self.poll_one(timeout)? else {
             return Ok(0);
         };
         each(first);
@@ -195,6 +225,7 @@ impl Context {
             }
             n += 1;
         }
+        self.shared.handed_out(n);
         Ok(n)
     }
 
@@ -212,8 +243,10 @@ impl Context {
     }
 
     /// Sets the event queue limit, in bytes (default
-    /// [`DEFAULT_EVENT_QUEUE_LIMIT`](crate::DEFAULT_EVENT_QUEUE_LIMIT), 16 MiB): once the events waiting for
-    /// the caller (payloads plus 64 bytes each) exceed it, the context stops
+    /// [`DEFAULT_EVENT_QUEUE_LIMIT`](crate::DEFAULT_EVENT_QUEUE_LIMIT), 4 MiB): once the events waiting for
+    /// the caller exceed it (counted at the memory they hold: each event's
+    /// slot in the queue, about 72 bytes, plus its payload's allocation,
+    /// the payload and 30 bytes rounded up to 16), the context stops
     /// reading its sockets, so a server that sends faster than the caller
     /// takes events is held back by TCP flow control instead of filling
     /// memory; reading resumes when the caller has taken the queue down to

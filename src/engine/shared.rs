@@ -29,7 +29,8 @@ pub(crate) struct Shared {
     pub(super) lock_wanted: AtomicUsize,
     /// Callers inside `poll_event` now.
     pub(super) in_poll: AtomicUsize,
-    /// When a caller last left `poll_event`, in ms since `epoch`.
+    /// When a caller last left `poll_event` or took a queued event from
+    /// it, in ms since `epoch`.
     pub(super) last_exit_ms: AtomicU64,
     pub(super) epoch: Instant,
     pub(super) shutdown: AtomicBool,
@@ -41,6 +42,24 @@ pub(crate) struct Shared {
     pub(super) fallback: Mutex<Option<std::thread::Thread>>,
     /// `fork::generation()` when the context was made.
     pub(super) fork_generation: u64,
+    /// The thread that last took an event from `poll_event`
+    /// ([`thread_token`]): its sends while more events are queued are
+    /// corked (it is dispatching a batch).
+    pub(super) dispatcher: AtomicUsize,
+    /// Some client holds corked messages (the reactor's `corked` list is
+    /// not empty): a poll that takes the last queued event writes them.
+    pub(super) any_corked: Arc<AtomicBool>,
+    /// The dispatcher took a batch of events in one `poll_events` call
+    /// (more than one): it dispatches them until its next poll, and its
+    /// sends meanwhile are corked even when nothing more is queued.
+    pub(super) batch: AtomicBool,
+}
+
+/// A number that identifies the calling thread while it lives (the address
+/// of a thread-local), for [`Shared::dispatcher`].
+pub(super) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
 }
 
 impl Shared {
@@ -86,6 +105,38 @@ impl Shared {
         let ev = self.rx.try_recv().ok()?;
         self.queued.fetch_sub(ev.queued_size(), Ordering::SeqCst);
         Some(ev)
+    }
+
+    /// Whether a send by the calling thread now is corked: it is the
+    /// thread dispatching events and more of them are queued.
+    pub(super) fn corks(&self) -> bool {
+        (!self.rx.is_empty() || self.batch.load(Ordering::Relaxed))
+            && self.dispatcher.load(Ordering::Relaxed) == thread_token()
+    }
+
+    /// After a poll handed `n` events to the caller: it is the dispatcher
+    /// now. More than one (a `poll_events` batch): the batch lasts until
+    /// its next poll. One, and the queue is empty: the batch it dispatched
+    /// ends with this event, and corked messages are written (this event's
+    /// sends are not corked: they go out at once).
+    pub(super) fn handed_out(&self, n: usize) {
+        self.dispatcher.store(thread_token(), Ordering::Relaxed);
+        self.batch.store(n > 1, Ordering::Relaxed);
+        if n == 1 && self.any_corked.load(Ordering::SeqCst) && self.rx.is_empty() {
+            self.lock().uncork_all();
+        }
+    }
+
+    /// The first message of a `poll_events` batch was corked: the context
+    /// fd turns readable, so that a caller that waits on it after dispatching the
+    /// batch (an outer event loop) polls again at once, and that poll's
+    /// turn writes the corked messages.
+    pub(super) fn first_corked(&self) {
+        // While events are queued the caller polls again anyway (callers
+        // that wait on the fd drain it until a poll returns nothing).
+        if self.batch.load(Ordering::Relaxed) {
+            let _ = self.waker.wake();
+        }
     }
 
     /// True in a `fork()` child of the process that made the context.

@@ -38,6 +38,14 @@ pub enum wsc_send_status {
     /// `WSC_EVENT_TYPE_BUFFER_FULL` event still follows, once per time the
     /// buffer fills; `BUFFER_DRAIN` comes when it has drained.
     QueuedBufferFull = 2,
+    /// Accepted while the caller dispatches a batch of events (this thread
+    /// took an event from `wsc_context_poll_event(s)` and more are queued):
+    /// held with the other messages sent meanwhile and written with them in
+    /// one write when the batch ends (the caller takes the last queued
+    /// event or polls again; if it stops polling, the fallback thread
+    /// writes them within about 10 ms). No `BUFFER_DRAIN` follows; a
+    /// message that cannot be written any more comes back as `UNDELIVERED`.
+    Corked = 3,
 }
 
 /// A client's connection state; the numbers are Workerman's `STATUS_*`.
@@ -63,6 +71,7 @@ impl From<SendStatus> for wsc_send_status {
             SendStatus::Written => wsc_send_status::Written,
             SendStatus::Queued => wsc_send_status::Queued,
             SendStatus::QueuedBufferFull => wsc_send_status::QueuedBufferFull,
+            SendStatus::Corked => wsc_send_status::Corked,
         }
     }
 }
@@ -162,7 +171,10 @@ pub extern "C" fn wsc_client_connect(client: *mut wsc_client) -> wsc_result {
 }
 
 /// Sends one message. Open: written to the socket at once on the calling
-/// thread (the rest queued if the socket is full). Not yet open
+/// thread (the rest queued if the socket is full), or corked when this
+/// thread is dispatching a batch of events (it took an event and more are
+/// queued: `WSC_SEND_STATUS_CORKED`, written with the batch's other sends
+/// when it ends). Not yet open
 /// (initial, connecting, waiting to reconnect): queued and written right
 /// after the opening handshake, in the order of the calls; if that attempt
 /// fails, each queued message comes back as a `WSC_EVENT_TYPE_UNDELIVERED`
@@ -172,8 +184,8 @@ pub extern "C" fn wsc_client_connect(client: *mut wsc_client) -> wsc_result {
 ///   UTF-8 required) or `WSC_MESSAGE_TYPE_BINARY`; other values give
 ///   `INVALID_ARGUMENT`.
 /// - `data`, `data_len`: the payload, copied once; NULL only with length 0.
-/// - `out_status`: may be NULL; receives `WRITTEN`, `QUEUED` or
-///   `QUEUED_BUFFER_FULL` (a `wsc_send_status`).
+/// - `out_status`: may be NULL; receives `WRITTEN`, `QUEUED`,
+///   `QUEUED_BUFFER_FULL` or `CORKED` (a `wsc_send_status`).
 ///
 /// Results: `OK` (accepted); `NULL_ARGUMENT`; `INVALID_HANDLE`;
 /// `INVALID_UTF8` (text that is not UTF-8); `NOT_CONNECTED` (closing or

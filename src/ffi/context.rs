@@ -102,9 +102,10 @@ pub extern "C" fn wsc_context_fd(context: *const wsc_context, out_fd: *mut c_int
     })
 }
 
-/// Sets the context's event queue limit, in bytes (default 16 MiB): once
-/// the events waiting for the caller (payloads plus 64 bytes per event)
-/// exceed it, the context stops reading its sockets, so a server that sends
+/// Sets the context's event queue limit, in bytes (default 4 MiB): once
+/// the events waiting for the caller (counted at the memory they hold:
+/// about 72 bytes per event plus its payload and 30 bytes, rounded up to
+/// 16) exceed it, the context stops reading its sockets, so a server that sends
 /// faster than the caller takes events is held back by TCP flow control
 /// instead of filling memory (also while no thread polls and the fallback
 /// thread keeps the connections alive). Reading resumes once the caller has

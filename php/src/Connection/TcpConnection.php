@@ -307,7 +307,10 @@ abstract class TcpConnection implements EventTarget
         );
         if ($result === Abi::RESULT_OK) {
             $status = TcpConnection::$sendStatus->cdata;
-            if ($status === Abi::SEND_STATUS_WRITTEN) {
+            // Corked (sent while a batch of events is dispatched): written
+            // with the batch's other sends when it ends, as Workerman's
+            // send() writes at once: true, no onBufferDrain.
+            if ($status === Abi::SEND_STATUS_WRITTEN || $status === Abi::SEND_STATUS_CORKED) {
                 return true;
             }
             // Workerman calls onBufferFull from inside the send() that

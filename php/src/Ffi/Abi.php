@@ -210,6 +210,16 @@ final class Abi
      * buffer fills; `BUFFER_DRAIN` comes when it has drained.
      */
     public const SEND_STATUS_QUEUED_BUFFER_FULL = 2;
+    /**
+     * Accepted while the caller dispatches a batch of events (this thread
+     * took an event from `wsc_context_poll_event(s)` and more are queued):
+     * held with the other messages sent meanwhile and written with them in
+     * one write when the batch ends (the caller takes the last queued
+     * event or polls again; if it stops polling, the fallback thread
+     * writes them within about 10 ms). No `BUFFER_DRAIN` follows; a
+     * message that cannot be written any more comes back as `UNDELIVERED`.
+     */
+    public const SEND_STATUS_CORKED = 3;
 
     // wsc_status: A client's connection state; the numbers are Workerman's `STATUS_*`.
     /** Created, never connected. */

@@ -533,7 +533,9 @@ impl Conn {
     pub(super) fn ws_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_SIZE)
-            .write_buffer_size(0)
+            // `WebSocket::write` buffers up to this (corked messages, see
+            // `Conn::send_with`); every other write path flushes at once.
+            .write_buffer_size(super::outbox::CORK_BYTES)
             .max_message_size(Some(self.opts.max_message_size))
             .max_frame_size(Some(self.opts.max_message_size))
     }

@@ -211,7 +211,7 @@ impl Conn {
         };
         // Errors: BufferFull (skipped), NotConnected (the connection broke
         // on this write and was reported).
-        let _ = self.send_with(env, hb.message_type, &hb.data, Compress::Auto);
+        let _ = self.send_with(env, hb.message_type, &hb.data, Compress::Auto, false);
         if let State::Open(_) = self.state {
             env.timers.push(
                 Instant::now() + hb.interval,

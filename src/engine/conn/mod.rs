@@ -50,6 +50,8 @@ pub(crate) struct Env<'a> {
     pub(crate) throttled: &'a mut Vec<(u64, u64)>,
     /// The context's shared TLS configurations.
     pub(crate) tls: &'a mut super::tls::TlsCache,
+    /// Clients holding corked messages (see [`Conn::uncork`]).
+    pub(crate) corked: &'a mut Vec<u64>,
 }
 
 impl Env<'_> {
@@ -127,6 +129,9 @@ pub(crate) struct Conn {
     pub(crate) tls_resumed: bool,
     /// The shared TLS configuration of the handshake under way.
     tls_config: Option<std::sync::Arc<tls::TlsConfig>>,
+    /// Messages sent while the caller dispatches a batch wait in
+    /// tungstenite's write buffer for the batch's end ([`Conn::uncork`]).
+    corked: bool,
     /// When the current connection opened; taken when it ends, to judge
     /// whether it stayed open long enough to start the backoff over.
     opened_at: Option<Instant>,
@@ -169,6 +174,7 @@ impl Conn {
             extensions: None,
             tls_resumed: false,
             tls_config: None,
+            corked: false,
             opened_at: None,
             link: liveness::Link::default(),
         }
@@ -586,6 +592,7 @@ impl Conn {
             self.bytes_written_before += ws.get_ref().bytes_written;
         }
         self.outbox.end_episode();
+        self.corked = false;
         self.deflater = None;
         self.deregister(env);
         self.state = State::Closed;

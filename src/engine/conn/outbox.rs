@@ -10,6 +10,10 @@ use crate::options::Compress;
 use crate::protocol::frame::{Payload, wire_len, wire_message};
 use std::collections::VecDeque;
 
+/// The most bytes a connection holds corked (see [`Conn::send_with`]); also
+/// tungstenite's write buffer size (`ws_config`), past which it writes.
+pub(super) const CORK_BYTES: usize = 64 * 1024;
+
 /// What a client has accepted to send and not yet written.
 #[derive(Default)]
 pub(super) struct Outbox {
@@ -203,28 +207,25 @@ impl Conn {
     }
 
     /// Sends a message: written at once when open (as far as the socket
-    /// takes it), queued before the handshake.
-    pub(crate) fn send(
-        &mut self,
-        env: &mut Env,
-        t: MessageType,
-        data: &[u8],
-    ) -> crate::Result<SendStatus> {
-        self.send_with(env, t, data, Compress::Auto)
-    }
-
-    /// [`Conn::send`] with the message's compression chosen (`compress`).
+    /// takes it), queued before the handshake. With `cork` (the caller is
+    /// dispatching a batch of events), an open connection holds it in
+    /// tungstenite's write buffer with the others sent meanwhile, up to
+    /// [`CORK_BYTES`] (and half the send buffer limit), until
+    /// [`Conn::uncork`]; a send without `cork` writes them all.
+    /// The message's compression is chosen by `compress`.
     pub(crate) fn send_with(
         &mut self,
         env: &mut Env,
         t: MessageType,
         data: &[u8],
         compress: Compress,
+        cork: bool,
     ) -> crate::Result<SendStatus> {
         let limit = self.opts.max_send_buffer_size;
         match &mut self.state {
             State::Open(_) => {
-                if self.buffered() >= limit {
+                let buffered = self.buffered();
+                if buffered >= limit {
                     return Err(Error::BufferFull);
                 }
                 let payload = Payload::new(t, data)?;
@@ -232,11 +233,21 @@ impl Conn {
                 let (msg, payload_len) =
                     wire_message(&mut self.deflater, &payload, compress, threshold)?;
                 self.link.sent(data.len());
+                // Corked only while nothing waits for the socket (the bytes
+                // in the write buffer are all corked ones) and the batch
+                // stays small.
+                let cork = cork
+                    && (buffered == 0 || self.corked)
+                    && buffered as u64 + wire_len(payload_len) <= CORK_BYTES.min(limit / 2) as u64;
                 let end = self.outbox.submit(payload_len);
                 let State::Open(ws) = &mut self.state else {
                     unreachable!()
                 };
-                match ws.send(msg) {
+                // tungstenite writes on `write` only past its write buffer
+                // size (CORK_BYTES, see `ws_config`), which a corked batch
+                // stays below; `send` writes everything buffered.
+                let r = if cork { ws.write(msg) } else { ws.send(msg) };
+                match r {
                     Ok(()) => {}
                     Err(e) if is_would_block(&e) => {}
                     Err(e) => {
@@ -247,6 +258,16 @@ impl Conn {
                 }
                 let written = self.stream_written();
                 self.outbox.prune(written);
+                if cork {
+                    self.outbox.unwritten.push_back((end, payload));
+                    if !self.corked {
+                        self.corked = true;
+                        env.corked.push(self.id);
+                    }
+                    return Ok(SendStatus::Corked);
+                }
+                // Written with this send, if there were any.
+                self.corked = false;
                 if self.buffered() == 0 {
                     return Ok(SendStatus::Written);
                 }
@@ -288,5 +309,25 @@ impl Conn {
     /// Bytes accepted by `send` and not yet written to the socket.
     pub(crate) fn send_buffer_size(&self) -> usize {
         self.buffered()
+    }
+
+    /// Writes the corked messages (the batch the caller was dispatching
+    /// ended), in one write as far as the socket takes it; the rest is
+    /// written as the socket drains. A failure ends the connection and
+    /// reports them undelivered.
+    pub(crate) fn uncork(&mut self, env: &mut Env) {
+        if !std::mem::take(&mut self.corked) {
+            return;
+        }
+        let (State::Open(ws) | State::Closing(ws)) = &mut self.state else {
+            return;
+        };
+        if let Err(e) = ws.flush()
+            && !is_would_block(&e)
+        {
+            return self.lost(env, Error::from(e));
+        }
+        let written = self.stream_written();
+        self.outbox.prune(written);
     }
 }
