@@ -10,24 +10,7 @@
 mod common;
 
 use common::*;
-use wsc::{Client, Context, Event, EventKind, ReconnectReason};
-
-/// (delay_ms, reason, attempt) of a `Reconnect` event.
-fn reconnect_of(ev: &Event) -> (u64, ReconnectReason, u32) {
-    match &ev.kind {
-        EventKind::Reconnect {
-            delay_ms,
-            reason,
-            attempt,
-            ..
-        } => (*delay_ms, *reason, *attempt),
-        other => panic!("expected Reconnect, got {other:?}"),
-    }
-}
-
-fn is_reconnect(ev: &Event) -> bool {
-    matches!(ev.kind, EventKind::Reconnect { .. })
-}
+use wsc::{Client, Context, ReconnectReason};
 
 /// What one attempt looked like: whether it opened, how it closed
 /// (`(code, reason, clean)`), and the decision that followed.
@@ -35,7 +18,7 @@ fn is_reconnect(ev: &Event) -> bool {
 struct Attempt {
     opened: bool,
     closed: (u16, String, bool),
-    decision: (u64, ReconnectReason, u32),
+    decision: (u64, ReconnectReason, u32, String),
 }
 
 /// Connects with a backoff of `first_ms`..`longest_ms` (and a reset time

@@ -15,8 +15,7 @@ mod nginx;
 
 use common::*;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use wsc::error::HandshakeResponse;
-use wsc::{Client, Context, Error, Event, EventKind, ReconnectReason, Status};
+use wsc::{Client, Context, ReconnectReason, Status};
 
 /// The JSON body of the 401, as an exchange sends it.
 const KEY_BODY: &str = r#"{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}"#;
@@ -57,34 +56,6 @@ fn nginx_or_skip(test: &str) -> Option<(nginx::Nginx, u64)> {
         }}"#
     );
     Some((nginx::Nginx::start_plain(&locations), until_s))
-}
-
-/// The refusal's error text and response out of an `Error` event.
-fn refusal_of(ev: &Event) -> (String, HandshakeResponse) {
-    match error_of(ev) {
-        Error::Handshake(r) => {
-            let resp = r.kind.response().expect("a status refusal").clone();
-            (r.text().to_string(), resp)
-        }
-        other => panic!("expected a refused handshake, got {other:?}"),
-    }
-}
-
-fn is_reconnect(ev: &Event) -> bool {
-    matches!(ev.kind, EventKind::Reconnect { .. })
-}
-
-/// (delay_ms, reason, attempt, text) of a `Reconnect` event.
-fn reconnect_of(ev: &Event) -> (u64, ReconnectReason, u32, String) {
-    match &ev.kind {
-        EventKind::Reconnect {
-            delay_ms,
-            reason,
-            attempt,
-            text,
-        } => (*delay_ms, *reason, *attempt, text.clone()),
-        other => panic!("expected Reconnect, got {other:?}"),
-    }
 }
 
 /// A client with a short backoff (50..100 ms), so that any longer delay

@@ -12,35 +12,7 @@ use common::*;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use wsc::error::HandshakeFault;
-use wsc::{Client, Context, Error, Event, EventKind, ReconnectReason, Status};
-
-/// The refusal's response out of an `Error` event.
-fn refusal_of(ev: &Event) -> (String, wsc::error::HandshakeResponse) {
-    match error_of(ev) {
-        Error::Handshake(r) => {
-            let resp = r.kind.response().expect("a status refusal").clone();
-            (r.text().to_string(), resp)
-        }
-        other => panic!("expected a refused handshake, got {other:?}"),
-    }
-}
-
-fn is_reconnect(ev: &Event) -> bool {
-    matches!(ev.kind, EventKind::Reconnect { .. })
-}
-
-/// (delay_ms, reason, attempt, text) of a `Reconnect` event.
-fn reconnect_of(ev: &Event) -> (u64, ReconnectReason, u32, String) {
-    match &ev.kind {
-        EventKind::Reconnect {
-            delay_ms,
-            reason,
-            attempt,
-            text,
-        } => (*delay_ms, *reason, *attempt, text.clone()),
-        other => panic!("expected Reconnect, got {other:?}"),
-    }
-}
+use wsc::{Client, Context, Error, ReconnectReason, Status};
 
 fn client_for(url: &str) -> (Context, Client) {
     let ctx = Context::new().unwrap();

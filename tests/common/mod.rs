@@ -461,3 +461,32 @@ impl Drop for PyServer {
         let _ = self.child.wait();
     }
 }
+
+/// The refusal's error text and response out of an `Error` event of a
+/// refused opening handshake; panics on any other event.
+pub fn refusal_of(ev: &Event) -> (String, wsc::error::HandshakeResponse) {
+    match error_of(ev) {
+        wsc::Error::Handshake(r) => {
+            let resp = r.kind.response().expect("a status refusal").clone();
+            (r.text().to_string(), resp)
+        }
+        other => panic!("expected a refused handshake, got {other:?}"),
+    }
+}
+
+pub fn is_reconnect(ev: &Event) -> bool {
+    matches!(ev.kind, EventKind::Reconnect { .. })
+}
+
+/// (delay_ms, reason, attempt, text) of a `Reconnect` event.
+pub fn reconnect_of(ev: &Event) -> (u64, wsc::ReconnectReason, u32, String) {
+    match &ev.kind {
+        EventKind::Reconnect {
+            delay_ms,
+            reason,
+            attempt,
+            text,
+        } => (*delay_ms, *reason, *attempt, text.clone()),
+        other => panic!("expected Reconnect, got {other:?}"),
+    }
+}
