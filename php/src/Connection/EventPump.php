@@ -11,6 +11,7 @@ use Wsc\Ffi\Abi;
 use Wsc\Ffi\Context;
 use Wsc\Ffi\Library;
 use Wsc\Ffi\Result;
+use Wsc\Protocols\Ws;
 
 /**
  * The process's event pump: takes the events of the shared context from
@@ -110,6 +111,8 @@ final class EventPump
         // (no opcache in the CLI) and compared through zend_is_identical().
         $text = Abi::EVENT_TYPE_TEXT;
         $binary = Abi::EVENT_TYPE_BINARY;
+        $blob = Ws::BINARY_TYPE_BLOB;
+        $arraybuffer = Ws::BINARY_TYPE_ARRAYBUFFER;
         $count = 0;
         do {
             // Read again after every callback: a loop nested in it takes events too.
@@ -133,8 +136,19 @@ final class EventPump
                     $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $record->data_address), $len);
                 }
                 $id = $record->client_id;
-                (Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get())
-                    ?->handleMessage($data, $type === $binary);
+                $connection = Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
+                if ($connection !== null) {
+                    // Inlined (see EventTarget::reportMessageException()): no method call per message.
+                    $connection->lastMessageType = $type === $binary ? $arraybuffer : $blob;
+                    $fn = $connection->onMessage;
+                    if ($fn !== null) {
+                        try {
+                            $fn($connection, $data);
+                        } catch (\Throwable $e) {
+                            $connection->reportMessageException($e);
+                        }
+                    }
+                }
             } else {
                 $event = self::eventArray($record, self::payload($record));
                 $id = $event['client'];
