@@ -11,6 +11,7 @@ use Wsc\Ffi\Abi;
 use Wsc\Ffi\Context;
 use Wsc\Ffi\Library;
 use Wsc\Ffi\Result;
+use Wsc\Protocols\Ws;
 
 /**
  * The process's event pump: takes the events of the shared context from
@@ -106,40 +107,55 @@ final class EventPump
         if (EventPump::$end === 0 && !self::fetch($timeoutMs, $limit)) {
             return 0;
         }
+        // Locals: a class constant of another class is fetched at every use
+        // (no opcache in the CLI) and compared through zend_is_identical().
+        $text = Abi::EVENT_TYPE_TEXT;
+        $binary = Abi::EVENT_TYPE_BINARY;
+        $blob = Ws::BINARY_TYPE_BLOB;
+        $arraybuffer = Ws::BINARY_TYPE_ARRAYBUFFER;
         $count = 0;
         do {
             // Read again after every callback: a loop nested in it takes events too.
             $next = EventPump::$next;
             $record = EventPump::$records[$next];
-            $type = $record->event_type;
-            $id = $record->client_id;
-            // payload(), inlined on the hot path.
-            $len = $record->data_len;
-            if ($len === 0) {
-                $data = '';
-            } elseif (($offset = $record->data_offset) !== 0) {
-                $data = substr(EventPump::$batch, $offset, $len);
-            } else {
-                $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $record->data_address), $len);
-            }
-            $event = $type === Abi::EVENT_TYPE_BINARY || $type === Abi::EVENT_TYPE_TEXT
-                ? null
-                : self::eventArray($record, $data);
+            // Taken before its callback runs (a nested loop takes the next one).
             if (++$next < EventPump::$end) {
                 EventPump::$next = $next;
             } else {
                 EventPump::$end = 0;
             }
-            $connection = Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
-            if ($connection !== null) {
-                if ($event === null) {
-                    $connection->handleMessage($data, $type === Abi::EVENT_TYPE_BINARY);
+            $type = $record->event_type;
+            if ($type === $text || $type === $binary) {
+                // payload(), inlined on the hot path.
+                $len = $record->data_len;
+                if ($len === 0) {
+                    $data = '';
+                } elseif (($offset = $record->data_offset) !== 0) {
+                    $data = substr(EventPump::$batch, $offset, $len);
                 } else {
-                    $connection->handleEvent($event);
+                    $data = FFI::string(EventPump::$ffi->cast('uint8_t *', $record->data_address), $len);
                 }
+                $id = $record->client_id;
+                $connection = Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get();
+                if ($connection !== null) {
+                    // Inlined (see EventTarget::reportMessageException()): no method call per message.
+                    $connection->lastMessageType = $type === $binary ? $arraybuffer : $blob;
+                    $fn = $connection->onMessage;
+                    if ($fn !== null) {
+                        try {
+                            $fn($connection, $data);
+                        } catch (\Throwable $e) {
+                            $connection->reportMessageException($e);
+                        }
+                    }
+                }
+            } else {
+                $event = self::eventArray($record, self::payload($record));
+                $id = $event['client'];
+                (Connections::$alive[$id] ?? (Connections::$known[$id] ?? null)?->get())
+                    ?->handleEvent($event);
             }
-            $count++;
-        } while ($count < $limit && !$stop && EventPump::$end !== 0);
+        } while (++$count < $limit && !$stop && EventPump::$end !== 0);
         return $count;
     }
 

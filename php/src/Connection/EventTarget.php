@@ -6,7 +6,8 @@ namespace Wsc\Connection;
 
 /**
  * What the event pump and the connection map need from a connection: an
- * id, the two entry points of dispatch, and the shutdown calls. The
+ * id, the entry points of dispatch (and, for messages, the public
+ * properties `$onMessage` and `$lastMessageType`), and the shutdown calls. The
  * connections implement it (TcpConnection), so EventPump and Connections
  * depend on this interface, not on the connection classes that call them.
  *
@@ -15,12 +16,14 @@ namespace Wsc\Connection;
 interface EventTarget
 {
     /**
-     * Hands a whole message to onMessage.
-     *
-     * @param string $data   the message
-     * @param bool   $binary true for a binary message, false for text
+     * Reports an exception thrown by onMessage (EventPump calls onMessage
+     * itself, on the hot path: it sets the target's public
+     * `$lastMessageType` (Ws::BINARY_TYPE_BLOB or
+     * Ws::BINARY_TYPE_ARRAYBUFFER), then calls its public `$onMessage`,
+     * if set, with the target and the message, and hands what that throws
+     * to this method).
      */
-    public function handleMessage(string $data, bool $binary): void;
+    public function reportMessageException(\Throwable $e): void;
 
     /**
      * Runs the callbacks of one event of this connection.

@@ -195,7 +195,13 @@ abstract class TcpConnection implements EventTarget
     /** @var array{bytesRead: int, bytesWritten: int} the last counts read, kept after the client is freed */
     private array $bytesLast = ['bytesRead' => 0, 'bytesWritten' => 0];
 
-    protected ?string $lastMessageType = null;
+    /**
+     * The type of the last message given to onMessage (getLastMessageType()).
+     *
+     * @internal public only so that EventPump::dispatch() sets it without a
+     *           method call per message; read it with getLastMessageType()
+     */
+    public ?string $lastMessageType = null;
 
     /**
      * The address this connection was made with, for messages.
@@ -580,24 +586,14 @@ abstract class TcpConnection implements EventTarget
     }
 
     /**
-     * Hands a message to onMessage (the hot path of EventPump::dispatch()).
+     * Reports an exception thrown by onMessage, which EventPump::dispatch()
+     * calls itself (the hot path).
      *
      * @internal called by EventPump
-     *
-     * @param string $data   the whole message
-     * @param bool   $binary true for a binary message, false for text
      */
-    public function handleMessage(string $data, bool $binary): void
+    public function reportMessageException(\Throwable $e): void
     {
-        $this->lastMessageType = $binary ? Ws::BINARY_TYPE_ARRAYBUFFER : Ws::BINARY_TYPE_BLOB;
-        $fn = $this->onMessage;
-        if ($fn !== null) {
-            try {
-                $fn($this, $data);
-            } catch (\Throwable $e) {
-                $this->reportCallbackException($e, 'onMessage');
-            }
-        }
+        $this->reportCallbackException($e, 'onMessage');
     }
 
     /**
