@@ -58,13 +58,14 @@ impl Context {
         let queued = Arc::new(AtomicUsize::new(0));
         let reactor = Reactor::new(poll, waker.clone(), tx, queued.clone());
         let any_corked = reactor.any_corked.clone();
+        let lock_wanted = reactor.lock_wanted.clone();
         let shared = Arc::new(Shared {
             reactor: Mutex::new(reactor),
             rx,
             queued,
             waker,
             poll_fd,
-            lock_wanted: AtomicUsize::new(0),
+            lock_wanted,
             in_poll: AtomicUsize::new(0),
             last_exit_ms: AtomicU64::new(0),
             epoch: Instant::now(),
