@@ -3,7 +3,8 @@
 //! the C ABI (`src/ffi/`). Each block carries its SAFETY argument.
 //!
 //! Global side effects, process-wide: [`raise_open_files_limit`] raises the
-//! `RLIMIT_NOFILE` soft limit once; [`on_fork_child`] registers a
+//! `RLIMIT_NOFILE` soft limit once; [`presize_fd_table`] grows the
+//! process's file descriptor table once; [`on_fork_child`] registers a
 //! `pthread_atfork` child handler.
 
 #![deny(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn)]
@@ -31,6 +32,57 @@ pub(crate) fn raise_open_files_limit() {
             }
         }
     });
+}
+
+/// File descriptors the table is grown to by [`presize_fd_table`]: 1024
+/// (8 KiB of kernel memory for the table; select()'s `FD_SETSIZE`).
+pub(crate) const PRESIZED_FDS: i32 = 1024;
+
+/// Grows the process's file descriptor table to [`PRESIZED_FDS`] slots (or
+/// the open-files soft limit, when lower), once, while the process has a
+/// single thread; does nothing in a process that already has more (or
+/// when `/proc/self/stat` cannot be read).
+///
+/// Why: the kernel grows the table by doubling (at fd 64, 128, 256, 512...)
+/// and, in a process with more than one thread, each growth waits for an
+/// RCU grace period (`synchronize_rcu` in `expand_fdtable`): the
+/// `socket()` call that crosses the size blocks for several milliseconds
+/// (measured 8-15 ms at fd 256 on a busy 2-core machine, conns500). A
+/// context starts the fallback thread, so every later growth would pay
+/// that; growing the table before, while single-threaded (PHP's case),
+/// costs one `fcntl(F_DUPFD_CLOEXEC)` and one `close`. The table never
+/// shrinks.
+pub(crate) fn presize_fd_table() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if threads() != Some(1) {
+            return;
+        }
+        let want = (open_files_limit().min(PRESIZED_FDS as u64) as i32) - 1;
+        if want < 64 {
+            return;
+        }
+        // SAFETY: F_DUPFD_CLOEXEC duplicates fd 0..2 (or fails) into a new
+        // fd of ours at or above `want`, closed at once; no other fd is
+        // touched.
+        unsafe {
+            for fd in 0..3 {
+                let dup = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, want);
+                if dup >= 0 {
+                    libc::close(dup);
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// The number of threads of this process (field 20 of `/proc/self/stat`).
+fn threads() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(17)?.parse().ok()
 }
 
 /// The open-files soft limit now, for error messages.
@@ -141,4 +193,27 @@ pub(crate) fn set_session_of_same_context(
 ) -> Result<(), openssl::error::ErrorStack> {
     // SAFETY: the caller's contract above (same SslContext).
     unsafe { ssl.set_session(session) }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The test harness runs tests on threads of its own: at least the
+    /// main thread and this one.
+    #[test]
+    fn threads_reads_the_count_from_proc() {
+        let n = super::threads().expect("/proc/self/stat is readable");
+        assert!(n >= 2, "{n} threads");
+    }
+
+    /// In a process that already has threads the table is left alone, and
+    /// the call is harmless either way: fds keep being handed out from the
+    /// lowest free number.
+    #[test]
+    fn presizing_leaves_fd_numbering_alone() {
+        super::presize_fd_table();
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        use std::os::fd::AsRawFd;
+        assert!(a.as_raw_fd() < 1023 && b.as_raw_fd() < 1023);
+    }
 }

@@ -762,6 +762,11 @@ const char *wsc_last_error(void);
  * - `out_context`: receives the new context; the caller owns it and frees
  *   it with `wsc_context_free`.
  *
+ * Process-wide, once: raises the open-files soft limit to the hard limit,
+ * and, while the process has a single thread, grows its file descriptor
+ * table to 1024 slots (later growths in a multi-threaded process each wait
+ * for an RCU grace period, milliseconds in `socket()`).
+ *
  * Thread-safe. Results: `OK`; `NULL_ARGUMENT`; `IO` (no poller or thread
  * could be created, e.g. the open-files limit was reached).
  */

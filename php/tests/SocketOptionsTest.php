@@ -33,24 +33,29 @@ final class SocketOptionsTest extends WscTestCase
     }
 
     /**
-     * The keepalive timer of this process's IPv4 socket bound to
-     * 127.0.0.1:`$port`, from /proc/net/tcp: [timer kind, seconds left]
-     * (kind 2: keepalive; 0: none).
+     * The keepalive timer of the connection's IPv4 socket (found by its
+     * local and remote address), from /proc/net/tcp: [timer kind, seconds
+     * left] (kind 2: keepalive; 0: none).
      *
      * @return array{0: int, 1: float}
      */
-    private static function timerOf(string $ip, int $port): array
+    private static function timerOf(AsyncTcpConnection $con): array
     {
-        $local = strtoupper(bin2hex(strrev((string) inet_pton($ip)))) . ':' . sprintf('%04X', $port);
+        $hex = static fn (string $ip, int $port): string
+            => strtoupper(bin2hex(strrev((string) inet_pton($ip)))) . ':' . sprintf('%04X', $port);
+        $local = $hex($con->getLocalIp(), $con->getLocalPort());
+        // Both ends: on a shared machine another process's socket may have
+        // the same local address (one ephemeral port serves several peers).
+        $remote = $hex($con->getRemoteIp(), $con->getRemotePort());
         foreach (file('/proc/net/tcp') ?: [] as $line) {
             $f = preg_split('/\s+/', trim($line));
-            if (($f[1] ?? '') === $local && ($f[3] ?? '') === '01') {
+            if (($f[1] ?? '') === $local && ($f[2] ?? '') === $remote && ($f[3] ?? '') === '01') {
                 [$kind, $when] = explode(':', $f[5]);
                 // tm->when is in clock ticks (USER_HZ, 100 per second).
                 return [hexdec($kind), hexdec($when) / 100];
             }
         }
-        self::fail("no established socket {$ip}:{$port} in /proc/net/tcp");
+        self::fail("no established socket {$local} -> {$remote} in /proc/net/tcp");
     }
 
     public function testBindtoWithPort0IsTheAddressTheServerSees(): void
@@ -128,7 +133,7 @@ final class SocketOptionsTest extends WscTestCase
         $con = $rec->attach(new AsyncTcpConnection(self::url('/peer-address')));
         self::assertSame(55, $con->tcpKeepAlive);
         self::firstMessage($con, $rec);
-        [$kind, $left] = self::timerOf($con->getLocalIp(), $con->getLocalPort());
+        [$kind, $left] = self::timerOf($con);
         self::assertSame(2, $kind, 'no keepalive timer on the socket');
         self::assertGreaterThan(40, $left);
         self::assertLessThanOrEqual(55, $left);
@@ -140,7 +145,7 @@ final class SocketOptionsTest extends WscTestCase
         $con = $rec->attach(new AsyncTcpConnection(self::url('/peer-address')));
         $con->tcpKeepAlive = ['idle' => 20, 'interval' => 5, 'count' => 3];
         self::firstMessage($con, $rec);
-        [$kind, $left] = self::timerOf($con->getLocalIp(), $con->getLocalPort());
+        [$kind, $left] = self::timerOf($con);
         self::assertSame(2, $kind);
         self::assertGreaterThan(10, $left);
         self::assertLessThanOrEqual(20, $left);
@@ -149,7 +154,7 @@ final class SocketOptionsTest extends WscTestCase
         $off = $rec2->attach(new AsyncTcpConnection(self::url('/peer-address')));
         $off->tcpKeepAlive = 0;
         self::firstMessage($off, $rec2);
-        self::assertSame(0, self::timerOf($off->getLocalIp(), $off->getLocalPort())[0], 'a timer while off');
+        self::assertSame(0, self::timerOf($off)[0], 'a timer while off');
 
         $bad = new AsyncTcpConnection(self::url('/'));
         $bad->tcpKeepAlive = 40000;

@@ -36,12 +36,19 @@ pub struct Context {
 }
 
 impl Context {
-    /// Creates a context and starts its fallback thread.
+    /// Creates a context and starts its fallback thread. Process-wide,
+    /// once: raises the open-files soft limit to the hard limit, and, while
+    /// the process has a single thread, grows its file descriptor table to
+    /// 1024 slots (later growths in a multi-threaded process each wait for
+    /// an RCU grace period, milliseconds in `socket()`).
     ///
     /// Errors: [`Error::Io`] when the poller, its waker or the thread cannot
     /// be created (e.g. the open-files limit).
     pub fn new() -> Result<Context> {
         crate::sys::raise_open_files_limit();
+        // Before the fallback thread starts: later growths of the fd table
+        // would each wait for an RCU grace period (see the function).
+        crate::sys::presize_fd_table();
         let poll = Poll::new().map_err(|e| Error::Io(format!("epoll_create: {e}")))?;
         let waker = Arc::new(
             Waker::new(poll.registry(), WAKE).map_err(|e| Error::Io(format!("eventfd: {e}")))?,
@@ -51,13 +58,14 @@ impl Context {
         let queued = Arc::new(AtomicUsize::new(0));
         let reactor = Reactor::new(poll, waker.clone(), tx, queued.clone());
         let any_corked = reactor.any_corked.clone();
+        let lock_wanted = reactor.lock_wanted.clone();
         let shared = Arc::new(Shared {
             reactor: Mutex::new(reactor),
             rx,
             queued,
             waker,
             poll_fd,
-            lock_wanted: AtomicUsize::new(0),
+            lock_wanted,
             in_poll: AtomicUsize::new(0),
             last_exit_ms: AtomicU64::new(0),
             epoch: Instant::now(),

@@ -73,6 +73,13 @@ pub(crate) struct Reactor {
     /// `corked` is not empty (read without the lock; shared with
     /// `Shared::any_corked`).
     pub(super) any_corked: Arc<AtomicBool>,
+    /// Threads waiting for this lock in `Shared::lock` (a caller's send,
+    /// setting or connect): while one waits, a turn does no more
+    /// handshake work than the first item (the rest is postponed to the
+    /// next turn, as past [`HANDSHAKE_BUDGET`]), so that the lock is handed
+    /// over within one connection's step, not the whole budget. Shared with
+    /// `Shared::lock_wanted`.
+    pub(super) lock_wanted: Arc<AtomicUsize>,
 }
 
 impl Reactor {
@@ -104,7 +111,17 @@ impl Reactor {
             tls: tls::TlsCache::default(),
             corked: Vec::new(),
             any_corked: Arc::new(AtomicBool::new(false)),
+            lock_wanted: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Whether this turn may do more handshake work (TCP, proxy, TLS and
+    /// opening handshakes, resolver answers): within [`HANDSHAKE_BUDGET`],
+    /// and, while another thread waits for the lock, only the first item of
+    /// the turn (so that handshakes still progress every turn).
+    fn handshake_allowed(&self) -> bool {
+        self.spent < HANDSHAKE_BUDGET
+            && (self.spent.is_zero() || self.lock_wanted.load(Ordering::Relaxed) == 0)
     }
 
     pub(super) fn with_conn<R>(
@@ -170,7 +187,7 @@ impl Reactor {
         while let Some(a) = self.resolver.try_answer() {
             self.answers.push_back(a);
         }
-        while self.spent < HANDSHAKE_BUDGET
+        while self.handshake_allowed()
             && let Some(a) = self.answers.pop_front()
         {
             let t = Instant::now();
@@ -238,7 +255,10 @@ impl Reactor {
         // Open connections are always served; connections in TCP, proxy,
         // TLS or opening handshake get at most HANDSHAKE_BUDGET of this
         // turn (TLS handshakes cost CPU: hundreds ready at once would
-        // otherwise hold every open connection back for as long).
+        // otherwise hold every open connection back for as long), and only
+        // one step while another thread waits for the lock (a caller
+        // connecting 500 clients would otherwise wait out the fallback
+        // thread's handshake work at every call).
         for (token, read_closed) in ready.drain(..) {
             if token == WAKE {
                 continue;
@@ -250,7 +270,7 @@ impl Reactor {
                 .is_some_and(|c| c.status() == Status::Connecting);
             if !connecting {
                 self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
-            } else if self.spent < HANDSHAKE_BUDGET {
+            } else if self.handshake_allowed() {
                 let t = Instant::now();
                 self.with_conn(id, |c, env| c.drive_ready(env, read_closed));
                 self.spent += t.elapsed();

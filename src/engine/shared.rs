@@ -25,8 +25,10 @@ pub(crate) struct Shared {
     pub(super) queued: Arc<AtomicUsize>,
     pub(super) waker: Arc<Waker>,
     pub(super) poll_fd: RawFd,
-    /// Threads waiting for the lock while a poller may sit in epoll_wait.
-    pub(super) lock_wanted: AtomicUsize,
+    /// Threads waiting for the lock while a poller may sit in epoll_wait
+    /// (shared with the reactor, whose turn then cuts its handshake work
+    /// short: [`Reactor::lock_wanted`]).
+    pub(super) lock_wanted: Arc<AtomicUsize>,
     /// Callers inside `poll_event` now.
     pub(super) in_poll: AtomicUsize,
     /// When a caller last left `poll_event` or took a queued event from

@@ -154,7 +154,9 @@ fn open_socket(addr: SocketAddr, opts: &ClientOptions) -> Result<TcpStream, Erro
 /// Where a racing socket stands.
 enum Outcome {
     Pending,
-    Connected,
+    /// Connected to this peer address (kept: one `getpeername` per
+    /// connection, not two).
+    Connected(SocketAddr),
     Failed(io::Error),
 }
 
@@ -162,7 +164,7 @@ fn outcome(sock: &TcpStream) -> Outcome {
     match sock.take_error() {
         Ok(Some(e)) | Err(e) => Outcome::Failed(e),
         Ok(None) => match sock.peer_addr() {
-            Ok(_) => Outcome::Connected,
+            Ok(peer) => Outcome::Connected(peer),
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Outcome::Pending,
             Err(e) => Outcome::Failed(e),
         },
@@ -363,8 +365,8 @@ impl Conn {
         while i < race.pending.len() {
             match outcome(&race.pending[i].0) {
                 Outcome::Pending => i += 1,
-                Outcome::Connected => {
-                    winner = Some(race.pending.swap_remove(i));
+                Outcome::Connected(peer) => {
+                    winner = Some((race.pending.swap_remove(i).0, peer));
                     break;
                 }
                 Outcome::Failed(e) => {
@@ -375,7 +377,7 @@ impl Conn {
                 }
             }
         }
-        let Some((sock, _)) = winner else {
+        let Some((sock, peer)) = winner else {
             if failed && race.pending.is_empty() {
                 // RFC 8305 §5: no need to wait for the delay.
                 self.next_attempt(env, race);
@@ -390,7 +392,7 @@ impl Conn {
         }
         self.link.phase_done(Phase::Tcp);
         self.fd = Some(sock.as_raw_fd());
-        self.peer_addr = sock.peer_addr().ok();
+        self.peer_addr = Some(peer);
         self.local_addr = sock.local_addr().ok();
         if let Some(proxy) = self.opts.proxy.clone() {
             let url_port = self.target.port(self.tls());
