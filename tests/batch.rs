@@ -89,14 +89,18 @@ fn a_packed_batch_holds_every_field_and_each_thread_keeps_its_own() {
     let deadline = Instant::now() + WAIT;
     while !seen.iter().any(|(t, _)| *t == 4) && Instant::now() < deadline {
         let (mut p, mut len, mut count) = (std::ptr::null(), 0usize, 0usize);
+        let mut ix: *const u64 = std::ptr::null();
         assert_eq!(
-            wsc_context_poll_batch(ctx, 200, 64, &mut p, &mut len, &mut count),
+            wsc_context_poll_batch_index(ctx, 200, 64, &mut p, &mut len, &mut count, &mut ix),
             wsc_result::Ok
         );
         if count == 0 {
-            assert!(p.is_null() && len == 0);
+            assert!(p.is_null() && len == 0 && ix.is_null());
             continue;
         }
+        assert!(!ix.is_null());
+        // SAFETY: two index words per event, valid as long as the buffer.
+        let index = unsafe { std::slice::from_raw_parts(ix, 2 * count) };
         // SAFETY: the library gives `len` readable bytes at `p` until the next batch poll.
         let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
         assert_eq!(p as usize % 8, 0, "8-byte aligned");
@@ -136,6 +140,15 @@ fn a_packed_batch_holds_every_field_and_each_thread_keeps_its_own() {
                 // SAFETY: valid as long as the buffer (documented).
                 unsafe { std::slice::from_raw_parts(address as *const u8, data_len) }.to_vec()
             };
+            // The compact index: client_id, then type | len << 8 | offset << 32
+            // for inline (or empty) payloads, len 0xFFFFFF otherwise.
+            assert_eq!(index[2 * i], le(b, at + 8, 8));
+            let packed = if address == 0 {
+                (data_len as u64) << 8 | (offset as u64) << 32
+            } else {
+                0xff_ffff << 8
+            };
+            assert_eq!(index[2 * i + 1], u64::from(event_type) | packed);
             seen.push((event_type, data));
             n += 1;
         }

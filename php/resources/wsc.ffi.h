@@ -937,6 +937,36 @@ wsc_result wsc_context_poll_batch(wsc_context *context,
                                   size_t *out_count);
 
 /**
+ * `wsc_context_poll_batch`, which also writes a compact index of the
+ * batch for callers that pay per field read (PHP's FFI: two reads per
+ * message instead of five), and hands it over in `out_index`.
+ *
+ * Everything else (arguments, buffer, results, thread-safety) is as
+ * `wsc_context_poll_batch`; `out_index` may be NULL (then this is
+ * `wsc_context_poll_batch`, no index is written).
+ *
+ * - `out_index`: receives the index (NULL when no event came), owned by
+ *   the context like the buffer and valid exactly as long (until this
+ *   thread's next batch poll on this context, or `wsc_context_free`);
+ *   read-only, never free it. It is `2 * count` native-endian `uint64_t`
+ *   words, 8-byte aligned: for event `i` (record `i` of the buffer), word
+ *   `2 * i` is its `client_id` and word `2 * i + 1` packs `event_type`
+ *   (bits 0-7), `data_len` (bits 8-31, bytes) and `data_offset` (bits
+ *   32-62, bytes from the start of the buffer; bit 63 is zero). A
+ *   payload that is kept out of line, or whose length is 0xFFFFFF or
+ *   more, or whose offset is 2^31 or more, has `data_len` 0xFFFFFF and
+ *   `data_offset` 0 there: read it from the record. An empty payload has
+ *   both 0.
+ */
+wsc_result wsc_context_poll_batch_index(wsc_context *context,
+                                        int32_t timeout_ms,
+                                        size_t max_events,
+                                        const wsc_batch_record **out_batch,
+                                        size_t *out_len,
+                                        size_t *out_count,
+                                        const uint64_t **out_index);
+
+/**
  * Frees `count` events of an array filled by `wsc_context_poll_events`.
  * NULL entries are skipped; each entry is checked as by `wsc_event_free`.
  *

@@ -94,6 +94,9 @@ pub(crate) struct Batch {
     len: usize,
     far: Vec<Bytes>,
     count: usize,
+    /// The compact index of `wsc_context_poll_batch_index` (two words per
+    /// event, see [`index_word`]); empty unless asked for.
+    index: Vec<u64>,
     /// The events of the poll, converted, before they are written.
     scratch: Vec<Parts>,
 }
@@ -115,6 +118,7 @@ impl Batch {
         self.len = 0;
         self.count = 0;
         self.far.clear();
+        self.index.clear();
         if self.buf.capacity() * 8 > KEEP_CAPACITY {
             self.buf = Vec::new();
         }
@@ -127,8 +131,9 @@ impl Batch {
     }
 
     /// Writes the events taken by [`Batch::push`]: the records, then the
-    /// inline payloads in the same order.
-    pub(crate) fn pack(&mut self) {
+    /// inline payloads in the same order; with `indexed`, the compact index
+    /// too (two words per event: `client_id`, then [`index_word`]).
+    pub(crate) fn pack(&mut self, indexed: bool) {
         let count = self.scratch.len();
         let inline: usize = self
             .scratch
@@ -187,6 +192,11 @@ impl Batch {
                     }
                 }
             }
+            if indexed {
+                self.index.push(raw.client_id);
+                self.index
+                    .push(index_word(raw.event_type as u32, data.len(), offset));
+            }
             let at = i * RECORD_SIZE;
             write_record(
                 &mut bytes[at..at + RECORD_SIZE],
@@ -211,6 +221,36 @@ impl Batch {
             (self.buf.as_ptr().cast::<u8>(), self.len, self.count)
         }
     }
+
+    /// The compact index written by `pack(true)`: NULL when the batch is
+    /// empty or was packed without it.
+    pub(crate) fn index(&self) -> *const u64 {
+        if self.count == 0 || self.index.is_empty() {
+            std::ptr::null()
+        } else {
+            self.index.as_ptr()
+        }
+    }
+}
+
+/// `data_len` of an index word whose payload must be read from the record.
+pub(crate) const INDEX_SEE_RECORD: u64 = 0xff_ffff;
+
+/// The second word of an event in the compact index: `event_type` in bits
+/// 0-7, `data_len` in bits 8-31 and `data_offset` in bits 32-62 (bit 63
+/// zero: the word is a non-negative signed 64-bit integer too, as PHP
+/// reads it) when the payload is empty or inline, its length below
+/// [`INDEX_SEE_RECORD`] and its offset below 2^31; otherwise `data_len`
+/// is [`INDEX_SEE_RECORD`] and `data_offset` 0: read the record.
+fn index_word(event_type: u32, data_len: usize, offset: u64) -> u64 {
+    let fits =
+        (data_len == 0 || offset != 0) && (data_len as u64) < INDEX_SEE_RECORD && offset < 1 << 31;
+    let (len, offset) = if fits {
+        (data_len as u64, offset)
+    } else {
+        (INDEX_SEE_RECORD, 0)
+    };
+    u64::from(event_type & 0xff) | len << 8 | offset << 32
 }
 
 /// Writes one record, little-endian, into `out` (`RECORD_SIZE` bytes; the
@@ -322,7 +362,7 @@ mod tests {
         for ev in events {
             batch.push(ev);
         }
-        batch.pack();
+        batch.pack(false);
         let (ptr, len, _) = batch.view();
         // SAFETY: `view` gives the batch's bytes, valid until the next release.
         unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
@@ -339,5 +379,43 @@ mod tests {
         packed(&mut reused, big);
         assert_eq!(packed(&mut reused, small()), fresh);
         assert_eq!(fresh.len(), 3 * RECORD_SIZE + 8);
+    }
+
+    #[test]
+    fn the_index_packs_inline_payloads_and_points_to_the_record_otherwise() {
+        let mut batch = Batch::default();
+        assert!(batch.index().is_null());
+        for ev in [
+            message(7, 3, b'a'),
+            message(8, 0, 0),
+            message(9, 5000, b'b'),
+        ] {
+            batch.push(ev);
+        }
+        batch.pack(true);
+        // SAFETY: two words per event, valid until the next release.
+        let index = unsafe { std::slice::from_raw_parts(batch.index(), 6) }.to_vec();
+        let binary = super::super::event::wsc_event_type::Binary as u64;
+        let at = (3 * RECORD_SIZE) as u64;
+        assert_eq!(
+            index,
+            [
+                7,
+                binary | 3 << 8 | at << 32,
+                8,
+                binary,
+                9,
+                binary | INDEX_SEE_RECORD << 8
+            ]
+        );
+        batch.release();
+        batch.push(message(1, 1, 0));
+        batch.pack(false);
+        assert!(batch.index().is_null(), "no index unless asked for");
+        assert_eq!(index_word(3, 10, 1 << 31), 3 | INDEX_SEE_RECORD << 8);
+        assert_eq!(
+            index_word(3, INDEX_SEE_RECORD as usize, 200),
+            3 | INDEX_SEE_RECORD << 8
+        );
     }
 }

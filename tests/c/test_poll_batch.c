@@ -104,9 +104,13 @@ int main(void)
     }
     CHECK_RC(wsc_client_send(c, WSC_MESSAGE_TYPE_BINARY, big, BIG, NULL), WSC_RESULT_OK);
     for (k = 0; k < 200 && !big_seen; k++) {
-        REQUIRE_RC(wsc_context_poll_batch(ctx, 200, 8, &batch, &len, &count), WSC_RESULT_OK);
+        /* With the compact index: two words per event, as the records say. */
+        const uint64_t *index = NULL;
+        REQUIRE_RC(wsc_context_poll_batch_index(ctx, 200, 8, &batch, &len, &count, &index),
+                   WSC_RESULT_OK);
         CHECK(count <= 8);
         CHECK((batch == NULL) == (count == 0));
+        CHECK((index == NULL) == (count == 0));
         if (count > 0) {
             calls++;
         }
@@ -121,6 +125,10 @@ int main(void)
             CHECK(r.error == WSC_RESULT_OK);
             /* The same through the struct (a little-endian host). */
             CHECK(batch[i].event_type == r.event_type && batch[i].data_len == r.data_len);
+            CHECK(index[2 * i] == r.client_id);
+            uint64_t packed = r.data_address == 0 ? r.data_len << 8 | r.data_offset << 32
+                                                  : (uint64_t)0xFFFFFF << 8;
+            CHECK_MSG(index[2 * i + 1] == (r.event_type | packed), "index word of record %zu", i);
             if (r.event_type == WSC_EVENT_TYPE_OPEN) {
                 opened = 1;
                 CHECK(r.data_len > 12 && memcmp(r.data, "HTTP/1.1 101", 12) == 0);
