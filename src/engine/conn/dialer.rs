@@ -553,6 +553,7 @@ impl Conn {
             Err(e) => return self.fail(env, e),
         };
         stream.record = Some(Vec::with_capacity(512));
+        self.handshake_buffers = Some(crate::engine::trim::HandshakeBuffers::start());
         let r = tungstenite::client::client_with_config(req, stream, Some(self.ws_config()));
         self.handshake_result(env, r);
     }
@@ -625,6 +626,8 @@ impl Conn {
                     Some(self.ws_config()),
                 );
                 self.state = State::Open(Box::new(ws));
+                // The handshake's buffers are freed (see `engine::trim`).
+                self.handshake_buffers = None;
                 self.arm_liveness(env);
                 self.flush_pending(env);
             }

@@ -138,6 +138,10 @@ pub(crate) struct Conn {
     opened_at: Option<Instant>,
     /// Link metrics and liveness clocks (`liveness.rs`).
     link: liveness::Link,
+    /// The opening handshake under way holds tungstenite's read buffers
+    /// (counted for the heap trim, see `engine::trim`); after `state`, so
+    /// that a dropped connection frees them first.
+    handshake_buffers: Option<super::trim::HandshakeBuffers>,
 }
 
 /// What the reconnect policy makes of how an attempt or connection ended:
@@ -178,6 +182,7 @@ impl Conn {
             corked: false,
             opened_at: None,
             link: liveness::Link::default(),
+            handshake_buffers: None,
         }
     }
 
@@ -597,6 +602,8 @@ impl Conn {
         self.deflater = None;
         self.deregister(env);
         self.state = State::Closed;
+        // After the state: the handshake's buffers are freed by now.
+        self.handshake_buffers = None;
         self.generation += 1;
         self.peer_close = None;
         self.deferred = None;
