@@ -587,7 +587,9 @@ impl Client {
     ///
     /// Errors: [`Error::InvalidArgument`] naming what is wrong in the URL.
     pub fn set_proxy(&self, url: Option<&str>, authorization: Option<&str>) -> Result<()> {
-        let proxy = url.map(|u| Proxy::parse(u, authorization)).transpose()?;
+        let proxy = url
+            .map(|u| Proxy::parse(u, authorization).map(Box::new))
+            .transpose()?;
         self.with(|c, _| {
             c.opts.proxy = proxy;
             Ok(())
@@ -709,10 +711,12 @@ impl Client {
         if message_type == MessageType::Text && std::str::from_utf8(data).is_err() {
             return Err(Error::InvalidUtf8);
         }
-        let hb = (interval_ms > 0).then(|| crate::options::Heartbeat {
-            interval: Duration::from_millis(interval_ms.into()),
-            message_type,
-            data: tungstenite::Bytes::copy_from_slice(data),
+        let hb = (interval_ms > 0).then(|| {
+            Box::new(crate::options::Heartbeat {
+                interval: Duration::from_millis(interval_ms.into()),
+                message_type,
+                data: tungstenite::Bytes::copy_from_slice(data),
+            })
         });
         self.with(|c, _| {
             c.opts.heartbeat = hb;

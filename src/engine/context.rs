@@ -95,7 +95,10 @@ impl Context {
         self.shared.check_open()?;
         let target = Target::parse(url)?;
         let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
-        self.shared.lock().clients.insert(id, Conn::new(id, target));
+        self.shared
+            .lock()
+            .clients
+            .insert(id, Box::new(Conn::new(id, target)));
         Ok(Client {
             shared: self.shared.clone(),
             id,

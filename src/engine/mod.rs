@@ -23,6 +23,7 @@ mod shared;
 mod stream;
 mod timers;
 mod tls;
+mod trim;
 mod tunnel;
 
 pub use crate::event::{SendStatus, Status};

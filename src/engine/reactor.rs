@@ -51,7 +51,11 @@ pub(crate) struct Reactor {
     pub(super) spent: Duration,
     /// Makes the context fd readable while postponed work remains.
     pub(super) waker: Arc<Waker>,
-    pub(super) clients: IdMap<Conn>,
+    /// The clients, each boxed: a map's table holds about twice as many
+    /// slots as entries (hashbrown keeps it at most 7/8 full and doubles
+    /// it), so inline connections would cost twice their size each; boxed,
+    /// a slot is 16 bytes.
+    pub(super) clients: IdMap<Box<Conn>>,
     pub(super) timers: Timers,
     /// Clients (id, generation) with a read error to act on at the start of
     /// the next turn, after the caller has had the messages before it.

@@ -72,7 +72,9 @@ pub(crate) struct ClientOptions {
     /// behaviour: the caller reconnects in onClose). Default: `None`.
     pub(crate) reconnect_backoff: Option<(Duration, Duration)>,
     /// Connect through this proxy (HTTP CONNECT or SOCKS5). Default: none.
-    pub(crate) proxy: Option<Proxy>,
+    /// Boxed, as the other rarely set options: every client carries its
+    /// options, and an idle connection's size counts (issue 16).
+    pub(crate) proxy: Option<Box<Proxy>>,
     /// Largest incoming message in bytes (the payload, fragments joined);
     /// larger ones close the connection with 1009. Default 10 MiB
     /// (Workerman's `maxPackageSize`).
@@ -124,8 +126,8 @@ pub(crate) struct ClientOptions {
     /// `interval` while the connection is open (the first one `interval`
     /// after the opening handshake), e.g. the text `ping` or
     /// `{"op":"ping"}` that some servers require besides ping frames.
-    /// `None` = off. Default: off.
-    pub(crate) heartbeat: Option<Heartbeat>,
+    /// `None` = off. Default: off. Boxed (see `proxy`).
+    pub(crate) heartbeat: Option<Box<Heartbeat>>,
     /// Receive-idle timeout: when no data message (text or binary) has
     /// arrived for this long while open, the connection is failed as a
     /// dead peer (an `Error::Timeout` of kind `Idle`, then `Closed` 1006),

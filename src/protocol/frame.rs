@@ -179,7 +179,7 @@ impl Payload {
 ///
 /// Errors: [`Error::Io`] when compression fails.
 pub(crate) fn wire_message(
-    deflater: &mut Option<Deflater>,
+    deflater: &mut Option<Box<Deflater>>,
     payload: &Payload,
     compress: Compress,
     threshold: usize,

@@ -400,7 +400,7 @@ impl Conn {
                 Some(e) => (e.host.clone(), e.port.unwrap_or(url_port)),
                 None => (self.target.host.clone(), url_port),
             };
-            let shake = Tunnel::start(sock, proxy, &host, port);
+            let shake = Tunnel::start(sock, *proxy, &host, port);
             return self.proxy_progress(env, Box::new(shake).drive());
         }
         self.tunnel_ready(env, sock)
@@ -555,6 +555,7 @@ impl Conn {
             Err(e) => return self.fail(env, e),
         };
         stream.record = Some(Vec::with_capacity(512));
+        self.handshake_buffers = Some(crate::engine::trim::HandshakeBuffers::start());
         let r = tungstenite::client::client_with_config(req, stream, Some(self.ws_config()));
         self.handshake_result(env, r);
     }
@@ -595,7 +596,7 @@ impl Conn {
                     .as_ref()
                     .map(|n| Inflater::new(n, self.opts.max_message_size));
                 ws.get_mut().opened(inflater);
-                self.deflater = negotiated.as_ref().map(Deflater::new);
+                self.deflater = negotiated.as_ref().map(|n| Box::new(Deflater::new(n)));
                 self.extensions = negotiated.map(|n| n.answer);
                 self.outbox.opened(ws.get_ref().bytes_written);
                 self.opened_at = Some(Instant::now());
@@ -614,7 +615,21 @@ impl Conn {
                         TimerKind::Ping,
                     );
                 }
+                // tungstenite's handshake hands its 4 KiB read buffer on
+                // as the connection's input buffer, capacity kept, though
+                // nothing is left in it (the stream gives the handshake
+                // only the response head and keeps what follows, see
+                // `Stream::gather_head`): a fresh codec's buffer has
+                // READ_BUFFER_SIZE. Half an idle connection's heap
+                // (issue 16).
+                let ws = WebSocket::from_raw_socket(
+                    ws.into_inner(),
+                    tungstenite::protocol::Role::Client,
+                    Some(self.ws_config()),
+                );
                 self.state = State::Open(Box::new(ws));
+                // The handshake's buffers are freed (see `engine::trim`).
+                self.handshake_buffers = None;
                 self.arm_liveness(env);
                 self.flush_pending(env);
             }

@@ -24,30 +24,75 @@ pub(super) enum Phase {
     Tls,
 }
 
-/// A connection's metrics and liveness clocks.
+/// A connection's metrics and liveness clocks. What only some
+/// connections need (RTT, once a ping was sent) or only for a while (the
+/// clocks of an attempt under way) is boxed apart: every client carries a
+/// `Link`, and an idle connection's size counts (issue 16).
 #[derive(Default)]
 pub(crate) struct Link {
     messages_sent: u64,
     payload_sent: u64,
     messages_received: u64,
     payload_received: u64,
-    /// When the ping being timed was written (the oldest without a pong).
-    rtt_probe: Option<Instant>,
-    rtt_last: Option<Duration>,
-    srtt: Option<Duration>,
-    rttvar: Duration,
-    rtt_samples: u64,
-    /// The attempt under way: its start, the end of its last phase, its
-    /// phases so far.
-    attempt_start: Option<Instant>,
-    mark: Option<Instant>,
-    phases: ConnectTimings,
+    /// The RTT measurements, from the first ping on.
+    rtt: Option<Box<Rtt>>,
+    /// The clocks of the attempt under way (until it opens).
+    attempt: Option<Box<Attempt>>,
     /// The phases of the last attempt that opened.
     last: ConnectTimings,
     connects: u64,
     opens: u64,
     /// When the last data message arrived (kept with the idle timeout on).
     pub(super) last_data: Option<Instant>,
+}
+
+/// RTT measurements from ping/pong ([`Link::rtt`]).
+#[derive(Default)]
+struct Rtt {
+    /// When the ping being timed was written (the oldest without a pong).
+    probe: Option<Instant>,
+    last: Option<Duration>,
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    samples: u64,
+}
+
+impl Rtt {
+    /// One RTT sample `r`: RFC 6298 §2.2 for the first, §2.3 after.
+    fn sample(&mut self, r: Duration) {
+        self.last = Some(r);
+        self.samples += 1;
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            Some(s) => {
+                let delta = s.abs_diff(r);
+                self.rttvar = (self.rttvar * 3 + delta) / 4;
+                self.srtt = Some((s * 7 + r) / 8);
+            }
+        }
+    }
+}
+
+/// The attempt under way ([`Link::attempt`]): its start, the end of its
+/// last phase, its phases so far.
+struct Attempt {
+    start: Instant,
+    mark: Instant,
+    phases: ConnectTimings,
+}
+
+impl Attempt {
+    /// The time since the end of the last phase (or the start); a new
+    /// phase starts now.
+    fn lap(&mut self) -> Option<Duration> {
+        let now = Instant::now();
+        let took = now.saturating_duration_since(self.mark);
+        self.mark = now;
+        Some(took)
+    }
 }
 
 impl Link {
@@ -69,39 +114,39 @@ impl Link {
     pub(super) fn attempt_started(&mut self) {
         let now = Instant::now();
         self.connects += 1;
-        self.attempt_start = Some(now);
-        self.mark = Some(now);
-        self.phases = ConnectTimings::default();
-        self.rtt_probe = None;
+        self.attempt = Some(Box::new(Attempt {
+            start: now,
+            mark: now,
+            phases: ConnectTimings::default(),
+        }));
+        if let Some(rtt) = &mut self.rtt {
+            rtt.probe = None;
+        }
     }
 
     /// The phase `p` of the attempt under way ended now.
     pub(super) fn phase_done(&mut self, p: Phase) {
-        let took = self.lap();
+        let Some(a) = &mut self.attempt else {
+            return;
+        };
+        let took = a.lap();
         let slot = match p {
-            Phase::Dns => &mut self.phases.dns,
-            Phase::Tcp => &mut self.phases.tcp,
-            Phase::Proxy => &mut self.phases.proxy,
-            Phase::Tls => &mut self.phases.tls,
+            Phase::Dns => &mut a.phases.dns,
+            Phase::Tcp => &mut a.phases.tcp,
+            Phase::Proxy => &mut a.phases.proxy,
+            Phase::Tls => &mut a.phases.tls,
         };
         *slot = took;
-    }
-
-    fn lap(&mut self) -> Option<Duration> {
-        let now = Instant::now();
-        let took = self.mark.map(|m| now.saturating_duration_since(m));
-        self.mark = Some(now);
-        took
     }
 
     /// The opening handshake completed: the attempt's timings become the
     /// last connect's.
     pub(super) fn opened(&mut self) {
-        self.phases.handshake = self.lap();
-        self.phases.total = self
-            .attempt_start
-            .map(|s| Instant::now().saturating_duration_since(s));
-        self.last = self.phases;
+        if let Some(mut a) = self.attempt.take() {
+            a.phases.handshake = a.lap();
+            a.phases.total = Some(Instant::now().saturating_duration_since(a.start));
+            self.last = a.phases;
+        }
         self.opens += 1;
     }
 
@@ -111,9 +156,10 @@ impl Link {
     /// §5.5.3), so one lost pong does not stop the measurements.
     pub(super) fn ping_sent(&mut self) {
         let now = Instant::now();
-        match self.rtt_probe {
+        let rtt = self.rtt.get_or_insert_default();
+        match rtt.probe {
             Some(at) if now.saturating_duration_since(at) < Self::STALE_PROBE => {}
-            _ => self.rtt_probe = Some(now),
+            _ => rtt.probe = Some(now),
         }
     }
 
@@ -123,36 +169,24 @@ impl Link {
 
     /// A pong arrived: one RTT sample (RFC 6298 §2 smoothing).
     pub(super) fn pong_received(&mut self) {
-        let Some(at) = self.rtt_probe.take() else {
+        let Some(rtt) = &mut self.rtt else {
             return;
         };
-        self.sample(at.elapsed());
-    }
-
-    /// One RTT sample `r`: RFC 6298 §2.2 for the first, §2.3 after.
-    fn sample(&mut self, r: Duration) {
-        self.rtt_last = Some(r);
-        self.rtt_samples += 1;
-        match self.srtt {
-            None => {
-                self.srtt = Some(r);
-                self.rttvar = r / 2;
-            }
-            Some(s) => {
-                let delta = s.abs_diff(r);
-                self.rttvar = (self.rttvar * 3 + delta) / 4;
-                self.srtt = Some((s * 7 + r) / 8);
-            }
-        }
+        let Some(at) = rtt.probe.take() else {
+            return;
+        };
+        rtt.sample(at.elapsed());
     }
 
     /// The metrics now, with the wire byte counts (read, written).
     pub(super) fn snapshot(&self, (read, written): (u64, u64)) -> LinkMetrics {
+        let none = Rtt::default();
+        let rtt = self.rtt.as_deref().unwrap_or(&none);
         LinkMetrics {
-            rtt_last: self.rtt_last,
-            rtt_smoothed: self.srtt,
-            rtt_variation: self.srtt.map(|_| self.rttvar),
-            rtt_samples: self.rtt_samples,
+            rtt_last: rtt.last,
+            rtt_smoothed: rtt.srtt,
+            rtt_variation: rtt.srtt.map(|_| rtt.rttvar),
+            rtt_samples: rtt.samples,
             connect: self.last,
             connects: self.connects,
             reconnects: self.connects.saturating_sub(1),
@@ -265,12 +299,13 @@ mod tests {
     fn rtt_smoothing_follows_rfc_6298() {
         let ms = Duration::from_millis;
         let mut l = Link::default();
-        l.sample(ms(80));
+        let r = l.rtt.get_or_insert_default();
+        r.sample(ms(80));
         // §2.2: SRTT = R, RTTVAR = R/2.
-        assert_eq!((l.srtt, l.rttvar), (Some(ms(80)), ms(40)));
-        l.sample(ms(160));
+        assert_eq!((r.srtt, r.rttvar), (Some(ms(80)), ms(40)));
+        r.sample(ms(160));
         // §2.3: RTTVAR = 3/4 * 40 + 1/4 * |80 - 160| = 50; SRTT = 7/8 * 80 + 1/8 * 160 = 90.
-        assert_eq!((l.srtt, l.rttvar), (Some(ms(90)), ms(50)));
+        assert_eq!((r.srtt, r.rttvar), (Some(ms(90)), ms(50)));
         let m = l.snapshot((0, 0));
         assert_eq!(
             (m.rtt_last, m.rtt_smoothed, m.rtt_variation, m.rtt_samples),

@@ -94,12 +94,12 @@ pub(crate) struct Conn {
     /// Send accounting: queued before the handshake, not yet written.
     outbox: Outbox,
     /// The server's close frame (code, reason), once received.
-    peer_close: Option<(u16, String)>,
+    peer_close: Option<Box<(u16, String)>>,
     /// A read error found after messages that the caller has not had yet:
     /// the connection fails on the next turn, after the caller could act on
     /// them (e.g. echo a message that preceded a protocol violation, as
     /// RFC 6455 peers expect).
-    deferred: Option<tungstenite::Error>,
+    deferred: Option<Box<tungstenite::Error>>,
     /// When the oldest ping still without a pong was sent.
     ping_outstanding: Option<Instant>,
     /// Reading is paused (`pause_recv`) for the current attempt.
@@ -120,8 +120,9 @@ pub(crate) struct Conn {
     /// State of the jitter's random numbers (xorshift; not for security).
     jitter: u64,
     /// permessage-deflate in force on the open connection: the compressor
-    /// of our messages.
-    deflater: Option<Deflater>,
+    /// of our messages (boxed: most connections do not compress, and an
+    /// idle connection's size counts, issue 16).
+    deflater: Option<Box<Deflater>>,
     /// The server's permessage-deflate answer of the last connection that
     /// opened (RFC 7692 §7.1), `None` when it opened without compression.
     pub(crate) extensions: Option<String>,
@@ -137,6 +138,10 @@ pub(crate) struct Conn {
     opened_at: Option<Instant>,
     /// Link metrics and liveness clocks (`liveness.rs`).
     link: liveness::Link,
+    /// The opening handshake under way holds tungstenite's read buffers
+    /// (counted for the heap trim, see `engine::trim`); after `state`, so
+    /// that a dropped connection frees them first.
+    handshake_buffers: Option<super::trim::HandshakeBuffers>,
 }
 
 /// What the reconnect policy makes of how an attempt or connection ended:
@@ -177,6 +182,7 @@ impl Conn {
             corked: false,
             opened_at: None,
             link: liveness::Link::default(),
+            handshake_buffers: None,
         }
     }
 
@@ -342,7 +348,7 @@ impl Conn {
                         Some(f) => (u16::from(f.code), f.reason.as_str().to_string()),
                         None => (1005, String::new()),
                     };
-                    self.peer_close = Some((code, reason.clone()));
+                    self.peer_close = Some(Box::new((code, reason.clone())));
                     let kind = EventKind::CloseFrame {
                         code,
                         reason: reason.clone(),
@@ -369,7 +375,7 @@ impl Conn {
                 Ok(Message::Frame(_)) => {}
                 Err(e) if is_would_block(&e) => return self.note_data(delivered),
                 Err(e) if delivered > 0 && !matches!(e, tungstenite::Error::ConnectionClosed) => {
-                    self.deferred = Some(e);
+                    self.deferred = Some(Box::new(e));
                     env.deferred.push((self.id, self.generation));
                     return;
                 }
@@ -381,11 +387,11 @@ impl Conn {
     fn read_error(&mut self, env: &mut Env, e: tungstenite::Error) {
         if let tungstenite::Error::ConnectionClosed = e {
             // The closing handshake completed and the server closed TCP.
-            let (code, reason) = self.peer_close.take().unwrap_or((1005, String::new()));
+            let (code, reason) = self.peer_close.take().map_or((1005, String::new()), |b| *b);
             return self.finish(env, None, code, reason, true);
         }
         let err = Error::from(e);
-        if let Some((code, reason)) = self.peer_close.take() {
+        if let Some((code, reason)) = self.peer_close.take().map(|b| *b) {
             // Both close frames were exchanged; TCP ended less tidily.
             return self.finish(env, None, code, reason, true);
         }
@@ -596,6 +602,8 @@ impl Conn {
         self.deflater = None;
         self.deregister(env);
         self.state = State::Closed;
+        // After the state: the handshake's buffers are freed by now.
+        self.handshake_buffers = None;
         self.generation += 1;
         self.peer_close = None;
         self.deferred = None;
@@ -794,7 +802,7 @@ impl Conn {
     /// Acts on a read error held back by `drive_open` (see `deferred`).
     pub(crate) fn fail_deferred(&mut self, env: &mut Env) {
         if let Some(e) = self.deferred.take() {
-            self.read_error(env, e);
+            self.read_error(env, *e);
         }
     }
 }

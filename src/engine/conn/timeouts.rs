@@ -51,7 +51,7 @@ impl Conn {
             }
             TimerKind::Close => {
                 if matches!(self.state, State::Closing(_)) {
-                    match self.peer_close.take() {
+                    match self.peer_close.take().map(|b| *b) {
                         Some((code, reason)) => self.finish(env, None, code, reason, true),
                         None => {
                             let ms = self.opts.close_timeout.as_millis();
